@@ -1,0 +1,51 @@
+# Chợ Làng Nghề — two commands: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test install system-deps browser-deps db seed index serve bench lint clean help
+
+help:
+	@echo "make run    – set everything up and serve http://$(HOST):$(PORT)"
+	@echo "make test   – set up and run the tests"
+	@echo "make bench  – run the benchmarks in bench/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian packages: Chromium for the browser tests, wrk for the benchmarks.
+system-deps:
+	@.ci/system-deps.sh
+
+db: install
+	$(BIN)/flask db upgrade heads
+
+seed: db
+	$(BIN)/flask seed-demo --if-empty
+
+index: seed
+	$(BIN)/flask search reindex --if-stale 2>/dev/null || $(BIN)/flask search reindex
+
+serve:
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+run: index serve
+
+test: install system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install system-deps
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

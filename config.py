@@ -1,0 +1,150 @@
+"""Configuration: the only module that reads environment variables.
+
+Embedded defaults make a fresh clone run with nothing set (SQLite in ``instance/``,
+a Whoosh folder, local media, cash on delivery). Environment variables switch on the
+production parts (PostgreSQL, Redis, Stripe, SMTP). ``MARKETPLACE_ENV`` picks the class.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-not-secret-change-me"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _database_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    # Heroku-style URLs; SQLAlchemy wants the psycopg 3 driver spelled out.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    DATA_DIR = _env("MARKETPLACE_DATA_DIR", str(BASE_DIR / "instance"))
+    SQLALCHEMY_DATABASE_URI = _database_url(_env("DATABASE_URL"))  # None → SQLite in DATA_DIR
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # None → DATA_DIR/search-index
+    MEDIA_ROOT = _env("MEDIA_ROOT")  # None → DATA_DIR/media
+    MEDIA_URL = _env("MEDIA_URL", "/media/")
+    MEDIA_SIZES = (320, 800, 1600)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
+    REDIS_URL = _env("REDIS_URL")
+    RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")  # tests point the SDK at a local fake
+    CURRENCY = "vnd"
+    PLATFORM_COMMISSION_PERCENT = _int("PLATFORM_COMMISSION_PERCENT", 8)
+    USD_PER_VND = float(_env("USD_PER_VND", "0.000038"))
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Chợ Làng Nghề <no-reply@cholangnghe.vn>")
+    SITE_URL = _env("SITE_URL", "http://127.0.0.1:5000")
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    PER_PAGE = 24
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    WTF_CSRF_TIME_LIMIT = None
+    SEARCH_ENABLED = True
+    DEBUG = False
+    TESTING = False
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        """Raise at start-up when the configuration cannot run safely."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SQLALCHEMY_DATABASE_URI = _database_url(_env("TEST_DATABASE_URL"))
+    STRIPE_SECRET_KEY = None
+    STRIPE_PUBLISHABLE_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    MAIL_SERVER = None
+    REDIS_URL = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        problems = []
+        key = config.get("SECRET_KEY")
+        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
+        if not uri.startswith("postgresql"):
+            problems.append("DATABASE_URL must point at PostgreSQL")
+        if problems:
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    name = name or _env("MARKETPLACE_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown MARKETPLACE_ENV {name!r}; use one of {sorted(CONFIGS)}") from None
+
+
+def env_flag(name: str) -> bool:
+    """Helper for tests and tools that need a flag (e.g. CI=true) without reading os.environ themselves."""
+    return _bool(name)
+
+
+def env_value(name: str, default: str | None = None) -> str | None:
+    return _env(name, default)

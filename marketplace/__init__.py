@@ -1,0 +1,123 @@
+"""Chợ Làng Nghề: the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, get_config
+
+BLUEPRINT_MODULES = (
+    "site",
+    "catalog",
+    "media",
+    "accounts",
+    "seller",
+    "search",
+    "cart",
+    "orders",
+    "payments",
+    "officials",
+    "api",
+    "admin",
+)
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the app: defaults from ``config.py`` → the given class or overrides."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    load_config(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, config: type[Config] | dict | None) -> None:
+    if isinstance(config, type):
+        app.config.from_object(config)
+        config_class = config
+    else:
+        overrides = dict(config or {})
+        config_class = get_config("testing" if overrides.get("TESTING") else None)
+        app.config.from_object(config_class)
+        app.config.update(overrides)
+    data_dir = Path(app.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.instance_path = str(data_dir)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'marketplace.sqlite'}"
+    app.config.setdefault("SEARCH_INDEX_DIR", None)
+    app.config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"] or str(data_dir / "search-index")
+    app.config["MEDIA_ROOT"] = app.config.get("MEDIA_ROOT") or str(data_dir / "media")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite: wait for the write lock instead of failing at once under concurrent writers.
+        opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        opts.setdefault("connect_args", {"timeout": 30})
+        opts.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    app.config["CONFIG_CLASS"] = config_class.__name__
+    config_class.validate(app.config)
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.core.i18n import select_locale, select_timezone
+    from marketplace.core.sqlite import install_sqlite_pragmas
+
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    import marketplace.models  # noqa: F401  (every table registered on db.metadata)
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for name in BLUEPRINT_MODULES:
+        module = importlib.import_module(f"marketplace.{name}")
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
+        bp = getattr(module, "bp", None)
+        if bp is not None:
+            app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.core.templating import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from marketplace.demo.cli import seed_demo
+
+    app.cli.add_command(seed_demo)

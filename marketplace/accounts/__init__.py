@@ -1,0 +1,28 @@
+"""Accounts: users, roles and sign-in (Flask-Login)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from marketplace.extensions import db, login_manager
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """The id carries a session version: bumping it signs out every session and remember cookie."""
+    from marketplace.accounts.models import User
+
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        uid, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, uid)
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user

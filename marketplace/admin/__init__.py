@@ -1,0 +1,1 @@
+"""The admin area (blueprint filled in by its issue)."""

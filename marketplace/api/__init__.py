@@ -1,0 +1,1 @@
+"""The api area (blueprint filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""The cart area (blueprint filled in by its issue)."""

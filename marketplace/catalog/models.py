@@ -1,0 +1,300 @@
+"""The catalog: craft villages, IP records, shops, products, variants and images."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from marketplace.core.time import add_months, today_vn, utcnow
+from marketplace.extensions import db
+
+
+class Category:
+    """Craft categories shared by villages and products (keys match the village data file)."""
+
+    LABELS = {
+        "ceramics": ("Gốm sứ", "Ceramics"),
+        "textiles": ("Dệt may, lụa", "Textiles and silk"),
+        "lacquer": ("Sơn mài, khảm trai", "Lacquer and inlay"),
+        "woodwork": ("Đồ gỗ, tượng gỗ", "Woodwork"),
+        "bamboo_rattan": ("Mây tre đan", "Bamboo and rattan"),
+        "metalwork": ("Đồ đồng, kim khí", "Metalwork"),
+        "paper_printing": ("Giấy, quạt, tranh", "Paper, fans and prints"),
+        "embroidery": ("Thêu ren", "Embroidery"),
+        "food": ("Đặc sản ẩm thực", "Food specialities"),
+        "incense": ("Hương, nhang", "Incense"),
+        "toys": ("Đồ chơi dân gian", "Folk toys"),
+        "jewelry": ("Trang sức, kim hoàn", "Jewellery"),
+        "other": ("Nghề khác", "Other crafts"),
+    }
+    CHOICES = tuple(LABELS)
+
+
+class Recognition:
+    NONE = "none"
+    CRAFT_VILLAGE = "lang_nghe"
+    TRADITIONAL = "lang_nghe_truyen_thong"
+    LABELS = {
+        NONE: ("Chưa công nhận", "Not recognized"),
+        CRAFT_VILLAGE: ("Làng nghề", "Craft village"),
+        TRADITIONAL: ("Làng nghề truyền thống", "Traditional craft village"),
+    }
+    CHOICES = tuple(LABELS)
+    RECOGNIZED = (CRAFT_VILLAGE, TRADITIONAL)
+
+
+class IpKind:
+    COLLECTIVE_MARK = "collective_mark"
+    CERTIFICATION_MARK = "certification_mark"
+    GEOGRAPHICAL_INDICATION = "geographical_indication"
+    LABELS = {
+        COLLECTIVE_MARK: ("Nhãn hiệu tập thể", "Collective mark"),
+        CERTIFICATION_MARK: ("Nhãn hiệu chứng nhận", "Certification mark"),
+        GEOGRAPHICAL_INDICATION: ("Chỉ dẫn địa lý", "Geographical indication"),
+    }
+    CHOICES = tuple(LABELS)
+
+
+class ShopStatus:
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CHOICES = (ACTIVE, SUSPENDED)
+
+
+class ProductStatus:
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    CHOICES = (DRAFT, ACTIVE, ARCHIVED)
+
+
+OCOP_VALIDITY_MONTHS = 36
+
+
+class CraftVillage(db.Model):
+    __tablename__ = "craft_villages"
+    __table_args__ = (
+        sa.CheckConstraint("recognition IN ('none','lang_nghe','lang_nghe_truyen_thong')", name="recognition_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name_vi: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str | None] = mapped_column(sa.String(160))
+    commune_vi: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    former_district_vi: Mapped[str | None] = mapped_column(sa.String(120))
+    craft_vi: Mapped[str] = mapped_column(sa.String(200))
+    craft_en: Mapped[str | None] = mapped_column(sa.String(200))
+    category: Mapped[str] = mapped_column(sa.String(32), index=True)
+    recognition: Mapped[str] = mapped_column(sa.String(32), default=Recognition.NONE, index=True)
+    recognition_decision: Mapped[str | None] = mapped_column(sa.String(80))
+    recognition_year: Mapped[int | None] = mapped_column(sa.Integer)
+    tourism: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    notable_products: Mapped[str | None] = mapped_column(sa.Text)
+    story_vi: Mapped[str | None] = mapped_column(sa.Text)
+    story_en: Mapped[str | None] = mapped_column(sa.Text)
+    sources: Mapped[str | None] = mapped_column(sa.Text)
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    shops: Mapped[list["Shop"]] = relationship(back_populates="village")
+    ip_protections: Mapped[list["IpProtection"]] = relationship(back_populates="village")
+
+    @property
+    def is_recognized(self) -> bool:
+        return self.recognition in Recognition.RECOGNIZED
+
+    def __repr__(self) -> str:
+        return f"<CraftVillage {self.slug}>"
+
+
+class IpProtection(db.Model):
+    __tablename__ = "ip_protections"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('collective_mark','certification_mark','geographical_indication')", name="kind_valid"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    registration_number: Mapped[str | None] = mapped_column(sa.String(80))
+    holder: Mapped[str | None] = mapped_column(sa.String(200))
+    granted_on: Mapped[date | None] = mapped_column(sa.Date)
+    village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    village: Mapped[CraftVillage | None] = relationship(back_populates="ip_protections")
+
+    @property
+    def is_registered(self) -> bool:
+        return bool(self.registration_number)
+
+
+class Shop(db.Model):
+    __tablename__ = "shops"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active','suspended')", name="status_valid"),
+        sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    story: Mapped[str | None] = mapped_column(sa.Text)
+    maker_name: Mapped[str | None] = mapped_column(sa.String(120))
+    maker_title: Mapped[str | None] = mapped_column(sa.String(160))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    shipping_policy: Mapped[str | None] = mapped_column(sa.Text)
+    returns_policy: Mapped[str | None] = mapped_column(sa.Text)
+    shipping_fee: Mapped[int] = mapped_column(sa.Integer, default=30_000)
+    free_shipping_over: Mapped[int | None] = mapped_column(sa.Integer)
+    verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    status: Mapped[str] = mapped_column(sa.String(16), default=ShopStatus.ACTIVE, index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    owner = relationship("User")
+    village: Mapped[CraftVillage] = relationship(back_populates="shops")
+    products: Mapped[list["Product"]] = relationship(back_populates="shop")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ShopStatus.ACTIVE
+
+    def shipping_fee_for(self, subtotal: int) -> int:
+        if self.free_shipping_over is not None and subtotal >= self.free_shipping_over:
+            return 0
+        return self.shipping_fee
+
+
+class Variant(db.Model):
+    __tablename__ = "variants"
+    __table_args__ = (
+        sa.CheckConstraint("price > 0", name="price_positive"),
+        sa.CheckConstraint("stock >= 0", name="stock_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    sku: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    price: Mapped[int] = mapped_column(sa.Integer)
+    stock: Mapped[int] = mapped_column(sa.Integer, default=0)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    product: Mapped["Product"] = relationship(back_populates="variants")
+
+
+class ProductImage(db.Model):
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+    alt_text: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    product: Mapped["Product"] = relationship(back_populates="images")
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft','active','archived')", name="status_valid"),
+        sa.CheckConstraint("ocop_stars IS NULL OR ocop_stars BETWEEN 3 AND 5", name="ocop_stars_valid"),
+        sa.Index("ix_products_status_published", "status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    title_vi: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str | None] = mapped_column(sa.String(200))
+    description_vi: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str | None] = mapped_column(sa.Text)
+    category: Mapped[str] = mapped_column(sa.String(32), index=True)
+    materials: Mapped[str | None] = mapped_column(sa.String(300))
+    technique: Mapped[str | None] = mapped_column(sa.String(300))
+    dimensions: Mapped[str | None] = mapped_column(sa.String(120))
+    weight_grams: Mapped[int | None] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(16), default=ProductStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    ocop_stars: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    ocop_certificate_number: Mapped[str | None] = mapped_column(sa.String(80))
+    ocop_issuer: Mapped[str | None] = mapped_column(sa.String(200))
+    ocop_issued_on: Mapped[date | None] = mapped_column(sa.Date)
+    ocop_expires_on: Mapped[date | None] = mapped_column(sa.Date)
+    ip_protection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_protections.id"), index=True)
+
+    shop: Mapped[Shop] = relationship(back_populates="products")
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="product", order_by="(Variant.position, Variant.id)", cascade="all, delete-orphan"
+    )
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", order_by="(ProductImage.position, ProductImage.id)", cascade="all, delete-orphan"
+    )
+    ip_protection: Mapped[IpProtection | None] = relationship()
+
+    # Loaded in the same SELECT as the product: list pages sort and show prices without N+1.
+    min_price = column_property(
+        sa.select(sa.func.min(Variant.price)).where(Variant.product_id == id).correlate_except(Variant).scalar_subquery()
+    )
+    total_stock = column_property(
+        sa.select(sa.func.coalesce(sa.func.sum(Variant.stock), 0))
+        .where(Variant.product_id == id)
+        .correlate_except(Variant)
+        .scalar_subquery(),
+        deferred=False,
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ProductStatus.ACTIVE
+
+    @property
+    def is_visible(self) -> bool:
+        return self.is_active and self.shop is not None and self.shop.is_active
+
+    @property
+    def village(self) -> CraftVillage:
+        return self.shop.village
+
+    @property
+    def ocop_expiry(self) -> date | None:
+        if self.ocop_expires_on:
+            return self.ocop_expires_on
+        if self.ocop_issued_on:
+            return add_months(self.ocop_issued_on, OCOP_VALIDITY_MONTHS)
+        return None
+
+    def ocop_valid_on(self, day: date | None = None) -> bool:
+        """A certificate counts only with 3–5 stars and an expiry on or after ``day``."""
+        expiry = self.ocop_expiry
+        return bool(self.ocop_stars and self.ocop_stars >= 3 and expiry and expiry >= (day or today_vn()))
+
+    @property
+    def ocop_state(self) -> str | None:
+        if not self.ocop_stars:
+            return None
+        return "valid" if self.ocop_valid_on() else "expired"
+
+    @property
+    def cover(self) -> ProductImage | None:
+        return self.images[0] if self.images else None
+
+
+def visible_products_clause():
+    """SQL criteria for products a shopper may see: active products of active shops."""
+    return sa.and_(
+        Product.status == ProductStatus.ACTIVE,
+        Product.shop_id.in_(sa.select(Shop.id).where(Shop.status == ShopStatus.ACTIVE)),
+    )

@@ -1,0 +1,166 @@
+"""Read-side queries for the public catalog. Each returns fully loaded rows in a constant
+number of statements (no lazy loads in templates)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.catalog.models import (
+    Category,
+    CraftVillage,
+    Product,
+    ProductStatus,
+    Recognition,
+    Shop,
+    ShopStatus,
+    visible_products_clause,
+)
+from marketplace.extensions import db
+
+SORTS = {
+    "newest": lambda: (Product.published_at.desc(), Product.id.desc()),
+    "price_asc": lambda: (Product.min_price.asc(), Product.id.asc()),
+    "price_desc": lambda: (Product.min_price.desc(), Product.id.desc()),
+}
+DEFAULT_SORT = "newest"
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def card_options():
+    """What a product card shows: shop, village and images, loaded up front."""
+    return (
+        joinedload(Product.shop).joinedload(Shop.village),
+        selectinload(Product.images),
+    )
+
+
+def visible_products(*, category: str | None = None, village_id: int | None = None, shop_id: int | None = None,
+                     sort: str = DEFAULT_SORT, page: int = 1, per_page: int = 24) -> Page:
+    criteria = [visible_products_clause()]
+    if category in Category.CHOICES:
+        criteria.append(Product.category == category)
+    if village_id is not None:
+        criteria.append(Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id)))
+    if shop_id is not None:
+        criteria.append(Product.shop_id == shop_id)
+    total = db.session.scalar(sa.select(sa.func.count(Product.id)).where(*criteria))
+    order = SORTS.get(sort, SORTS[DEFAULT_SORT])()
+    stmt = (
+        sa.select(Product)
+        .where(*criteria)
+        .options(*card_options())
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    items = list(db.session.scalars(stmt).unique())
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+def product_for_page(product_id: int) -> Product | None:
+    stmt = (
+        sa.select(Product)
+        .where(Product.id == product_id, visible_products_clause())
+        .options(
+            joinedload(Product.shop).joinedload(Shop.village),
+            selectinload(Product.images),
+            selectinload(Product.variants),
+            joinedload(Product.ip_protection),
+        )
+    )
+    return db.session.scalars(stmt).unique().first()
+
+
+def villages_directory(*, category: str | None = None, commune: str | None = None,
+                       recognition: str | None = None) -> list[tuple[CraftVillage, int]]:
+    """Villages with the number of visible products each, filtered by whitelisted values."""
+    counts = (
+        sa.select(Shop.village_id, sa.func.count(Product.id).label("n"))
+        .join(Product, Product.shop_id == Shop.id)
+        .where(Shop.status == ShopStatus.ACTIVE, Product.status == ProductStatus.ACTIVE)
+        .group_by(Shop.village_id)
+        .subquery()
+    )
+    stmt = sa.select(CraftVillage, sa.func.coalesce(counts.c.n, 0)).outerjoin(
+        counts, counts.c.village_id == CraftVillage.id
+    )
+    if category in Category.CHOICES:
+        stmt = stmt.where(CraftVillage.category == category)
+    if commune:
+        stmt = stmt.where(CraftVillage.commune_vi == commune)
+    if recognition in Recognition.CHOICES:
+        stmt = stmt.where(CraftVillage.recognition == recognition)
+    stmt = stmt.order_by(sa.func.coalesce(counts.c.n, 0).desc(), CraftVillage.name_vi, CraftVillage.id)
+    return [(v, n) for v, n in db.session.execute(stmt)]
+
+
+def communes() -> list[str]:
+    stmt = sa.select(CraftVillage.commune_vi).where(CraftVillage.commune_vi.is_not(None)).distinct()
+    return sorted(c for (c,) in db.session.execute(stmt) if c)
+
+
+def village_by_slug(slug: str) -> CraftVillage | None:
+    stmt = sa.select(CraftVillage).where(CraftVillage.slug == slug).options(selectinload(CraftVillage.ip_protections))
+    return db.session.scalars(stmt).first()
+
+
+def village_shops(village_id: int) -> list[Shop]:
+    stmt = (
+        sa.select(Shop)
+        .where(Shop.village_id == village_id, Shop.status == ShopStatus.ACTIVE)
+        .order_by(Shop.verified.desc(), Shop.name, Shop.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def village_badges(village_id: int) -> dict:
+    """OCOP and IP facts for a village's handbook page, from its visible products."""
+    from marketplace.core.time import today_vn
+
+    base = sa.select(Product).where(
+        visible_products_clause(), Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
+    ).subquery()
+    today = today_vn()
+    expiry = base.c.ocop_expires_on
+    row = db.session.execute(
+        sa.select(
+            sa.func.max(sa.case((sa.and_(base.c.ocop_stars >= 3, expiry >= today), base.c.ocop_stars), else_=None)),
+            sa.func.count(sa.case((sa.and_(base.c.ocop_stars >= 3, expiry >= today), 1), else_=None)),
+            sa.func.count(base.c.ip_protection_id),
+        )
+    ).one()
+    return {"ocop_best": row[0], "ocop_products": row[1], "ip_products": row[2]}
+
+
+def featured_villages(limit: int = 8) -> list[tuple[CraftVillage, int]]:
+    return villages_directory()[:limit]
+
+
+def shop_by_slug(slug: str) -> Shop | None:
+    stmt = (
+        sa.select(Shop)
+        .where(Shop.slug == slug, Shop.status == ShopStatus.ACTIVE)
+        .options(joinedload(Shop.village))
+    )
+    return db.session.scalars(stmt).first()

@@ -1,0 +1,90 @@
+"""Public pages: home, village directory and handbook, product list and detail, shop pages."""
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+
+from marketplace.catalog import bp, queries
+from marketplace.catalog.models import Category, Recognition
+from marketplace.core.pagination import choice_arg, page_arg
+
+
+def _page_or_404(result):
+    if result.page > 1 and result.page > result.pages:
+        abort(404)
+    return result
+
+
+@bp.get("/")
+def home():
+    villages = queries.featured_villages(8)
+    newest = queries.visible_products(sort="newest", page=1, per_page=12)
+    return render_template("catalog/home.html", villages=villages, products=newest.items)
+
+
+@bp.get("/villages")
+def villages():
+    category = choice_arg(request.args.get("category"), Category.CHOICES)
+    recognition = choice_arg(request.args.get("recognition"), Recognition.CHOICES)
+    all_communes = queries.communes()
+    commune = choice_arg(request.args.get("commune"), all_communes)
+    rows = queries.villages_directory(category=category, commune=commune, recognition=recognition)
+    return render_template(
+        "catalog/villages.html",
+        rows=rows,
+        communes=all_communes,
+        filters={"category": category, "commune": commune, "recognition": recognition},
+    )
+
+
+@bp.get("/villages/<slug>")
+def village_detail(slug: str):
+    village = queries.village_by_slug(slug)
+    if village is None:
+        abort(404)
+    page = page_arg(request.args.get("page"))
+    products = _page_or_404(
+        queries.visible_products(village_id=village.id, page=page, per_page=current_app.config["PER_PAGE"])
+    )
+    return render_template(
+        "catalog/village_detail.html",
+        village=village,
+        shops=queries.village_shops(village.id),
+        products=products,
+        badges=queries.village_badges(village.id),
+    )
+
+
+@bp.get("/products")
+def products():
+    category = choice_arg(request.args.get("category"), Category.CHOICES)
+    sort = choice_arg(request.args.get("sort"), queries.SORTS, queries.DEFAULT_SORT)
+    page = page_arg(request.args.get("page"))
+    result = _page_or_404(
+        queries.visible_products(category=category, sort=sort, page=page, per_page=current_app.config["PER_PAGE"])
+    )
+    return render_template("catalog/products.html", result=result, category=category, sort=sort)
+
+
+@bp.get("/products/<int:product_id>")
+def product_detail(product_id: int):
+    product = queries.product_for_page(product_id)
+    if product is None:
+        abort(404)
+    return render_template("catalog/product_detail.html", product=product)
+
+
+@bp.get("/products/<int:product_id>-<path:slug>")
+def product_detail_slugged(product_id: int, slug: str):
+    return redirect(url_for("catalog.product_detail", product_id=product_id), code=301)
+
+
+@bp.get("/shops/<slug>")
+def shop_detail(slug: str):
+    shop = queries.shop_by_slug(slug)
+    if shop is None:
+        abort(404)
+    page = page_arg(request.args.get("page"))
+    products = _page_or_404(
+        queries.visible_products(shop_id=shop.id, page=page, per_page=current_app.config["PER_PAGE"])
+    )
+    return render_template("catalog/shop_detail.html", shop=shop, products=products)

@@ -1,0 +1,1 @@
+"""Shared helpers: money, text, time, pagination, i18n, templating."""

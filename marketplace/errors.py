@@ -1,0 +1,104 @@
+"""Domain errors and the HTTP error handlers (HTML or JSON to suit the client; roll back on 500)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str = "", *, field: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or {}
+
+
+class InvalidInput(DomainError):
+    status_code = 400
+    code = "invalid_input"
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_payload(status: int, code: str, message: str, **extra) -> dict:
+    body = {"error": {"status": status, "code": code, "message": message}}
+    body["error"].update({k: v for k, v in extra.items() if v})
+    return body
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code and exc.code >= 500:
+            _rollback()
+        code = (exc.name or "error").lower().replace(" ", "_")
+        if wants_json():
+            response = jsonify(error_payload(exc.code or 500, code, exc.description or exc.name))
+            response.status_code = exc.code or 500
+            if exc.code == 429 and getattr(exc, "retry_after", None):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        template = "errors/404.html" if exc.code == 404 else "errors/error.html"
+        return render_template(template, error=exc), exc.code
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        _rollback()
+        if wants_json():
+            response = jsonify(error_payload(exc.status_code, exc.code, exc.message, field=exc.field, details=exc.details))
+            response.status_code = exc.status_code
+            return response
+        template = "errors/404.html" if exc.status_code == 404 else "errors/error.html"
+        return render_template(template, error=exc), exc.status_code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        _rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return jsonify(error_payload(500, "internal_error", "Internal server error")), 500
+        try:
+            return render_template("errors/500.html"), 500
+        except Exception:  # the error page itself must not fail
+            log.exception("rendering the 500 page failed")
+            return "Có lỗi xảy ra. / Something went wrong.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _rollback() -> None:
+    from marketplace.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # pragma: no cover - best effort
+        log.exception("rollback failed")

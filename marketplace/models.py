@@ -1,0 +1,15 @@
+"""Every model in one place (for migrations, ``flask shell`` and tests)."""
+from marketplace.accounts.models import Role, User  # noqa: F401
+from marketplace.catalog.models import (  # noqa: F401
+    Category,
+    CraftVillage,
+    IpKind,
+    IpProtection,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Recognition,
+    Shop,
+    ShopStatus,
+    Variant,
+)

@@ -1,0 +1,1 @@
+"""The officials area (blueprint filled in by its issue)."""

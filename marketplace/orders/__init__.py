@@ -1,0 +1,1 @@
+"""The orders area (blueprint filled in by its issue)."""

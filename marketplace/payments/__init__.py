@@ -1,0 +1,1 @@
+"""The payments area (blueprint filled in by its issue)."""

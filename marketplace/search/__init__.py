@@ -1,0 +1,1 @@
+"""The search area (blueprint filled in by its issue)."""

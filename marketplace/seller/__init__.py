@@ -1,0 +1,1 @@
+"""The seller area (blueprint filled in by its issue)."""

@@ -1,0 +1,148 @@
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.catalog.models import Product, ProductStatus, Shop, ShopStatus
+from marketplace.extensions import db
+from tests.factories import make_product, make_shop, make_village
+
+
+def test_home_lists_villages_and_new_products(demo_client):
+    r = demo_client.get("/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "<title>" in html and 'name="description"' in html
+    assert "Bát Tràng" in html
+    assert html.count('class="card"') == 12
+
+
+def test_village_handbook_page(demo_client):
+    r = demo_client.get("/villages/bat-trang")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "Làng nghề truyền thống" in html
+    assert "gốm sứ" in html
+    assert "Cửa hàng trong làng" in html
+    assert re.search(r"\d{1,3}(\.\d{3})+ ₫", html)
+
+
+def test_village_directory_filters(demo_client):
+    all_html = demo_client.get("/villages").get_data(as_text=True)
+    ceramics = demo_client.get("/villages?category=ceramics").get_data(as_text=True)
+    assert all_html.count('class="village-row') == 59
+    assert ceramics.count('class="village-row') == 3
+    # unknown values are ignored, not errors
+    r = demo_client.get("/villages?category=nope&recognition=x&commune=%27%3B--")
+    assert r.status_code == 200
+    assert r.get_data(as_text=True).count('class="village-row') == 59
+    trad = demo_client.get("/villages?recognition=lang_nghe_truyen_thong").get_data(as_text=True)
+    assert trad.count('class="village-row') == 47
+
+
+def test_product_page_shows_price_village_shop_and_ocop(demo_app, demo_client):
+    product = db.session.scalars(
+        sa.select(Product).join(Shop).where(Product.status == "active", Shop.status == "active",
+                                            Product.ocop_stars.is_not(None))
+    ).first()
+    r = demo_client.get(f"/products/{product.id}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert product.title_vi in html
+    assert product.shop.village.name_vi in html
+    assert product.shop.name in html
+    assert f"{product.min_price:,}".replace(",", ".") + " ₫" in html
+    assert product.ocop_certificate_number in html
+    assert ("hiệu lực đến" in html) or ("đã hết hạn" in html)
+
+
+def test_slugged_product_url_redirects(demo_client):
+    r = demo_client.get("/products/3-binh-gom")
+    assert r.status_code == 301
+    assert r.headers["Location"].endswith("/products/3")
+
+
+@pytest.mark.parametrize("url", ["/villages/khong-co", "/products/999999", "/shops/khong-co", "/khong-co-trang",
+                                 "/products/abc"])
+def test_unknown_things_are_404_pages(demo_client, url):
+    r = demo_client.get(url)
+    assert r.status_code == 404
+    assert "Không tìm thấy trang" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, status", [
+    ("page=-5", 200), ("page=0", 200), ("page=abc", 200), ("page=1.5", 200), ("page=999999999999", 404),
+    ("sort=bogus", 200), ("category=bogus", 200), ("sort=price_asc&page=2", 200), ("page=%00", 200),
+])
+def test_product_list_bad_input_never_500(demo_client, query, status):
+    assert demo_client.get(f"/products?{query}").status_code == status
+
+
+def test_product_list_sorts_by_price_with_stable_order(demo_client):
+    def prices(sort, page):
+        html = demo_client.get(f"/products?sort={sort}&page={page}").get_data(as_text=True)
+        return [int(p.replace(".", "")) for p in re.findall(r'card-price price">([\d.]+) ₫', html)]
+
+    up = prices("price_asc", 1) + prices("price_asc", 2)
+    assert up == sorted(up) and len(up) == 48
+    down = prices("price_desc", 1)
+    assert down == sorted(down, reverse=True)
+    # pages do not overlap: ids on page 1 and 2 are disjoint
+    ids = lambda p: set(re.findall(r'/products/(\d+)"', demo_client.get(f"/products?sort=price_asc&page={p}").get_data(as_text=True)))  # noqa: E731
+    assert not ids(1) & ids(2)
+
+
+def test_drafts_archived_and_suspended_shops_are_hidden(app, client):
+    village = make_village(slug="bat-trang")
+    shop = make_shop(village=village)
+    suspended = make_shop(village=village, status=ShopStatus.SUSPENDED, slug="bi-khoa")
+    visible = make_product(shop=shop, title_vi="Bình hiện")
+    draft = make_product(shop=shop, status=ProductStatus.DRAFT, title_vi="Bình nháp")
+    archived = make_product(shop=shop, status=ProductStatus.ARCHIVED, title_vi="Bình lưu trữ")
+    hidden = make_product(shop=suspended, title_vi="Bình của shop bị khóa")
+    db.session.commit()
+    listing = client.get("/products").get_data(as_text=True)
+    assert "Bình hiện" in listing
+    for p in (draft, archived, hidden):
+        assert p.title_vi not in listing
+        assert client.get(f"/products/{p.id}").status_code == 404
+    assert client.get(f"/products/{visible.id}").status_code == 200
+    assert client.get("/shops/bi-khoa").status_code == 404
+    village_html = client.get("/villages/bat-trang").get_data(as_text=True)
+    assert "Bình hiện" in village_html and "Bình nháp" not in village_html
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    assert f"/products/{visible.id}<" in sitemap and f"/products/{draft.id}<" not in sitemap
+
+
+def test_healthz_checks_the_database(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_a_broken_database(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, "sqlite", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/no/such/dir/x.sqlite")
+    r = app.test_client().get("/healthz")
+    assert r.status_code == 503
+    assert r.get_json()["database"] == "error"
+
+
+def test_english_switch_is_remembered(demo_client):
+    r = demo_client.get("/villages/bat-trang?lang=en")
+    assert "lang=en" in r.headers.get("Set-Cookie", "")
+    assert '<html lang="en">' in r.get_data(as_text=True)
+    r2 = demo_client.get("/villages/bat-trang")
+    assert '<html lang="en">' in r2.get_data(as_text=True)
+
+
+def test_500_page_in_site_look_and_rolls_back(app):
+    @app.get("/boom-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    r = app.test_client().get("/boom-test")
+    assert r.status_code == 500
+    assert "Có lỗi xảy ra" in r.get_data(as_text=True)
+    assert "RuntimeError" not in r.get_data(as_text=True)

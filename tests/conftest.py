@@ -1,0 +1,176 @@
+"""Test fixtures: one app per test, on SQLite and (when TEST_DATABASE_URL is set) PostgreSQL.
+
+Under CI=true a missing or unreachable PostgreSQL fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig, env_flag, env_value
+from marketplace import create_app
+from marketplace.extensions import db
+
+PG_URL = env_value("TEST_DATABASE_URL")
+IN_CI = env_flag("CI")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_configure(config):
+    if IN_CI and not PG_URL:
+        raise pytest.UsageError("CI=true requires TEST_DATABASE_URL (PostgreSQL tests must run, not skip)")
+
+
+def pg_url() -> str:
+    from config import _database_url
+
+    return _database_url(PG_URL)
+
+
+_pg_ready = False
+
+
+def _prepare_pg_schema() -> None:
+    """Once per session: a clean public schema with the current models."""
+    global _pg_ready
+    if _pg_ready:
+        return
+    engine = sa.create_engine(pg_url())
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        if IN_CI:
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    finally:
+        engine.dispose()
+    _pg_ready = True
+
+
+def truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+def make_app(tmp_path, backend: str, **overrides):
+    config = {
+        "DATA_DIR": str(tmp_path / "instance"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "instance" / "search-index"),
+        "MEDIA_ROOT": str(tmp_path / "instance" / "media"),
+    }
+    if backend == "postgresql":
+        _prepare_pg_schema()
+        config["SQLALCHEMY_DATABASE_URI"] = pg_url()
+    else:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    config.update(overrides)
+
+    class Config(TestingConfig):
+        pass
+
+    for key, value in config.items():
+        setattr(Config, key, value)
+    return create_app(Config)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override in a test module to change the app's config."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, backend, app_overrides):
+    app = make_app(tmp_path, backend, **app_overrides)
+    with app.app_context():
+        db.create_all()
+        if backend == "postgresql":
+            truncate_all()
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        if backend == "postgresql":
+            truncate_all()
+            db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- demo data: seeded once per session into a SQLite file, copied for each test -----------------
+
+_DEMO_HASH = None
+
+
+def demo_password_hash() -> str:
+    global _DEMO_HASH
+    if _DEMO_HASH is None:
+        from marketplace.accounts.passwords import hash_password
+        from marketplace.demo.seed import DEMO_PASSWORD
+
+        _DEMO_HASH = hash_password(DEMO_PASSWORD)
+    return _DEMO_HASH
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A seeded SQLite database file (no photos) reused by read-only demo tests."""
+    from marketplace.demo.seed import seed_demo
+
+    base = tmp_path_factory.mktemp("demo-template")
+    app = make_app(base, "sqlite")
+    with app.app_context():
+        db.create_all()
+        seed_demo(with_images=False, password_hash=demo_password_hash())
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return base / "test.sqlite"
+
+
+@pytest.fixture
+def demo_app(tmp_path, demo_template):
+    """An app on a private copy of the seeded demo database (SQLite)."""
+    shutil.copy(demo_template, tmp_path / "test.sqlite")
+    app = make_app(tmp_path, "sqlite")
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

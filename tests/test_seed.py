@@ -1,0 +1,70 @@
+import sqlalchemy as sa
+
+from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Shop, ShopStatus, Variant
+from marketplace.core.time import today_vn
+from marketplace.demo.seed import seed_demo
+from marketplace.extensions import db
+from tests.conftest import demo_password_hash
+
+
+def counts():
+    return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (CraftVillage, Shop, Product, Variant)}
+
+
+def test_seed_is_idempotent_and_loads_real_villages(app):
+    seed_demo(with_images=False, password_hash=demo_password_hash())
+    db.session.commit()
+    first = counts()
+    seed_demo(with_images=False, password_hash=demo_password_hash())
+    db.session.commit()
+    assert counts() == first
+    assert first["CraftVillage"] == 59
+    assert 38 <= first["Shop"] <= 42
+    bat_trang = db.session.scalar(sa.select(CraftVillage).where(CraftVillage.slug == "bat-trang"))
+    assert bat_trang.name_vi == "Bát Tràng" and bat_trang.commune_vi == "xã Bát Tràng"
+
+
+def test_seed_has_300_visible_products_with_variants_and_some_expired_ocop(app):
+    seed_demo(with_images=False, password_hash=demo_password_hash())
+    db.session.commit()
+    visible = db.session.scalar(
+        sa.select(sa.func.count(Product.id)).join(Shop)
+        .where(Product.status == ProductStatus.ACTIVE, Shop.status == ShopStatus.ACTIVE)
+    )
+    assert visible >= 300
+    assert db.session.scalar(
+        sa.select(sa.func.count(Product.id)).where(~Product.variants.any())) == 0
+    today = today_vn()
+    expired = db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.ocop_expires_on < today))
+    valid = db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.ocop_expires_on >= today))
+    assert expired > 0 and valid > 0
+    assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.status == "draft")) > 0
+    assert db.session.scalar(sa.select(sa.func.count(Shop.id)).where(Shop.status == "suspended")) == 1
+
+
+def test_seed_reset_starts_over(app):
+    seed_demo(with_images=False, password_hash=demo_password_hash())
+    db.session.commit()
+    before = counts()
+    seed_demo(reset=True, with_images=False, password_hash=demo_password_hash())
+    db.session.commit()
+    assert counts() == before
+
+
+def test_seed_is_deterministic(tmp_path):
+    from tests.conftest import make_app
+
+    titles = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        app = make_app(tmp_path / name, "sqlite")
+        with app.app_context():
+            db.create_all()
+            seed_demo(with_images=False, password_hash=demo_password_hash())
+            db.session.commit()
+            titles.append(db.session.execute(
+                sa.select(Product.title_vi, Product.status, Product.ocop_stars).order_by(Product.id)).all())
+            db.session.remove()
+            db.engine.dispose()
+    assert titles[0] == titles[1]
