@@ -13,3 +13,5 @@ from marketplace.catalog.models import (  # noqa: F401
     ShopStatus,
     Variant,
 )
+from marketplace.core.audit import AuditEntry  # noqa: F401,E402
+from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus, PaymentMethod  # noqa: F401,E402

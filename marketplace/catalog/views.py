@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
+from marketplace.accounts.permissions import public
 from marketplace.catalog import bp, queries
 from marketplace.catalog.models import Category, Recognition
 from marketplace.core.pagination import choice_arg, page_arg
@@ -15,6 +16,7 @@ def _page_or_404(result):
 
 
 @bp.get("/")
+@public
 def home():
     villages = queries.featured_villages(8)
     newest = queries.visible_products(sort="newest", page=1, per_page=12)
@@ -22,6 +24,7 @@ def home():
 
 
 @bp.get("/villages")
+@public
 def villages():
     category = choice_arg(request.args.get("category"), Category.CHOICES)
     recognition = choice_arg(request.args.get("recognition"), Recognition.CHOICES)
@@ -37,6 +40,7 @@ def villages():
 
 
 @bp.get("/villages/<slug>")
+@public
 def village_detail(slug: str):
     village = queries.village_by_slug(slug)
     if village is None:
@@ -55,6 +59,7 @@ def village_detail(slug: str):
 
 
 @bp.get("/products")
+@public
 def products():
     category = choice_arg(request.args.get("category"), Category.CHOICES)
     sort = choice_arg(request.args.get("sort"), queries.SORTS, queries.DEFAULT_SORT)
@@ -66,6 +71,7 @@ def products():
 
 
 @bp.get("/products/<int:product_id>")
+@public
 def product_detail(product_id: int):
     product = queries.product_for_page(product_id)
     if product is None:
@@ -74,11 +80,13 @@ def product_detail(product_id: int):
 
 
 @bp.get("/products/<int:product_id>-<path:slug>")
+@public
 def product_detail_slugged(product_id: int, slug: str):
     return redirect(url_for("catalog.product_detail", product_id=product_id), code=301)
 
 
 @bp.get("/shops/<slug>")
+@public
 def shop_detail(slug: str):
     shop = queries.shop_by_slug(slug)
     if shop is None:

@@ -73,6 +73,7 @@ def register(app: Flask) -> None:
         label=label,
         current_lang=current_lang,
         url_with=url_with,
+        has_endpoint=lambda name: name in app.view_functions,
         image_url=image_url,
         image_srcset=image_srcset,
         CATEGORY_LABELS=Category.LABELS,

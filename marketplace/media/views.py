@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, send_file
 
+from marketplace.accounts.permissions import public
 from marketplace.media import bp
 from marketplace.media.storage import get_storage
 
@@ -10,6 +11,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.get("/media/<path:key>")
+@public
 def serve(key: str):
     storage = get_storage()
     if not storage.exists(key):

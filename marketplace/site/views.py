@@ -5,11 +5,13 @@ import sqlalchemy as sa
 from flask import Response, jsonify, render_template, url_for
 
 from marketplace.catalog.models import CraftVillage, Product, Shop, ShopStatus, visible_products_clause
+from marketplace.accounts.permissions import public
 from marketplace.site import bp
 from marketplace.extensions import db
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     try:
         db.session.execute(sa.text("SELECT 1"))
@@ -22,6 +24,7 @@ def healthz():
 
 
 @bp.get("/sitemap.xml")
+@public
 def sitemap():
     urls = [url_for("catalog.home", _external=True), url_for("catalog.villages", _external=True),
             url_for("catalog.products", _external=True)]

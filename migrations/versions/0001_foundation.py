@@ -1,8 +1,8 @@
-"""foundation: catalog, villages, users
+"""foundation
 
 Revision ID: 0001_foundation
 Revises: 
-Create Date: 2026-11-27 19:57:32.204151
+Create Date: 2026-11-27 20:01:12.554465
 
 """
 from alembic import op
@@ -67,6 +67,46 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
 
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_role', sa.String(length=16), nullable=True),
+    sa.Column('action', sa.String(length=80), nullable=False),
+    sa.Column('target_type', sa.String(length=40), nullable=False),
+    sa.Column('target_id', sa.String(length=40), nullable=True),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('ip_address', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_log_actor_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_audit_log_target', ['target_type', 'target_id'], unique=False)
+
+    op.create_table('checkouts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('buyer_id', sa.Integer(), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('payment_method', sa.String(length=16), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('stripe_session_id', sa.String(length=255), nullable=True),
+    sa.Column('hold_expires_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('total >= 0', name=op.f('ck_checkouts_total_nonneg')),
+    sa.ForeignKeyConstraint(['buyer_id'], ['users.id'], name=op.f('fk_checkouts_buyer_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_checkouts')),
+    sa.UniqueConstraint('stripe_session_id', name=op.f('uq_checkouts_stripe_session_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_checkouts_token'))
+    )
+    with op.batch_alter_table('checkouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_checkouts_buyer_id'), ['buyer_id'], unique=False)
+
     op.create_table('ip_protections',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -111,6 +151,46 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_shops_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shops_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_shops_village_id'), ['village_id'], unique=False)
+
+    op.create_table('orders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('checkout_id', sa.Integer(), nullable=False),
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('buyer_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('payment_method', sa.String(length=16), nullable=False),
+    sa.Column('subtotal', sa.Integer(), nullable=False),
+    sa.Column('shipping_fee', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('refunded_amount', sa.Integer(), nullable=False),
+    sa.Column('recipient_name', sa.String(length=120), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('province', sa.String(length=80), nullable=True),
+    sa.Column('ward', sa.String(length=120), nullable=True),
+    sa.Column('street', sa.String(length=255), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('carrier', sa.String(length=80), nullable=True),
+    sa.Column('tracking_number', sa.String(length=80), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('paid_at', sa.DateTime(), nullable=True),
+    sa.Column('shipped_at', sa.DateTime(), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint('subtotal >= 0 AND shipping_fee >= 0 AND total >= 0', name=op.f('ck_orders_amounts_nonneg')),
+    sa.ForeignKeyConstraint(['buyer_id'], ['users.id'], name=op.f('fk_orders_buyer_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['checkout_id'], ['checkouts.id'], name=op.f('fk_orders_checkout_id_checkouts')),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_orders_shop_id_shops')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders'))
+    )
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_checkout_id'), ['checkout_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_delivered_at'), ['delivered_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_orders_shop_status', ['shop_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
 
     op.create_table('products',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -178,11 +258,44 @@ def upgrade():
     with op.batch_alter_table('variants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_variants_product_id'), ['product_id'], unique=False)
 
+    op.create_table('order_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('variant_id', sa.Integer(), nullable=True),
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('variant_name', sa.String(length=120), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=True),
+    sa.Column('unit_price', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('refunded_amount', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_order_lines_quantity_positive')),
+    sa.CheckConstraint('unit_price > 0', name=op.f('ck_order_lines_unit_price_positive')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_lines_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_order_lines_product_id_products'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_order_lines_shop_id_shops')),
+    sa.ForeignKeyConstraint(['variant_id'], ['variants.id'], name=op.f('fk_order_lines_variant_id_variants'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['village_id'], ['craft_villages.id'], name=op.f('fk_order_lines_village_id_craft_villages')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_lines'))
+    )
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_lines_product_id'), ['product_id'], unique=False)
+        batch_op.create_index('ix_order_lines_village', ['village_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_order_lines_village')
+        batch_op.drop_index(batch_op.f('ix_order_lines_product_id'))
+        batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
+
+    op.drop_table('order_lines')
     with op.batch_alter_table('variants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_variants_product_id'))
 
@@ -198,6 +311,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_products_category'))
 
     op.drop_table('products')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_status'))
+        batch_op.drop_index('ix_orders_shop_status')
+        batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_delivered_at'))
+        batch_op.drop_index(batch_op.f('ix_orders_created_at'))
+        batch_op.drop_index(batch_op.f('ix_orders_checkout_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_buyer_id'))
+
+    op.drop_table('orders')
     with op.batch_alter_table('shops', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shops_village_id'))
         batch_op.drop_index(batch_op.f('ix_shops_status'))
@@ -208,6 +331,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ip_protections_village_id'))
 
     op.drop_table('ip_protections')
+    with op.batch_alter_table('checkouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_checkouts_buyer_id'))
+
+    op.drop_table('checkouts')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_target')
+        batch_op.drop_index(batch_op.f('ix_audit_log_created_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_action'))
+
+    op.drop_table('audit_log')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_role'))
 

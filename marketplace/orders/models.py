@@ -1,0 +1,119 @@
+"""Orders: one per shop per checkout; lines snapshot what was sold (title, variant, price, shop, village)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+
+
+class OrderStatus:
+    PENDING_PAYMENT = "pending_payment"      # card: waiting for Stripe
+    AWAITING_SHIPMENT = "awaiting_shipment"  # COD placed, or card paid: the artisan packs it
+    PAID = "paid"                            # card payment confirmed (then → awaiting shipment flow)
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+    NEEDS_REVIEW = "needs_review"
+    CHOICES = (PENDING_PAYMENT, AWAITING_SHIPMENT, PAID, SHIPPED, DELIVERED, COMPLETED, CANCELLED, EXPIRED,
+               REFUNDED, NEEDS_REVIEW)
+    # Orders whose goods reached the buyer: these count as production value.
+    DELIVERED_STATES = (DELIVERED, COMPLETED)
+
+
+class PaymentMethod:
+    COD = "cod"
+    STRIPE = "stripe"
+    CHOICES = (COD, STRIPE)
+
+
+class Checkout(db.Model):
+    """One shopper's 'Place order': one payment covering one order per shop."""
+
+    __tablename__ = "checkouts"
+    __table_args__ = (sa.CheckConstraint("total >= 0", name="total_nonneg"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)  # idempotency: one per cart submission
+    buyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    payment_method: Mapped[str] = mapped_column(sa.String(16), default=PaymentMethod.COD)
+    total: Mapped[int] = mapped_column(sa.Integer)
+    stripe_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    orders: Mapped[list["Order"]] = relationship(back_populates="checkout", order_by="Order.id")
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.CheckConstraint("subtotal >= 0 AND shipping_fee >= 0 AND total >= 0", name="amounts_nonneg"),
+        sa.Index("ix_orders_shop_status", "shop_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkout_id: Mapped[int] = mapped_column(sa.ForeignKey("checkouts.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    buyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(24), index=True)
+    payment_method: Mapped[str] = mapped_column(sa.String(16))
+    subtotal: Mapped[int] = mapped_column(sa.Integer)
+    shipping_fee: Mapped[int] = mapped_column(sa.Integer, default=0)
+    total: Mapped[int] = mapped_column(sa.Integer)
+    refunded_amount: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Delivery address (personal data: erased on account deletion; never shown to officials).
+    recipient_name: Mapped[str | None] = mapped_column(sa.String(120))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    province: Mapped[str | None] = mapped_column(sa.String(80))
+    ward: Mapped[str | None] = mapped_column(sa.String(120))
+    street: Mapped[str | None] = mapped_column(sa.String(255))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    carrier: Mapped[str | None] = mapped_column(sa.String(80))
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    checkout: Mapped[Checkout] = relationship(back_populates="orders")
+    shop = relationship("Shop")
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                    cascade="all, delete-orphan")
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price > 0", name="unit_price_positive"),
+        sa.Index("ix_order_lines_village", "village_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id", ondelete="SET NULL"), index=True)
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("variants.id", ondelete="SET NULL"))
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("craft_villages.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    variant_name: Mapped[str] = mapped_column(sa.String(120))
+    sku: Mapped[str | None] = mapped_column(sa.String(64))
+    unit_price: Mapped[int] = mapped_column(sa.Integer)
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    refunded_amount: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
