@@ -174,3 +174,18 @@ def demo_client(demo_app):
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+# --- signing in without the login form (the accounts tests cover the form itself) ---------------
+
+def login_as(client, user) -> None:
+    """Make ``client`` signed in as ``user`` (Flask-Login session keys)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["_id"] = "test"
+
+
+@pytest.fixture
+def login():
+    return login_as
