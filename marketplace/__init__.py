@@ -14,6 +14,7 @@ BLUEPRINT_MODULES = (
     "catalog",
     "media",
     "accounts",
+    "shops",
     "seller",
     "search",
     "cart",

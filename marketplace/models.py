@@ -15,3 +15,4 @@ from marketplace.catalog.models import (  # noqa: F401
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus, PaymentMethod  # noqa: F401,E402
+from marketplace.shops.models import ConsentMethod, ShopConsent  # noqa: F401,E402

@@ -47,3 +47,27 @@ def login_required_any(view):
 
 def owns_shop(user, shop) -> bool:
     return bool(user and user.is_authenticated and shop is not None and shop.owner_id == user.id)
+
+
+def is_assisted_shop(shop) -> bool:
+    """A shop run on an artisan's behalf (consent recorded, not yet handed over)."""
+    if shop is None or getattr(shop, "id", None) is None:
+        return False
+    import sqlalchemy as sa
+
+    from marketplace.extensions import db
+    from marketplace.shops.models import ShopConsent
+
+    return db.session.scalar(
+        sa.select(ShopConsent.id).where(ShopConsent.shop_id == shop.id, ShopConsent.handed_over_at.is_(None))
+    ) is not None
+
+
+def can_manage_shop(user, shop) -> bool:
+    """The one rule for changing a shop and its products: its owner, or an official/admin while the shop
+    is assisted (run on behalf of an artisan who is not online; see ``marketplace.shops``)."""
+    if not (user and getattr(user, "is_authenticated", False) and shop is not None):
+        return False
+    if shop.owner_id is not None and shop.owner_id == user.id:
+        return True
+    return user.role in ("official", "admin") and is_assisted_shop(shop)

@@ -1,0 +1,1 @@
+"""Shop pages (filled in below)."""
