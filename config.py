@@ -55,6 +55,12 @@ class Config:
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
     REDIS_URL = _env("REDIS_URL")
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
+    ARGON2_TIME_COST = 3  # argon2id, argon2-cffi defaults (m=64 MiB, t=3, p=4)
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
@@ -80,6 +86,17 @@ class Config:
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
     WTF_CSRF_TIME_LIMIT = None
     SEARCH_ENABLED = True
+    # Security (marketplace/core/security.py): HSTS only in production; ProxyFix counts = number of
+    # trusted proxies setting each X-Forwarded-* header (0 = header ignored).
+    HSTS_SECONDS = 0
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _int("PROXY_FIX_X_HOST", 0)
+    PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
+    RATELIMIT_HEADERS_ENABLED = True
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "120/minute")
+    SEARCH_SUGGEST_RATE_LIMIT = _env("SEARCH_SUGGEST_RATE_LIMIT", "60/minute")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     DEBUG = False
     TESTING = False
 
@@ -99,6 +116,9 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    ARGON2_TIME_COST = 1  # cheap hashes keep the tests fast
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
     SQLALCHEMY_DATABASE_URI = _database_url(_env("TEST_DATABASE_URL"))
     STRIPE_SECRET_KEY = None
     STRIPE_PUBLISHABLE_KEY = None
@@ -112,6 +132,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 31_536_000
 
     @classmethod
     def validate(cls, config: dict) -> None:

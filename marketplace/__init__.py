@@ -38,6 +38,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    __import__("marketplace.core.security", fromlist=["init_app"]).init_app(app)  # headers, ProxyFix, limits
     register_errorhandlers(app)
     register_template_helpers(app)
     register_cli(app)
