@@ -14,5 +14,8 @@ from marketplace.catalog.models import (  # noqa: F401
     Variant,
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
-from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus, PaymentMethod  # noqa: F401,E402
+from marketplace.orders.models import (  # noqa: F401,E402
+    Checkout, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Payout, ProcessedEvent, Refund, Review,
+)
+from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, ShopConsent  # noqa: F401,E402

@@ -48,6 +48,9 @@ class Checkout(db.Model):
     stripe_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    # Added by 0004_orders.
+    payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
 
     orders: Mapped[list["Order"]] = relationship(back_populates="checkout", order_by="Order.id")
 
@@ -84,6 +87,9 @@ class Order(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Added by 0004_orders: platform commission (set when the order is paid) and why it needs review.
+    commission: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    review_note: Mapped[str | None] = mapped_column(sa.Text)
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     shop = relationship("Shop")
@@ -117,3 +123,87 @@ class OrderLine(db.Model):
     @property
     def line_total(self) -> int:
         return self.unit_price * self.quantity
+
+
+class OrderEvent(db.Model):
+    """One recorded status transition of an order: who, when, from → to."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(sa.String(24))
+    to_status: Mapped[str] = mapped_column(sa.String(24))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(sa.String(40))  # "shopper", "artisan", "stripe", "system"…
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class ProcessedEvent(db.Model):
+    """Each Stripe event id once (the primary key makes duplicate deliveries harmless)."""
+
+    __tablename__ = "processed_events"
+
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(80))
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class RefundStatus:
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Refund(db.Model):
+    __tablename__ = "refunds"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    amount: Mapped[int] = mapped_column(sa.Integer)
+    method: Mapped[str] = mapped_column(sa.String(16))  # stripe | cod (manual transfer)
+    status: Mapped[str] = mapped_column(sa.String(16), default=RefundStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(sa.String(300))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship()
+
+
+class Payout(db.Model):
+    """Money transferred to a shop outside Stripe (bank transfer), recorded by an admin."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    amount: Mapped[int] = mapped_column(sa.Integer)
+    reference: Mapped[str | None] = mapped_column(sa.String(120))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        sa.UniqueConstraint("product_id", "buyer_id", name="uq_reviews_product_buyer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    rating: Mapped[int] = mapped_column(sa.SmallInteger)
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    reply: Mapped[str | None] = mapped_column(sa.Text)
+    replied_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    buyer = relationship("User")
