@@ -1,0 +1,61 @@
+"""A small per-app cache for the indicator queries, with explicit invalidation.
+
+Any flush that adds, changes or deletes a row the indicators read (catalog, orders, officials' records)
+bumps a generation number; cached results from an older generation are dropped. Writes made by another
+process (a second gunicorn worker, a bulk SQL import) are picked up after ``STATS_CACHE_SECONDS``
+(default 60). ``STATS_CACHE_SECONDS = 0`` turns the cache off.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import current_app
+
+_lock = threading.Lock()
+_generation = 0
+WATCHED_TABLES = {"craft_villages", "shops", "products", "product_images", "ip_protections", "orders",
+                  "order_lines", "official_recorded_values", "official_external_presences",
+                  "official_recognition_decisions", "official_stat_snapshots"}
+
+
+def invalidate() -> None:
+    global _generation
+    with _lock:
+        _generation += 1
+
+
+def _after_flush(session, flush_context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__tablename__", None)
+        if table in WATCHED_TABLES:
+            invalidate()
+            return
+
+
+def install(app) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    app.extensions["officials_cache"] = {}
+    if not getattr(install, "_listening", False):
+        sa.event.listen(Session, "after_flush", _after_flush)
+        install._listening = True
+
+
+def cached(key: tuple, compute):
+    app = current_app._get_current_object()
+    ttl = app.config.get("STATS_CACHE_SECONDS", 60)
+    store = app.extensions.setdefault("officials_cache", {})
+    if not ttl:
+        return compute()
+    now = time.monotonic()
+    hit = store.get(key)
+    if hit is not None and hit[0] == _generation and now - hit[1] < ttl:
+        return hit[2]
+    generation = _generation
+    value = compute()
+    if len(store) > 256:
+        store.clear()
+    store[key] = (generation, now, value)
+    return value

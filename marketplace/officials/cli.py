@@ -1,0 +1,20 @@
+"""``flask stats snapshot``: store this month's indicator values (idempotent per month)."""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from marketplace.extensions import db
+from marketplace.officials import bp
+
+
+@bp.cli.command("snapshot")
+@click.option("--as-of", "as_of", default=None, help="Day to measure (YYYY-MM-DD); default today (Hà Nội).")
+def snapshot(as_of: str | None) -> None:
+    from marketplace.officials.services import take_snapshot
+
+    day = date.fromisoformat(as_of) if as_of else None
+    month, n = take_snapshot(day)
+    db.session.commit()
+    click.echo(f"Snapshot {month:%Y-%m}: {n} indicators stored.")

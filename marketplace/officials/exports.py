@@ -1,0 +1,163 @@
+"""CSV and XLSX exports of the indicator table and the village table (ISO dates; definitions; export time)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from marketplace.catalog.models import Category, Recognition
+from marketplace.core.time import to_vn, utcnow
+from marketplace.officials import indicators as ind
+from marketplace.officials import queries
+from marketplace.officials.reasons import reasons_for
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[tuple[str, str]]  # (header, kind: text|int|pct|vnd|date|bool|num)
+    rows: list[list]
+    filters: dict
+
+
+def _pct(v):
+    return None if v is None else round(v / 100, 4)
+
+
+def indicator_table(commune: str | None = None, category: str | None = None) -> Table:
+    rows = []
+    for card in queries.cards(commune=commune, category=category):
+        r = card.result
+        i = r.indicator
+        percent_like = i.unit in (ind.PERCENT, ind.GROWTH)
+        rows.append([
+            i.id, i.label_vi, i.label_en, i.unit, "nền tảng đo" if i.kind == "platform" else "ghi nhận",
+            _pct(r.value) if percent_like else r.value, r.numerator, r.denominator,
+            _pct(i.target_2030) if percent_like and i.target_2030 is not None else i.target_2030,
+            i.target_text_vi, i.orientation_2050_vi,
+            None if card.on_track is None else ("đúng tiến độ" if card.on_track else "chậm tiến độ"),
+        ])
+    cols = [("id", "text"), ("chỉ tiêu", "text"), ("indicator", "text"), ("đơn vị", "text"), ("loại", "text"),
+            ("giá trị", "value"), ("tử số", "num"), ("mẫu số", "num"), ("mục tiêu 2030", "value"),
+            ("mục tiêu 2030 (văn bản)", "text"), ("định hướng 2050", "text"), ("tiến độ", "text")]
+    return Table("Chỉ tiêu Kế hoạch 282", cols, rows, {"commune": commune, "category": category})
+
+
+def village_dict(row) -> dict:
+    reasons = reasons_for(row)
+    return {
+        "slug": row["slug"], "name": row["name_vi"], "commune": row["commune"], "category": row["category"],
+        "recognition": row["recognition"], "recognized": bool(row["recognized"]),
+        "shops_active": int(row["shops_active"]), "shops_verified": int(row["shops_verified"]),
+        "listings_active": int(row["listings_visible"]), "digitized_products": int(row["digitized"]),
+        "ocop_valid_products": int(row["ocop_valid"]), "ip_products": int(row["ip_listings"]),
+        "external_presence_latest": row["presence_latest"].isoformat() if row["presence_latest"] else None,
+        "sales_this_year_to_date": int(row["sales_this"]), "sales_same_period_last_year": int(row["sales_last"]),
+        "counts": {"ecommerce_participation": bool(row["ecommerce"]), "online_showcase": bool(row["showcase"]),
+                   "ocop_share": bool(row["ocop"]), "ip_share": bool(row["ip"])},
+        "reasons": {"ecommerce_participation": reasons["ecommerce"], "online_showcase": reasons["showcase"],
+                    "ocop_share": reasons["ocop"], "ip_share": reasons["ip"]},
+    }
+
+
+def village_table(commune: str | None = None, category: str | None = None) -> Table:
+    rows = []
+    for row in queries.villages(commune=commune, category=category):
+        d = village_dict(row)
+        rows.append([
+            d["slug"], d["name"], d["commune"], Category.LABELS.get(d["category"], (d["category"],))[0],
+            Recognition.LABELS.get(d["recognition"], (d["recognition"],))[0], d["shops_active"], d["shops_verified"],
+            d["listings_active"], d["digitized_products"], d["ocop_valid_products"], d["ip_products"],
+            row["presence_latest"], d["sales_this_year_to_date"], d["sales_same_period_last_year"],
+            d["counts"]["ecommerce_participation"], d["reasons"]["ecommerce_participation"],
+            d["counts"]["online_showcase"], d["counts"]["ocop_share"], d["reasons"]["ocop_share"],
+            d["counts"]["ip_share"], d["reasons"]["ip_share"],
+        ])
+    cols = [("slug", "text"), ("làng nghề", "text"), ("xã/phường", "text"), ("nghề", "text"),
+            ("danh hiệu", "text"), ("cửa hàng hoạt động", "int"), ("cửa hàng đã xác minh", "int"),
+            ("tin đang bán", "int"), ("sản phẩm số hoá", "int"), ("sản phẩm OCOP còn hạn", "int"),
+            ("sản phẩm có SHTT", "int"), ("minh chứng sàn khác gần nhất", "date"),
+            ("giá trị giao năm nay (₫)", "vnd"), ("cùng kỳ năm trước (₫)", "vnd"),
+            ("tính TMĐT", "bool"), ("lý do (TMĐT)", "text"), ("tính gian hàng trực tuyến", "bool"),
+            ("tính OCOP", "bool"), ("lý do (OCOP)", "text"), ("tính SHTT", "bool"), ("lý do (SHTT)", "text")]
+    return Table("Làng nghề", cols, rows, {"commune": commune, "category": category})
+
+
+def _cell(value, kind: str):
+    if value is None:
+        return ""
+    if kind == "bool":
+        return "có" if value else "không"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _exported_at() -> str:
+    return to_vn(utcnow()).replace(microsecond=0).isoformat()
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel opens UTF-8 with a BOM
+    writer = csv.writer(out)
+    writer.writerow([h for h, _ in table.columns])
+    for row in table.rows:
+        writer.writerow([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)])
+    writer.writerow([])
+    writer.writerow(["# xuất lúc", _exported_at()])
+    for key, value in table.filters.items():
+        if value:
+            writer.writerow([f"# lọc {key}", value])
+    writer.writerow(["# tỷ lệ trong cột 'giá trị' là phân số (0.274 = 27,4 %)"])
+    for i in ind.INDICATORS:
+        writer.writerow([f"# {i.id}", i.definition_vi])
+    return out.getvalue()
+
+
+def to_xlsx(table: Table) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = table.title[:31]
+    ws.append([h for h, _ in table.columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    formats = {"int": "#,##0", "vnd": "#,##0", "num": "#,##0.##", "date": "yyyy-mm-dd", "pct": "0.0%"}
+    unit_col = next((n for n, (h, _) in enumerate(table.columns) if h == "đơn vị"), None)
+    for row in table.rows:
+        values = [("có" if v else "không") if kind == "bool" else v for v, (_, kind) in zip(row, table.columns)]
+        ws.append(values)
+        r = ws.max_row
+        for c, (_, kind) in enumerate(table.columns, start=1):
+            cell = ws.cell(row=r, column=c)
+            if kind == "value":
+                is_pct = unit_col is not None and row[unit_col] in (ind.PERCENT, ind.GROWTH)
+                cell.number_format = "0.0%" if is_pct else "#,##0"
+            elif kind in formats:
+                cell.number_format = formats[kind]
+    ws.freeze_panes = "A2"
+    for c, (header, kind) in enumerate(table.columns, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = max(12, min(40, len(header) + 4))
+    defs = wb.create_sheet("Định nghĩa")
+    defs.append(["id", "chỉ tiêu", "đơn vị", "mục tiêu 2030", "định hướng 2050", "định nghĩa", "definition"])
+    for cell in defs[1]:
+        cell.font = Font(bold=True)
+    for i in ind.INDICATORS:
+        defs.append([i.id, i.label_vi, i.unit, i.target_text_vi, i.orientation_2050_vi, i.definition_vi,
+                     i.definition_en])
+    defs.freeze_panes = "A2"
+    defs.column_dimensions["F"].width = 80
+    defs.column_dimensions["G"].width = 80
+    meta = wb.create_sheet("Thông tin")
+    meta.append(["xuất lúc (giờ Hà Nội)", to_vn(utcnow()).replace(tzinfo=None, microsecond=0)])
+    meta["B1"].number_format = "yyyy-mm-dd hh:mm:ss"
+    for key, value in table.filters.items():
+        meta.append([f"lọc: {key}", value or "tất cả"])
+    meta.append(["nguồn", "Chợ Làng Nghề — Kế hoạch 282/QĐ-UBND"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

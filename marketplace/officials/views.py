@@ -1,0 +1,228 @@
+"""Officials' pages, exports, records, the public transparency page and the stats JSON."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts.permissions import public, role_required
+from marketplace.catalog.models import Category, CraftVillage, Recognition
+from marketplace.core.time import today_vn
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.officials import bp, exports, queries, services
+from marketplace.officials import indicators as ind
+from marketplace.officials.charts import trend_svg
+from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue
+from marketplace.officials.present import fmt_number, fmt_value, unit_suffix
+from marketplace.officials.reasons import reasons_for
+
+OFFICIALS = ("official", "admin")
+ONLY_CHOICES = ("recognized", "ecommerce", "not_ecommerce", "showcase", "not_showcase", "ocop", "not_ocop",
+                "ip", "not_ip")
+SORTS = ("name", "commune", "category", "recognition", "listings", "sales")
+
+
+def _filters() -> dict:
+    commune = request.args.get("commune", "").strip() or None
+    category = request.args.get("category", "").strip() or None
+    if category and category not in Category.LABELS:
+        category = None
+    if commune and len(commune) > 120:
+        commune = None
+    return {"commune": commune, "category": category}
+
+
+def _helpers() -> dict:
+    return {"fmt_value": fmt_value, "fmt_number": fmt_number, "trend_svg": trend_svg, "unit_suffix": unit_suffix,
+            "INDICATORS": ind.INDICATORS, "BY_ID": ind.BY_ID}
+
+
+@bp.route("/officials")
+@role_required(*OFFICIALS)
+def dashboard():
+    filters = _filters()
+    by = request.args.get("by") if request.args.get("by") in ("commune", "category") else "commune"
+    cards = queries.cards(**filters)
+    return render_template("officials/dashboard.html", cards=cards, filters=filters, by=by,
+                           breakdown=queries.breakdown(by), communes=queries.communes(), today=today_vn(),
+                           **_helpers())
+
+
+@bp.route("/officials/villages")
+@role_required(*OFFICIALS)
+def villages():
+    filters = _filters()
+    only = request.args.get("only") if request.args.get("only") in ONLY_CHOICES else None
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    descending = request.args.get("dir") == "desc"
+    rows = queries.villages(only=only, sort=sort, descending=descending, **filters)
+    return render_template("officials/villages.html", rows=rows, reasons_for=reasons_for, filters=filters,
+                           only=only, sort=sort, descending=descending, communes=queries.communes(),
+                           only_choices=ONLY_CHOICES, **_helpers())
+
+
+@bp.route("/officials/export/<table>.<fmt>")
+@role_required(*OFFICIALS)
+def export(table: str, fmt: str):
+    if table not in ("indicators", "villages") or fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = _filters()
+    data = exports.indicator_table(**filters) if table == "indicators" else exports.village_table(**filters)
+    stamp = today_vn().isoformat()
+    name = f"{'chi-tieu' if table == 'indicators' else 'lang-nghe'}-{stamp}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(data), "text/csv; charset=utf-8"
+    else:
+        body = exports.to_xlsx(data)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                      "Cache-Control": "no-store"})
+
+
+# --- recorded values, external presences, recognition decisions -------------------------------------
+
+def _parse_date(name: str, required: bool = True) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw and not required:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise services.StatsInputError(_("Ngày không hợp lệ (định dạng YYYY-MM-DD)."), field=name) from None
+
+
+def _parse_float(name: str, required: bool = True) -> float | None:
+    raw = (request.form.get(name) or "").strip().replace(" ", "")
+    if not raw and not required:
+        return None
+    try:
+        return float(raw.replace(",", "."))
+    except ValueError:
+        raise services.StatsInputError(_("Số không hợp lệ."), field=name) from None
+
+
+def _village_or_error(field: str = "village_id") -> CraftVillage:
+    raw = request.form.get(field, "")
+    village = db.session.get(CraftVillage, int(raw)) if raw.isdigit() else None
+    if village is None:
+        raise services.StatsInputError(_("Chọn một làng nghề."), field=field)
+    return village
+
+
+def _run(action) -> Response:
+    try:
+        action()
+        db.session.commit()
+        flash(_("Đã lưu."), "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("officials.records"))
+
+
+@bp.route("/officials/records")
+@role_required(*OFFICIALS)
+def records():
+    values = db.session.scalars(sa.select(RecordedValue).order_by(RecordedValue.indicator_id,
+                                                                  RecordedValue.period_end.desc(),
+                                                                  RecordedValue.id.desc())).all()
+    superseded = {v.supersedes_id for v in values if v.supersedes_id}
+    presences = db.session.scalars(sa.select(ExternalPresence).order_by(ExternalPresence.evidence_date.desc(),
+                                                                        ExternalPresence.id.desc())).all()
+    superseded_p = {p.supersedes_id for p in presences if p.supersedes_id}
+    decisions = db.session.scalars(sa.select(RecognitionDecision).order_by(RecognitionDecision.decided_on.desc(),
+                                                                           RecognitionDecision.id.desc())).all()
+    all_villages = db.session.execute(sa.select(CraftVillage.id, CraftVillage.name_vi, CraftVillage.commune_vi)
+                                      .order_by(CraftVillage.name_vi)).all()
+    return render_template("officials/records.html", values=values, superseded=superseded, presences=presences,
+                           superseded_p=superseded_p, decisions=decisions, villages=all_villages,
+                           recorded_ids=ind.RECORDED_IDS, platforms=ind.PLATFORMS, today=today_vn(),
+                           fresh_cutoff=ind.add_months(today_vn(), -ind.PRESENCE_MAX_AGE_MONTHS),
+                           titles=Recognition.RECOGNIZED, **_helpers())
+
+
+@bp.route("/officials/records/values", methods=["POST"])
+@role_required(*OFFICIALS)
+def record_value():
+    return _run(lambda: services.record_value(
+        current_user, request.form.get("indicator_id", ""), _parse_date("period_start"), _parse_date("period_end"),
+        _parse_float("value"), request.form.get("evidence", ""), _parse_float("numerator", False),
+        _parse_float("denominator", False)))
+
+
+@bp.route("/officials/records/values/<int:record_id>/correct", methods=["POST"])
+@role_required(*OFFICIALS)
+def correct_value(record_id: int):
+    original = db.get_or_404(RecordedValue, record_id)
+    return _run(lambda: services.correct_value(
+        current_user, original, _parse_float("value"), request.form.get("evidence", ""),
+        request.form.get("note", ""), _parse_float("numerator", False), _parse_float("denominator", False)))
+
+
+@bp.route("/officials/records/presences", methods=["POST"])
+@role_required(*OFFICIALS)
+def record_presence():
+    supersedes = None
+    if (request.form.get("supersedes_id") or "").isdigit():
+        supersedes = db.get_or_404(ExternalPresence, int(request.form["supersedes_id"]))
+    return _run(lambda: services.record_presence(
+        current_user, supersedes.village if supersedes else _village_or_error(),
+        request.form.get("platform", ""), request.form.get("evidence", ""), _parse_date("evidence_date"),
+        (request.form.get("url") or "").strip() or None, supersedes, request.form.get("note")))
+
+
+@bp.route("/officials/records/recognitions", methods=["POST"])
+@role_required(*OFFICIALS)
+def record_recognition():
+    return _run(lambda: services.record_recognition(
+        current_user, _village_or_error(), request.form.get("number", ""), _parse_date("decided_on"),
+        request.form.get("title", ""), request.form.get("evidence")))
+
+
+# --- public ---------------------------------------------------------------------------------------
+
+@bp.route("/minh-bach")
+@bp.route("/transparency", endpoint="transparency_en")
+@public
+def transparency():
+    cards = [c for c in queries.cards() if c.result.indicator.public and c.result.indicator.kind == "platform"
+             or c.result.indicator.id in ("new_recognitions", "tourism_villages")]
+    return render_template("officials/transparency.html", cards=cards, today=today_vn(), **_helpers())
+
+
+# --- JSON (documented by the API area; keep the shapes stable) --------------------------------------
+
+def _num(v):
+    return None if v is None else (int(v) if float(v).is_integer() else round(float(v), 4))
+
+
+@bp.route("/api/v1/stats/indicators")
+@public
+def api_indicators():
+    filters = _filters()
+    items = []
+    for card in queries.cards(**filters):
+        r = card.result
+        i = r.indicator
+        items.append({
+            "id": i.id, "label": {"vi": i.label_vi, "en": i.label_en}, "unit": i.unit, "kind": i.kind,
+            "value": _num(r.value), "numerator": _num(r.numerator), "denominator": _num(r.denominator),
+            "target_2030": _num(i.target_2030), "target_2030_text": i.target_text_vi,
+            "orientation_2050": i.orientation_2050_vi, "on_track": card.on_track,
+            "expected_today": _num(round(card.expected, 2)) if card.expected is not None else None,
+            "definition": {"vi": i.definition_vi, "en": i.definition_en},
+        })
+    return jsonify({"as_of": today_vn().isoformat(), "filters": filters, "indicators": items})
+
+
+@bp.route("/api/v1/stats/villages")
+@role_required(*OFFICIALS)
+def api_villages():
+    filters = _filters()
+    rows = queries.villages(**filters)
+    items = [exports.village_dict(row) for row in rows]
+    return jsonify({"as_of": today_vn().isoformat(), "filters": filters, "count": len(items), "villages": items})
