@@ -1,0 +1,282 @@
+"""Bulk import of products (digitization drives): a UTF-8 CSV, plus an optional ZIP of the photos it names.
+
+Every row is validated first (``plan_import``) and errors are reported per CSV line. ``run_import`` then
+creates the products of every valid row group through the same services as the editor, in the caller's
+transaction (the caller commits once), or nothing at all when ``all_or_nothing`` and any row is invalid.
+
+Rows that share a ``product_ref`` are one product with several variants; product fields come from the
+group's first row. ZIP entries are read into memory by bare file name only (never extracted, no paths),
+with caps on entry count, per-photo size and total size; declared sizes are not trusted.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from marketplace.catalog import services
+from marketplace.catalog.models import IpProtection, Shop, Variant
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+
+COLUMNS = (
+    "product_ref", "title_vi", "title_en", "description_vi", "description_en", "category", "materials",
+    "technique", "dimensions", "weight_grams", "ip_registration_number", "ocop_stars", "ocop_certificate_number",
+    "ocop_issuer", "ocop_issued_on", "ocop_expires_on", "variant_name", "sku", "price", "stock", "photos",
+    "photo_alt", "publish",
+)
+REQUIRED_COLUMNS = ("title_vi", "description_vi", "price")
+PRODUCT_COLUMNS = tuple(c for c in COLUMNS if c in services.PRODUCT_FIELDS)
+MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 2000
+MAX_ZIP_ENTRIES = 500
+MAX_ZIP_TOTAL = 256 * 1024 * 1024
+TRUE_WORDS = {"1", "x", "yes", "y", "true", "có", "co", "c"}
+
+TEMPLATE_ROWS = (
+    ("BT-001", "Bình hút lộc men lam", "Blue-glazed fortune vase",
+     "Bình gốm men lam vẽ tay, nung 1.200 °C tại lò gas ở Bát Tràng.", "Hand-painted blue-glazed vase.",
+     "ceramics", "Đất sét trắng, men lam", "Vẽ tay, nung 1.200 °C", "Cao 30 cm", "1500", "", "4",
+     "123/QĐ-UBND", "UBND thành phố Hà Nội", "2024-05-20", "", "Cỡ nhỏ", "", "350.000", "12",
+     "binh-1.jpg;binh-2.jpg", "Bình men lam trên bàn gỗ", "có"),
+    ("BT-001", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "Cỡ lớn", "", "690.000", "4", "", "", ""),
+)
+
+
+class ImportFileError(InvalidInput):
+    """The file itself cannot be read (not UTF-8, no header, too big, bad ZIP)."""
+
+
+@dataclass
+class PlannedProduct:
+    lines: list[int]
+    data: dict
+    variants: list[dict]
+    photos: list[str]
+    alt: str
+    publish: bool
+
+
+@dataclass
+class ImportPlan:
+    total_rows: int = 0
+    products: list[PlannedProduct] = field(default_factory=list)
+    errors: "OrderedDict[int, list[str]]" = field(default_factory=OrderedDict)
+
+    @property
+    def valid_rows(self) -> int:
+        return sum(len(p.lines) for p in self.products)
+
+    def add_error(self, line: int, message: str) -> None:
+        self.errors.setdefault(line, []).append(message)
+
+
+@dataclass
+class ImportResult:
+    plan: ImportPlan
+    applied: bool
+    created: int = 0
+    photos: int = 0
+
+
+def template_csv() -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(TEMPLATE_ROWS)
+    return "\ufeff" + buffer.getvalue()  # BOM: spreadsheet programs then open it as UTF-8
+
+
+# --- reading files --------------------------------------------------------------------------------
+
+def read_csv(data: bytes) -> list[tuple[int, dict]]:
+    if len(data) > MAX_CSV_BYTES:
+        raise ImportFileError(_("Tệp CSV quá lớn: tối đa %(mb)s MB.", mb=MAX_CSV_BYTES // (1024 * 1024)), field="csv")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(_("Tệp CSV phải lưu dạng UTF-8 (trong Excel: “CSV UTF-8”)."), field="csv") from None
+    if not text.strip():
+        raise ImportFileError(_("Tệp CSV rỗng."), field="csv")
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers = [h.strip().lower() for h in (reader.fieldnames or []) if h]
+    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+    if missing:
+        raise ImportFileError(_("Thiếu cột bắt buộc: %(cols)s. Hãy dùng tệp mẫu.", cols=", ".join(missing)), field="csv")
+    rows = []
+    try:
+        for record in reader:
+            line = reader.line_num
+            row = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in record.items()
+                   if k is not None}
+            if not any(row.values()):
+                continue
+            rows.append((line, row))
+            if len(rows) > MAX_ROWS:
+                raise ImportFileError(_("Tối đa %(n)s dòng mỗi lần nhập.", n=MAX_ROWS), field="csv")
+    except csv.Error:
+        raise ImportFileError(_("Tệp CSV bị lỗi định dạng (dòng %(n)s).", n=reader.line_num), field="csv") from None
+    return rows
+
+
+class PhotoArchive:
+    """Photos in a ZIP, looked up by bare file name; guarded against bombs and path tricks."""
+
+    def __init__(self, data: bytes | None):
+        self.entries: dict[str, zipfile.ZipInfo] = {}
+        self.ambiguous: set[str] = set()
+        self.zip: zipfile.ZipFile | None = None
+        if not data:
+            return
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise ImportFileError(_("Tệp ZIP ảnh bị hỏng hoặc không phải ZIP."), field="zip") from None
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise ImportFileError(_("Tệp ZIP có quá nhiều tệp (tối đa %(n)s).", n=MAX_ZIP_ENTRIES), field="zip")
+        if sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
+            raise ImportFileError(_("Tệp ZIP quá lớn khi giải nén."), field="zip")
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            if info.is_dir() or name.startswith("/") or ".." in name.split("/") or info.flag_bits & 0x1:
+                continue  # directories, absolute or parent paths, encrypted entries: ignored
+            base = PurePosixPath(name).name
+            if not base or base.startswith("."):
+                continue
+            if base in self.entries:
+                self.ambiguous.add(base)
+            self.entries[base] = info
+
+    def read(self, name: str) -> bytes:
+        """The bytes of ``name``; raises InvalidInput when absent, ambiguous or over the size cap."""
+        limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024)
+        if name in self.ambiguous:
+            raise InvalidInput(_("Ảnh %(name)s xuất hiện nhiều lần trong ZIP.", name=name), field="photos")
+        info = self.entries.get(name)
+        if info is None or self.zip is None:
+            raise InvalidInput(_("Không có ảnh %(name)s trong tệp ZIP.", name=name), field="photos")
+        if info.file_size > limit:
+            raise InvalidInput(_("Ảnh %(name)s quá lớn.", name=name), field="photos")
+        try:
+            with self.zip.open(info) as fh:
+                data = fh.read(limit + 1)  # do not trust the declared size
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+            raise InvalidInput(_("Không đọc được ảnh %(name)s trong ZIP.", name=name), field="photos") from None
+        if len(data) > limit:
+            raise InvalidInput(_("Ảnh %(name)s quá lớn.", name=name), field="photos")
+        return data
+
+
+# --- planning -------------------------------------------------------------------------------------
+
+def _photo_names(value: str) -> list[str]:
+    return [n.strip() for n in value.replace("|", ";").replace(",", ";").split(";") if n.strip()]
+
+
+def plan_import(shop: Shop, csv_data: bytes, zip_data: bytes | None = None,
+                archive: PhotoArchive | None = None) -> ImportPlan:
+    from marketplace.media.images import check_image
+
+    rows = read_csv(csv_data)
+    archive = archive or PhotoArchive(zip_data)
+    plan = ImportPlan(total_rows=len(rows))
+    ips = {ip.registration_number: ip.id for ip in db.session.scalars(
+        sa.select(IpProtection).where(IpProtection.village_id == shop.village_id)) if ip.registration_number}
+
+    groups: "OrderedDict[str, list[tuple[int, dict]]]" = OrderedDict()
+    for line, row in rows:
+        ref = row.get("product_ref") or f"__line{line}"
+        groups.setdefault(ref, []).append((line, row))
+
+    seen_skus: dict[str, int] = {}
+    checked_photos: dict[str, str | None] = {}
+    for group in groups.values():
+        first_line, first = group[0]
+        group_ok = True
+        data = {k: first.get(k, "") for k in PRODUCT_COLUMNS}
+        reg = first.get("ip_registration_number", "")
+        data["ip_protection_id"] = ""
+        if reg:
+            if reg in ips:
+                data["ip_protection_id"] = ips[reg]
+            else:
+                plan.add_error(first_line, _("ip_registration_number: không có văn bằng %(n)s của làng nghề này.", n=reg))
+                group_ok = False
+        _clean, errors = services.clean_product_data(shop, data)
+        for key, message in errors.items():
+            plan.add_error(first_line, f"{key}: {message}")
+            group_ok = False
+        variants = []
+        for line, row in group:
+            vdata = {"name": row.get("variant_name", ""), "sku": row.get("sku", ""), "price": row.get("price", ""),
+                     "stock": row.get("stock", "")}
+            vclean, verrors = services.clean_variant_data(vdata)
+            sku = vclean.get("sku")
+            if sku and not verrors.get("sku"):
+                if sku in seen_skus:
+                    verrors["sku"] = _("trùng với dòng %(n)s.", n=seen_skus[sku])
+                elif db.session.scalar(sa.select(Variant.id).where(Variant.sku == sku)) is not None:
+                    verrors["sku"] = _("Mã SKU này đã được dùng.")
+                else:
+                    seen_skus[sku] = line
+            for key, message in verrors.items():
+                plan.add_error(line, f"{'variant_name' if key == 'name' else key}: {message}")
+                group_ok = False
+            variants.append(vdata)
+        photo_names: list[str] = []
+        for line, row in group:
+            for name in _photo_names(row.get("photos", "")):
+                if "/" in name or "\\" in name or name.startswith("."):
+                    plan.add_error(line, _("photos: chỉ ghi tên tệp ảnh, không ghi thư mục (%(name)s).", name=name[:80]))
+                    group_ok = False
+                    continue
+                if name not in checked_photos:
+                    try:
+                        check_image(archive.read(name))
+                        checked_photos[name] = None
+                    except InvalidInput as exc:
+                        checked_photos[name] = exc.message
+                if checked_photos[name]:
+                    plan.add_error(line, f"photos: {name[:80]} — {checked_photos[name]}")
+                    group_ok = False
+                elif name not in photo_names:
+                    photo_names.append(name)
+        if len(photo_names) > services.MAX_PHOTOS:
+            plan.add_error(first_line, _("photos: tối đa %(n)s ảnh cho một sản phẩm.", n=services.MAX_PHOTOS))
+            group_ok = False
+        if group_ok:
+            plan.products.append(PlannedProduct(
+                lines=[line for line, _r in group], data=data, variants=variants, photos=photo_names,
+                alt=first.get("photo_alt", ""), publish=first.get("publish", "").strip().lower() in TRUE_WORDS,
+            ))
+    return plan
+
+
+def run_import(actor, shop: Shop, csv_data: bytes, zip_data: bytes | None = None, *,
+               all_or_nothing: bool = False, dry_run: bool = False) -> ImportResult:
+    """Validate everything, then create the valid products (in the caller's transaction)."""
+    services._require(actor, shop)
+    archive = PhotoArchive(zip_data)
+    plan = plan_import(shop, csv_data, archive=archive)
+    if dry_run or (all_or_nothing and plan.errors) or not plan.products:
+        return ImportResult(plan=plan, applied=False)
+    result = ImportResult(plan=plan, applied=True)
+    for planned in plan.products:
+        product = services.create_product(actor, shop, planned.data, variants=planned.variants)
+        for name in planned.photos:
+            services.add_photo(actor, product, archive.read(name), planned.alt or None)
+            result.photos += 1
+        if planned.publish:
+            services.publish_product(actor, product)
+        result.created += 1
+    return result

@@ -1,0 +1,57 @@
+"""Bulk import page: CSV (+ optional ZIP of photos), row-level errors, all-valid-rows or all-or-nothing."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts.permissions import role_required
+from marketplace.catalog.importer import COLUMNS, MAX_ROWS, run_import, template_csv
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+from marketplace.seller import bp
+from marketplace.seller.views import SELLER_ROLES, require_shop, shop_args
+
+
+@bp.get("/import/template.csv")
+@role_required(*SELLER_ROLES)
+def import_template():
+    return Response(
+        template_csv().encode("utf-8"), mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=mau-nhap-san-pham.csv"},
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required(*SELLER_ROLES)
+def import_products():
+    shop = require_shop()
+    context = {"shop": shop, "args": shop_args(shop), "columns": COLUMNS, "max_rows": MAX_ROWS,
+               "result": None, "file_error": None}
+    if request.method == "GET":
+        return render_template("seller/import.html", **context)
+    csv_file = request.files.get("csv")
+    zip_file = request.files.get("zip")
+    all_or_nothing = bool(request.form.get("all_or_nothing"))
+    context["all_or_nothing"] = all_or_nothing
+    if csv_file is None or not csv_file.filename:
+        context["file_error"] = _("Hãy chọn tệp CSV.")
+        return render_template("seller/import.html", **context), 400
+    try:
+        result = run_import(current_user, shop, csv_file.read(),
+                            zip_file.read() if zip_file and zip_file.filename else None,
+                            all_or_nothing=all_or_nothing)
+    except InvalidInput as exc:
+        db.session.rollback()
+        context["file_error"] = exc.message
+        return render_template("seller/import.html", **context), 400
+    context["result"] = result
+    if result.applied:
+        db.session.commit()
+        flash(_("Đã nhập %(n)s sản phẩm.", n=result.created))
+        if not result.plan.errors:
+            return redirect(url_for("seller.products", **shop_args(shop)))
+    else:
+        db.session.rollback()
+    status = 200 if result.applied or not result.plan.errors else 400
+    return render_template("seller/import.html", **context), status

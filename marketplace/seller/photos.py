@@ -1,0 +1,91 @@
+"""Photo management for one product: upload (several at once, from the phone's camera), alt text,
+reorder (the first photo is the cover), delete. Works without JavaScript."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts.permissions import role_required
+from marketplace.catalog import services
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+from marketplace.media.images import ACCEPT_MIMETYPES, delete_derivatives
+from marketplace.seller import bp
+from marketplace.seller.views import SELLER_ROLES, load_product, shop_args
+
+
+@bp.route("/products/<int:product_id>/photos", methods=["GET", "POST"])
+@role_required(*SELLER_ROLES)
+def photos(product_id: int):
+    product = load_product(product_id)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        files = [f for f in request.files.getlist("photos") if f and f.filename]
+        if not files:
+            errors.append(_("Hãy chọn ít nhất một ảnh."))
+        added = 0
+        for upload in files:
+            name = upload.filename[:80]
+            if len(product.images) >= services.MAX_PHOTOS:
+                errors.append(_("Tối đa %(n)s ảnh cho một sản phẩm. Hãy xoá bớt ảnh cũ.", n=services.MAX_PHOTOS))
+                break
+            try:
+                services.add_photo(current_user, product, upload.read(), request.form.get("alt_text"))
+            except InvalidInput as exc:
+                db.session.rollback()
+                product = load_product(product_id)
+                errors.append(f"{name}: {exc.message}")
+                continue
+            db.session.commit()
+            added += 1
+        if added:
+            flash(_("Đã thêm %(n)s ảnh.", n=added))
+        if not errors:
+            return redirect(url_for("seller.photos", product_id=product.id))
+        status = 400
+    return render_template(
+        "seller/photos.html", product=product, shop=product.shop, errors=errors, accept=ACCEPT_MIMETYPES,
+        max_photos=services.MAX_PHOTOS, args=shop_args(product.shop),
+    ), status
+
+
+@bp.post("/products/<int:product_id>/photos/<int:image_id>")
+@role_required(*SELLER_ROLES)
+def photo_update(product_id: int, image_id: int):
+    product = load_product(product_id)
+    image = services.image_for_seller(current_user, product, image_id)
+    try:
+        services.update_photo(current_user, image, request.form.get("alt_text"))
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã lưu mô tả ảnh."))
+    return redirect(url_for("seller.photos", product_id=product_id))
+
+
+@bp.post("/products/<int:product_id>/photos/<int:image_id>/move")
+@role_required(*SELLER_ROLES)
+def photo_move(product_id: int, image_id: int):
+    product = load_product(product_id)
+    image = services.image_for_seller(current_user, product, image_id)
+    offset = {"up": -1, "down": 1, "first": -services.MAX_PHOTOS}.get(request.form.get("direction"), 0)
+    services.move_photo(current_user, image, offset)
+    db.session.commit()
+    return redirect(url_for("seller.photos", product_id=product_id))
+
+
+@bp.post("/products/<int:product_id>/photos/<int:image_id>/delete")
+@role_required(*SELLER_ROLES)
+def photo_delete(product_id: int, image_id: int):
+    product = load_product(product_id)
+    image = services.image_for_seller(current_user, product, image_id)
+    unused_key = services.delete_photo(current_user, image)
+    db.session.commit()
+    if unused_key:
+        delete_derivatives(unused_key)
+    flash(_("Đã xoá ảnh."))
+    return redirect(url_for("seller.photos", product_id=product_id))

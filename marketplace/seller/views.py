@@ -1,0 +1,393 @@
+"""Seller pages: parse the request → load and authorize → call the catalog services → commit → redirect.
+
+Every product, variant and photo is loaded through ``product_for_seller`` & co., which raise ``NotFound``
+for anything the signed-in user may not manage: another artisan's ids give 404.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from marketplace.accounts.permissions import role_required
+from marketplace.catalog import services
+from marketplace.catalog.models import (
+    Category,
+    IpProtection,
+    Product,
+    ProductStatus,
+    Shop,
+    Variant,
+)
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.extensions import db
+from marketplace.seller import bp
+
+SELLER_ROLES = ("artisan", "official", "admin")
+DEFAULT_LOW_STOCK = 3
+DIGITIZED_MIN_DESCRIPTION = 30
+NEW_VARIANT_ROWS = 2
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def low_stock_threshold() -> int:
+    return int(current_app.config.get("LOW_STOCK_THRESHOLD", DEFAULT_LOW_STOCK))
+
+
+def current_shop() -> Shop | None:
+    """The shop the page is about: ``?shop=<id>`` when the user may manage it, else their own shop."""
+    wanted = request.values.get("shop", type=int)
+    if wanted is not None:
+        shop = db.session.get(Shop, wanted)
+        if not services.can_manage(current_user, shop):
+            raise NotFound(_("Không tìm thấy cửa hàng."))
+        return shop
+    return db.session.scalars(
+        sa.select(Shop).where(Shop.owner_id == current_user.id).order_by(Shop.id).limit(1)
+    ).first()
+
+
+def shop_args(shop: Shop) -> dict:
+    """Query args that keep a non-owner (official/admin helping a shop) on the same shop."""
+    return {} if shop.owner_id == current_user.id else {"shop": shop.id}
+
+
+def require_shop() -> Shop:
+    shop = current_shop()
+    if shop is None:
+        flash(_("Bạn cần mở cửa hàng trước khi đăng sản phẩm."), "warning")
+        raise _Redirect(url_for("seller.dashboard"))
+    return shop
+
+
+class _Redirect(Exception):
+    def __init__(self, location: str):
+        self.location = location
+
+
+@bp.errorhandler(_Redirect)
+def _redirect(exc: _Redirect):
+    return redirect(exc.location)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc):
+    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    return render_template("seller/too_large.html", limit_mb=limit_mb, back=request.referrer), 413
+
+
+def load_product(product_id: int) -> Product:
+    return services.product_for_seller(current_user, product_id)
+
+
+def village_ips(shop: Shop) -> list[IpProtection]:
+    return list(db.session.scalars(
+        sa.select(IpProtection).where(IpProtection.village_id == shop.village_id).order_by(IpProtection.name)
+    ))
+
+
+# --- dashboard and list ---------------------------------------------------------------------------
+
+@bp.get("/")
+@role_required(*SELLER_ROLES)
+def dashboard():
+    shop = current_shop()
+    if shop is None:
+        return render_template("seller/no_shop.html")
+    threshold = low_stock_threshold()
+    counts = dict(db.session.execute(
+        sa.select(Product.status, sa.func.count(Product.id)).where(Product.shop_id == shop.id).group_by(Product.status)
+    ).all())
+    low_stock = db.session.execute(
+        sa.select(Variant, Product)
+        .join(Product, Variant.product_id == Product.id)
+        .where(Product.shop_id == shop.id, Product.status == ProductStatus.ACTIVE, Variant.stock <= threshold)
+        .order_by(Variant.stock, Product.id, Variant.id)
+        .limit(50)
+    ).all()
+    drafts = list(db.session.scalars(
+        sa.select(Product).where(Product.shop_id == shop.id, Product.status == ProductStatus.DRAFT)
+        .options(selectinload(Product.images), selectinload(Product.variants))
+        .order_by(Product.updated_at.desc(), Product.id.desc()).limit(20)
+    ))
+    digitized = digitized_count(shop.id)
+    return render_template(
+        "seller/dashboard.html", shop=shop, counts=counts, low_stock=low_stock, drafts=drafts,
+        digitized=digitized, threshold=threshold, args=shop_args(shop),
+    )
+
+
+def digitized_count(shop_id: int) -> int:
+    """Active products with at least one photo and a real description (not a placeholder)."""
+    from marketplace.catalog.models import ProductImage
+
+    has_photo = sa.exists().where(ProductImage.product_id == Product.id)
+    return db.session.scalar(
+        sa.select(sa.func.count(Product.id)).where(
+            Product.shop_id == shop_id,
+            Product.status == ProductStatus.ACTIVE,
+            has_photo,
+            sa.func.length(sa.func.trim(Product.description_vi)) >= DIGITIZED_MIN_DESCRIPTION,
+        )
+    ) or 0
+
+
+@bp.get("/products")
+@role_required(*SELLER_ROLES)
+def products():
+    shop = require_shop()
+    status = request.args.get("status")
+    stmt = (
+        sa.select(Product).where(Product.shop_id == shop.id)
+        .options(selectinload(Product.images), selectinload(Product.variants))
+        .order_by(Product.updated_at.desc(), Product.id.desc())
+    )
+    if status in ProductStatus.CHOICES:
+        stmt = stmt.where(Product.status == status)
+    else:
+        status = None
+    items = list(db.session.scalars(stmt))
+    return render_template("seller/products.html", shop=shop, items=items, status=status, args=shop_args(shop))
+
+
+# --- product editor -------------------------------------------------------------------------------
+
+def product_values(product: Product) -> dict:
+    values = {key: getattr(product, key) for key in services.PRODUCT_FIELDS}
+    for key in ("ocop_issued_on", "ocop_expires_on"):
+        values[key] = values[key].isoformat() if isinstance(values[key], date) else ""
+    for key, value in list(values.items()):
+        values[key] = "" if value is None else str(value)
+    return values
+
+
+def form_variant_rows(product: Product | None) -> list[dict]:
+    """Variant rows as the form sends them: ``variants-<n>-id|name|sku|price|stock|delete``."""
+    rows = []
+    known = {v.id: v for v in product.variants} if product is not None else {}
+    for n in range(services.MAX_VARIANTS + NEW_VARIANT_ROWS):
+        prefix = f"variants-{n}-"
+        if not any(k.startswith(prefix) for k in request.form):
+            continue
+        raw_id = request.form.get(prefix + "id", type=int)
+        row = {
+            "index": n,
+            "variant": known.get(raw_id) if raw_id else None,
+            "name": request.form.get(prefix + "name", ""),
+            "sku": request.form.get(prefix + "sku", ""),
+            "price": request.form.get(prefix + "price", ""),
+            "stock": request.form.get(prefix + "stock", ""),
+            "delete": bool(request.form.get(prefix + "delete")),
+        }
+        if raw_id and row["variant"] is None:
+            raise NotFound(_("Không tìm thấy phân loại."))
+        if row["variant"] is None and not any(row[k].strip() for k in ("name", "sku", "price", "stock")):
+            continue  # an empty "new variant" row
+        rows.append(row)
+    return rows
+
+
+def variant_rows_for(product: Product | None, extra: int = NEW_VARIANT_ROWS) -> list[dict]:
+    rows = []
+    if product is not None:
+        for n, v in enumerate(product.variants):
+            rows.append({"index": n, "variant": v, "name": v.name, "sku": v.sku, "price": f"{v.price}",
+                         "stock": str(v.stock), "delete": False})
+    start = len(rows)
+    for n in range(start, start + (extra if rows else max(extra, 1) + 1)):
+        rows.append({"index": n, "variant": None, "name": "", "sku": "", "price": "", "stock": "", "delete": False})
+    return rows
+
+
+def render_editor(shop: Shop, product: Product | None, values: dict, rows: list[dict], errors: dict, status: int = 200):
+    # renumber rows so the form's indices stay contiguous, and keep blank rows for new variants
+    blank = sum(1 for r in rows if r["variant"] is None and not r["price"])
+    for _i in range(max(0, NEW_VARIANT_ROWS - blank)):
+        rows.append({"index": None, "variant": None, "name": "", "sku": "", "price": "", "stock": "", "delete": False})
+    remapped_errors = dict(errors)
+    for new_index, row in enumerate(rows):
+        old = row["index"]
+        if old is not None and old != new_index:
+            for field in ("name", "sku", "price", "stock"):
+                message = errors.get(f"variants-{old}-{field}")
+                remapped_errors.pop(f"variants-{old}-{field}", None)
+                if message:
+                    remapped_errors[f"variants-{new_index}-{field}"] = message
+        row["index"] = new_index
+    return render_template(
+        "seller/product_form.html", shop=shop, product=product, values=values, rows=rows,
+        errors=remapped_errors, categories=Category.LABELS, ips=village_ips(shop),
+        args=shop_args(shop), max_photos=services.MAX_PHOTOS,
+    ), status
+
+
+def _collect_errors(shop: Shop, product: Product | None, rows: list[dict]) -> tuple[dict, dict]:
+    clean, errors = services.clean_product_data(shop, request.form, current=product)
+    for row in rows:
+        if row["delete"]:
+            continue
+        _vclean, verrors = services.clean_variant_data(
+            {"name": row["name"], "sku": row["sku"], "price": row["price"], "stock": row["stock"]}
+        )
+        errors.update({f"variants-{row['index']}-{k}": v for k, v in verrors.items()})
+    return clean, errors
+
+
+def _apply_rows(product: Product, rows: list[dict]) -> None:
+    data_of = lambda r: {"name": r["name"], "sku": r["sku"], "price": r["price"], "stock": r["stock"]}  # noqa: E731
+    for row in rows:
+        if row["variant"] is not None and not row["delete"]:
+            services.update_variant(current_user, row["variant"], data_of(row))
+        elif row["variant"] is None and not row["delete"]:
+            services.add_variant(current_user, product, data_of(row))
+    for row in rows:
+        if row["variant"] is not None and row["delete"]:
+            services.delete_variant(current_user, row["variant"])
+
+
+def _domain_error_to_field(exc: InvalidInput, rows: list[dict]) -> dict:
+    errors = dict((exc.details or {}).get("errors") or {})
+    if not errors:
+        errors[exc.field or "form"] = exc.message
+    return errors
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@role_required(*SELLER_ROLES)
+def product_new():
+    shop = require_shop()
+    if request.method == "GET":
+        values = {"category": shop.village.category if shop.village else ""}
+        return render_editor(shop, None, values, variant_rows_for(None), {})
+    rows = form_variant_rows(None)
+    _clean, errors = _collect_errors(shop, None, rows)
+    values = request.form.to_dict()
+    if errors:
+        return render_editor(shop, None, values, rows, errors, 400)
+    try:
+        product = services.create_product(current_user, shop, request.form)
+        _apply_rows(product, rows)
+        if request.form.get("action") == "publish":
+            services.publish_product(current_user, product)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return render_editor(shop, None, values, rows, _domain_error_to_field(exc, rows), 400)
+    db.session.commit()
+    flash(_("Đã lưu sản phẩm.") if product.status == ProductStatus.DRAFT else _("Đã lưu và đăng bán sản phẩm."))
+    if not product.images:
+        return redirect(url_for("seller.photos", product_id=product.id))
+    return redirect(url_for("seller.product_edit", product_id=product.id))
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@role_required(*SELLER_ROLES)
+def product_edit(product_id: int):
+    product = load_product(product_id)
+    shop = product.shop
+    if request.method == "GET":
+        return render_editor(shop, product, product_values(product), variant_rows_for(product), {})
+    rows = form_variant_rows(product)
+    _clean, errors = _collect_errors(shop, product, rows)
+    values = request.form.to_dict()
+    if errors:
+        return render_editor(shop, product, values, rows, errors, 400)
+    try:
+        services.update_product(current_user, product, request.form)
+        _apply_rows(product, rows)
+        if request.form.get("action") == "publish":
+            services.publish_product(current_user, product)
+    except InvalidInput as exc:
+        db.session.rollback()
+        product = load_product(product_id)
+        rows = form_variant_rows(product)
+        return render_editor(shop if product is None else product.shop, product, values, rows,
+                             _domain_error_to_field(exc, rows), 400)
+    db.session.commit()
+    flash(_("Đã lưu thay đổi."))
+    return redirect(url_for("seller.product_edit", product_id=product.id))
+
+
+def _status_action(product_id: int, action, done_message: str):
+    product = load_product(product_id)
+    try:
+        action(current_user, product)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("seller.product_edit", product_id=product_id))
+    db.session.commit()
+    flash(done_message)
+    return redirect(url_for("seller.product_edit", product_id=product_id))
+
+
+@bp.post("/products/<int:product_id>/publish")
+@role_required(*SELLER_ROLES)
+def product_publish(product_id: int):
+    return _status_action(product_id, services.publish_product, _("Sản phẩm đã được đăng bán."))
+
+
+@bp.post("/products/<int:product_id>/unpublish")
+@role_required(*SELLER_ROLES)
+def product_unpublish(product_id: int):
+    return _status_action(product_id, services.unpublish_product, _("Sản phẩm đã ẩn khỏi chợ (bản nháp)."))
+
+
+@bp.post("/products/<int:product_id>/archive")
+@role_required(*SELLER_ROLES)
+def product_archive(product_id: int):
+    return _status_action(product_id, services.archive_product, _("Sản phẩm đã được lưu trữ."))
+
+
+@bp.post("/products/<int:product_id>/variants/<int:variant_id>/delete")
+@role_required(*SELLER_ROLES)
+def variant_delete(product_id: int, variant_id: int):
+    product = load_product(product_id)
+    variant = services.variant_for_seller(current_user, product, variant_id)
+    try:
+        services.delete_variant(current_user, variant)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("seller.product_edit", product_id=product_id))
+    db.session.commit()
+    flash(_("Đã xoá phân loại."))
+    return redirect(url_for("seller.product_edit", product_id=product_id))
+
+
+@bp.post("/products/<int:product_id>/variants/<int:variant_id>/stock")
+@role_required(*SELLER_ROLES)
+def variant_stock(product_id: int, variant_id: int):
+    product = load_product(product_id)
+    variant = services.variant_for_seller(current_user, product, variant_id)
+    try:
+        services.set_stock(current_user, variant, request.form.get("stock", ""))
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã cập nhật tồn kho: %(name)s — %(n)s.", name=variant.name, n=variant.stock))
+    target = request.form.get("next")
+    if target == "products":
+        return redirect(url_for("seller.products", **shop_args(product.shop)))
+    if target == "edit":
+        return redirect(url_for("seller.product_edit", product_id=product_id))
+    return redirect(url_for("seller.dashboard", **shop_args(product.shop)))
+
+
+from marketplace.seller import photos, importing  # noqa: E402,F401
