@@ -1,15 +1,21 @@
 """Accounts: users, roles and sign-in (Flask-Login)."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from marketplace.extensions import db, login_manager
+
+bp = Blueprint("accounts", __name__)
 
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "warning"
+
+    from marketplace.accounts.cli import users_cli
+
+    app.cli.add_command(users_cli)
 
 
 @login_manager.user_loader
@@ -26,3 +32,6 @@ def load_user(user_id: str):
     if user is None or user.session_version != version or not user.active:
         return None
     return user
+
+
+from marketplace.accounts import views  # noqa: E402,F401

@@ -1,1 +1,199 @@
-"""Shop pages (filled in below)."""
+"""Shop pages: an artisan's own shop (/seller/shop/new, /seller/shop/edit) and assisted listing
+(/assisted/...) for officials and admins."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts.permissions import can_manage_shop, role_required
+from marketplace.catalog import shop_services
+from marketplace.catalog.models import CraftVillage, Shop
+from marketplace.core.audit import AuditEntry
+from marketplace.core.templating import label
+from marketplace.errors import Conflict, InvalidInput
+from marketplace.extensions import db
+from marketplace.shops import bp
+from marketplace.shops.forms import AssistedShopForm, HandOverForm, ShopForm
+from marketplace.shops.models import ConsentMethod
+
+
+def _village_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(CraftVillage.id, CraftVillage.name_vi, CraftVillage.commune_vi).order_by(CraftVillage.name_vi)
+    ).all()
+    return [("", _("— Chọn làng nghề —"))] + [
+        (str(vid), f"{name} ({commune})" if commune else name) for vid, name, commune in rows
+    ]
+
+
+def _apply_errors(form, exc: InvalidInput) -> None:
+    errors = (exc.details or {}).get("errors") or ({exc.field: exc.message} if exc.field else {})
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors or []) + [message]
+
+
+def _prepare(form) -> None:
+    form.village_id.choices = _village_choices()
+    if hasattr(form, "method"):
+        form.method.choices = [("", _("— Chọn —"))] + [(k, label(ConsentMethod.LABELS, k)) for k in ConsentMethod.CHOICES]
+
+
+def _fill(form, shop: Shop) -> None:
+    for name in shop_services.SHOP_FIELDS:
+        value = getattr(shop, name)
+        if name in ("shipping_fee", "free_shipping_over"):
+            value = "" if value is None else f"{value:,}".replace(",", ".")
+        elif name == "village_id":
+            value = str(value)
+        getattr(form, name).data = value or ""
+
+
+# --- an artisan's own shop ---------------------------------------------------------------------------
+
+@bp.route("/seller/shop/new", methods=["GET", "POST"])
+@role_required("artisan", "admin")
+def new():
+    if shop_services.shop_of(current_user) is not None:
+        return redirect(url_for("shops.edit"))
+    form = ShopForm()
+    _prepare(form)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            shop = shop_services.create_shop(current_user._get_current_object(), **form.values())
+        except InvalidInput as exc:
+            _apply_errors(form, exc)
+        except Conflict:
+            return redirect(url_for("shops.edit"))
+        else:
+            db.session.commit()
+            flash(_("Đã mở cửa hàng \"%(name)s\". Hãy đăng sản phẩm đầu tiên!", name=shop.name), "success")
+            return redirect(_after_save_url(shop), code=303)
+    if form.is_submitted():
+        status = 400
+    return render_template("shops/form.html", form=form, shop=None, title=_("Mở cửa hàng")), status
+
+
+@bp.route("/seller/shop/edit", methods=["GET", "POST"])
+@role_required("artisan", "admin")
+def edit():
+    shop = shop_services.shop_of(current_user)
+    if shop is None:
+        return redirect(url_for("shops.new"))
+    return _edit_shop(shop, template="shops/form.html", title=_("Thông tin cửa hàng"),
+                      done_url=url_for("shops.edit"))
+
+
+def _edit_shop(shop: Shop, *, template: str, title: str, done_url: str, **context):
+    form = ShopForm()
+    _prepare(form)
+    if request.method == "GET":
+        _fill(form, shop)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            shop_services.update_shop(current_user._get_current_object(), shop, **form.values())
+        except InvalidInput as exc:
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu thông tin cửa hàng."), "success")
+            return redirect(done_url, code=303)
+    if form.is_submitted():
+        status = 400
+    return render_template(template, form=form, shop=shop, title=title, **context), status
+
+
+def _after_save_url(shop: Shop) -> str:
+    from flask import current_app
+
+    if "seller.dashboard" in current_app.view_functions:
+        return url_for("seller.dashboard")
+    return url_for("shops.edit")
+
+
+# --- assisted listing ----------------------------------------------------------------------------------
+
+def _assisted_shop_or_404(shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop_services.consent_for(shop) is None:
+        abort(404)
+    return shop
+
+
+@bp.get("/assisted")
+@role_required("official", "admin")
+def assisted_list():
+    return render_template("shops/assisted_list.html", rows=shop_services.assisted_shops())
+
+
+@bp.route("/assisted/new", methods=["GET", "POST"])
+@role_required("official", "admin")
+def assisted_new():
+    form = AssistedShopForm()
+    _prepare(form)
+    status = 200
+    if form.is_submitted():
+        try:
+            shop = shop_services.create_assisted_shop(current_user._get_current_object(), form.consent_values(),
+                                                      **form.values())
+        except InvalidInput as exc:
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã mở cửa hàng hỗ trợ \"%(name)s\".", name=shop.name), "success")
+            return redirect(url_for("shops.assisted_detail", shop_id=shop.id), code=303)
+        status = 400
+    return render_template("shops/assisted_new.html", form=form), status
+
+
+@bp.get("/assisted/<int:shop_id>")
+@role_required("official", "admin")
+def assisted_detail(shop_id: int):
+    shop = _assisted_shop_or_404(shop_id)
+    consent = shop_services.consent_for(shop)
+    history = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.target_type == "shop", AuditEntry.target_id == str(shop.id))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(200)
+    ).all()
+    return render_template("shops/assisted_detail.html", shop=shop, consent=consent, history=history,
+                           form=HandOverForm(), can_manage=can_manage_shop(current_user, shop))
+
+
+@bp.route("/assisted/<int:shop_id>/edit", methods=["GET", "POST"])
+@role_required("official", "admin")
+def assisted_edit(shop_id: int):
+    shop = _assisted_shop_or_404(shop_id)
+    if not can_manage_shop(current_user, shop):
+        abort(404)
+    return _edit_shop(shop, template="shops/form.html", title=_("Sửa cửa hàng hỗ trợ"),
+                      done_url=url_for("shops.assisted_detail", shop_id=shop.id), assisted=True)
+
+
+@bp.post("/assisted/<int:shop_id>/handover")
+@role_required("official", "admin")
+def assisted_handover(shop_id: int):
+    shop = _assisted_shop_or_404(shop_id)
+    if not can_manage_shop(current_user, shop):
+        abort(404)
+    form = HandOverForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        shop_services.hand_over_shop(current_user._get_current_object(), shop, form.email.data or "")
+    except InvalidInput as exc:
+        _apply_errors(form, exc)
+        consent = shop_services.consent_for(shop)
+        history = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.target_type == "shop", AuditEntry.target_id == str(shop.id))
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(200)
+        ).all()
+        return render_template("shops/assisted_detail.html", shop=shop, consent=consent, history=history,
+                               form=form, can_manage=True), 400
+    db.session.commit()
+    flash(_("Đã bàn giao cửa hàng cho %(email)s.", email=shop.owner.email), "success")
+    return redirect(url_for("shops.assisted_detail", shop_id=shop.id), code=303)

@@ -1,0 +1,226 @@
+"""Account pages: register, log in/out, password reset, the account page."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from marketplace.accounts import bp
+from marketplace.accounts.forms import (
+    PASSWORD_MESSAGES,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from marketplace.accounts.models import Role
+from marketplace.accounts.permissions import login_required_any, public
+from marketplace.accounts.phone import normalize_vn_mobile
+from marketplace.accounts import services
+from marketplace.core.mail import send_mail
+from marketplace.errors import Conflict, InvalidInput
+from marketplace.extensions import db, limiter
+
+log = logging.getLogger("marketplace.security")
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (no scheme, no host, no ``//`` or ``\\``)."""
+    if not target or not isinstance(target, str):
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _after_login_url(next_target: str | None) -> str:
+    nxt = safe_next(next_target)
+    if nxt:
+        return nxt
+    if current_user.is_authenticated and current_user.role == Role.ARTISAN and "seller.dashboard" in current_app.view_functions:
+        return url_for("seller.dashboard")
+    return url_for("catalog.home")
+
+
+def _login_failed(response) -> bool:
+    return response.status_code not in (302, 303)
+
+
+def _login_account_key() -> str:
+    return "acct:" + services.normalize_email(request.form.get("email"))[:254]
+
+
+def _login_ip_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_IP"]
+
+
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+@bp.route("/account/register", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"], scope="register")
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                form.email.data, form.password.data, name=form.name.data, role=form.role.data,
+                marketing_consent=form.marketing_consent.data, locale=_current_locale(),
+            )
+        except Conflict:
+            form.email.errors.append(_("Không thể đăng ký bằng email này. Nếu bạn đã có tài khoản, hãy đăng nhập "
+                                       "hoặc dùng \"Quên mật khẩu\"."))
+        except InvalidInput as exc:
+            form.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Chào mừng %(name)s! Tài khoản của bạn đã sẵn sàng.", name=user.name), "success")
+            if user.role == Role.ARTISAN and "shops.new" in current_app.view_functions:
+                return redirect(url_for("shops.new"))
+            return redirect(_after_login_url(request.args.get("next")))
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/account/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_ip_limit, methods=["POST"], deduct_when=_login_failed, scope="login-ip",
+               error_message="Bạn đã thử đăng nhập quá nhiều lần. Vui lòng đợi một lát rồi thử lại.")
+@limiter.limit(_login_account_limit, key_func=_login_account_key, methods=["POST"], deduct_when=_login_failed,
+               scope="login-account",
+               error_message="Bạn đã thử đăng nhập quá nhiều lần. Vui lòng đợi một lát rồi thử lại.")
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(_after_login_url(request.args.get("next")))
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()  # a rehash with current parameters, if one was needed
+            login_user(user, remember=bool(form.remember.data))
+            log.info("login ok user=%s ip=%s", user.id, request.remote_addr)
+            return redirect(_after_login_url(form.next.data or request.args.get("next")), code=303)
+        log.warning("login failed ip=%s", request.remote_addr)
+        form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
+    return render_template("accounts/login.html", form=form), (401 if form.errors else 200)
+
+
+@bp.post("/account/logout")
+@login_required_any
+def logout():
+    user = current_user._get_current_object()
+    services.end_other_sessions(user)
+    db.session.commit()
+    logout_user()
+    flash(_("Bạn đã đăng xuất."), "success")
+    return redirect(url_for("catalog.home"), code=303)
+
+
+@bp.route("/account/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per hour", methods=["POST"], scope="forgot")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.user_by_email(form.email.data)
+        if user is not None and user.active:
+            token = services.make_reset_token(user)
+            minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+            send_mail(user.email, "password_reset", user.locale or "vi", user=user, minutes=minutes,
+                      reset_url=current_app.config["SITE_URL"].rstrip("/")
+                      + url_for("accounts.reset_password", token=token))
+        # The same answer whether or not the address has an account.
+        flash(_("Nếu email này có tài khoản, chúng tôi vừa gửi thư hướng dẫn đặt lại mật khẩu. "
+                "Hãy kiểm tra hộp thư (cả mục thư rác)."), "success")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/forgot.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/account/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    user = services.user_for_reset_token(token)
+    if user is None:
+        return render_template("accounts/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    form._account_email = user.email
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data)
+        except InvalidInput as exc:
+            form.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Đã đặt mật khẩu mới. Mời bạn đăng nhập."), "success")
+            return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/reset.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required_any
+def account():
+    user = current_user._get_current_object()
+    which = request.form.get("form") if request.method == "POST" else None
+    profile = ProfileForm(prefix="profile", obj=None if which == "profile" else user,
+                          formdata=request.form if which == "profile" else None)
+    password = ChangePasswordForm(prefix="pw", formdata=request.form if which == "password" else None)
+    password._account_email = user.email
+    status = 200
+    if which == "profile":
+        if profile.validate():
+            phone = profile.phone.data or None
+            if phone and normalize_vn_mobile(phone) is None:
+                profile.phone.errors.append(_("Số điện thoại di động không hợp lệ (ví dụ 0912 345 678)."))
+            else:
+                user.name = profile.name.data
+                user.phone = normalize_vn_mobile(phone) if phone else None
+                user.locale = profile.locale.data
+                user.marketing_consent = bool(profile.marketing_consent.data)
+                db.session.commit()
+                flash(_("Đã lưu thông tin tài khoản."), "success")
+                return redirect(url_for("accounts.account"), code=303)
+        status = 400
+    elif which == "password":
+        if password.validate():
+            try:
+                services.change_password(user, password.current_password.data, password.password.data)
+            except InvalidInput as exc:
+                if exc.field == "current_password":
+                    password.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
+                else:
+                    password.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
+            else:
+                db.session.commit()
+                login_user(user)  # this session continues under the new version; every other one ends
+                flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
+                return redirect(url_for("accounts.account"), code=303)
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/account.html", profile=profile, password=password, user=user), status
+
+
+def _current_locale() -> str:
+    from marketplace.core.templating import current_lang
+
+    return current_lang()
