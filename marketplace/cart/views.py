@@ -1,0 +1,120 @@
+"""Cart and favourites pages. Every step works without JavaScript (plain forms, redirects)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts.permissions import login_required_any, public
+from marketplace.cart import bp, services
+from marketplace.cart.models import Favourite
+from marketplace.catalog.models import Product, Shop
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+
+
+def _int(value, default=None):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.route("/cart")
+@public
+def view():
+    cart = services.build_cart(services.cart_items())
+    return render_template("cart/cart.html", cart=cart)
+
+
+@bp.route("/cart/add", methods=["POST"])
+@public
+def add():
+    variant_id = _int(request.form.get("variant_id"))
+    quantity = _int(request.form.get("quantity"), 1)
+    if not variant_id or quantity is None:
+        flash(_("Vui lòng chọn phân loại và số lượng."), "error")
+        return redirect(_safe_next(url_for("cart.view")), 303)
+    try:
+        requested = services.cart_items().get(variant_id, 0) + quantity
+        kept = services.add_item(current_user, variant_id, quantity)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_(exc.message) if exc.message else _("Không thêm được vào giỏ."), "error")
+        return redirect(_safe_next(url_for("cart.view")), 303)
+    db.session.commit()
+    if kept < requested:
+        flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
+    else:
+        flash(_("Đã thêm vào giỏ hàng."), "success")
+    return redirect(url_for("cart.view"), 303)
+
+
+@bp.route("/cart/update", methods=["POST"])
+@public
+def update():
+    remove = _int(request.form.get("remove"))
+    changed = False
+    try:
+        if remove:
+            services.set_quantity(current_user, remove, 0)
+            changed = True
+        else:
+            for key, value in request.form.items():
+                if not key.startswith("qty-"):
+                    continue
+                vid, qty = _int(key[4:]), _int(value)
+                if vid is None or qty is None or qty < 0:
+                    flash(_("Số lượng không hợp lệ."), "error")
+                    continue
+                kept = services.set_quantity(current_user, vid, min(qty, services.MAX_QTY))
+                if kept < qty:
+                    flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
+                changed = True
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("cart.view"), 303)
+    db.session.commit()
+    if changed:
+        flash(_("Đã cập nhật giỏ hàng."), "success")
+    return redirect(url_for("cart.view"), 303)
+
+
+@bp.route("/account/favourites")
+@login_required_any
+def favourites():
+    products = db.session.scalars(
+        sa.select(Product).join(Favourite, Favourite.product_id == Product.id)
+        .where(Favourite.user_id == current_user.id).order_by(Favourite.id.desc())
+    ).all()
+    shops = db.session.scalars(
+        sa.select(Shop).join(Favourite, Favourite.shop_id == Shop.id)
+        .where(Favourite.user_id == current_user.id).order_by(Favourite.id.desc())
+    ).all()
+    return render_template("cart/favourites.html", products=[p for p in products if p.is_visible],
+                           shops=[s for s in shops if s.is_active])
+
+
+@bp.route("/favourites/product/<int:product_id>", methods=["POST"])
+@login_required_any
+def toggle_product(product_id: int):
+    saved = services.toggle_favourite(current_user, product_id=product_id)
+    db.session.commit()
+    flash(_("Đã lưu vào yêu thích.") if saved else _("Đã bỏ khỏi yêu thích."), "success")
+    return redirect(_safe_next(url_for("cart.favourites")), 303)
+
+
+@bp.route("/favourites/shop/<int:shop_id>", methods=["POST"])
+@login_required_any
+def toggle_shop(shop_id: int):
+    saved = services.toggle_favourite(current_user, shop_id=shop_id)
+    db.session.commit()
+    flash(_("Đã lưu vào yêu thích.") if saved else _("Đã bỏ khỏi yêu thích."), "success")
+    return redirect(_safe_next(url_for("cart.favourites")), 303)

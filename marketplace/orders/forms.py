@@ -1,0 +1,79 @@
+"""Checkout, shipping, refund, review and payout forms (Flask-WTF: CSRF on every form)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from marketplace.orders import addresses
+
+
+class CheckoutForm(FlaskForm):
+    token = HiddenField()
+    recipient_name = StringField(_l("Họ tên người nhận"), validators=[InputRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)])
+    phone = StringField(_l("Số điện thoại di động"), validators=[InputRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=20)])
+    email = StringField(_l("Email (để nhận xác nhận đơn hàng)"), validators=[Optional(), Email(_l("Email không hợp lệ.")), Length(max=254)])
+    province = SelectField(_l("Tỉnh / thành phố"), validators=[InputRequired(_l("Vui lòng chọn tỉnh/thành phố."))])
+    ward = StringField(_l("Xã / phường"), validators=[InputRequired(_l("Vui lòng nhập xã/phường.")), Length(max=120)])
+    street = StringField(_l("Số nhà, đường / thôn, xóm"), validators=[InputRequired(_l("Vui lòng nhập địa chỉ.")), Length(max=255)])
+    note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
+    payment_method = RadioField(_l("Thanh toán"), default="cod")
+
+    def __init__(self, *args, require_email: bool = False, stripe_enabled: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.require_email = require_email
+        self.province.choices = [("", _l("— Chọn —"))] + addresses.provinces()
+        choices = [("cod", _l("Thanh toán khi nhận hàng (COD)"))]
+        if stripe_enabled:
+            choices.append(("stripe", _l("Thẻ ngân hàng / thẻ quốc tế (Stripe)")))
+        self.payment_method.choices = choices
+        self.normalized_phone = None
+        self.official_ward = None
+
+    def validate_phone(self, field):
+        self.normalized_phone = addresses.normalize_phone(field.data)
+        if not self.normalized_phone:
+            raise ValidationError(_l("Số di động Việt Nam gồm 10 chữ số, ví dụ 0912 345 678."))
+
+    def validate_email(self, field):
+        if self.require_email and not (field.data or "").strip():
+            raise ValidationError(_l("Vui lòng nhập email để nhận xác nhận và đường dẫn theo dõi đơn."))
+
+    def validate_ward(self, field):
+        code = self.province.data
+        if not addresses.province_name(code or ""):
+            return
+        self.official_ward = addresses.match_ward(code, field.data)
+        if not self.official_ward:
+            raise ValidationError(_l("Không có xã/phường này trong tỉnh/thành phố đã chọn (theo đơn vị hành chính từ 1/7/2025)."))
+
+
+class ShipForm(FlaskForm):
+    carrier = StringField(_l("Đơn vị vận chuyển"), validators=[InputRequired(_l("Vui lòng nhập đơn vị vận chuyển.")), Length(max=80)])
+    tracking_number = StringField(_l("Mã vận đơn"), validators=[InputRequired(_l("Vui lòng nhập mã vận đơn.")), Length(max=80)])
+
+
+class EmptyForm(FlaskForm):
+    pass
+
+
+class RefundForm(FlaskForm):
+    amount = IntegerField(_l("Số tiền hoàn (đồng)"), validators=[InputRequired(_l("Nhập số tiền.")), NumberRange(min=1)])
+    reason = StringField(_l("Lý do"), validators=[Optional(), Length(max=300)])
+
+
+class ReviewForm(FlaskForm):
+    rating = RadioField(_l("Đánh giá"), choices=[(str(i), str(i)) for i in range(5, 0, -1)],
+                        validators=[InputRequired(_l("Chọn từ 1 đến 5 sao."))])
+    body = TextAreaField(_l("Nhận xét"), validators=[Optional(), Length(max=2000)])
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(_l("Trả lời"), validators=[InputRequired(_l("Nhập nội dung trả lời.")), Length(max=2000)])
+
+
+class PayoutForm(FlaskForm):
+    shop_id = IntegerField(validators=[InputRequired()])
+    amount = IntegerField(_l("Số tiền (đồng)"), validators=[InputRequired(), NumberRange(min=1)])
+    reference = StringField(_l("Mã giao dịch chuyển khoản"), validators=[Optional(), Length(max=120)])

@@ -1,0 +1,500 @@
+"""Order services: checkout (stock taken with conditional UPDATEs), lifecycle transitions, refunds,
+ledger, reviews. They take the acting user, raise DomainError subclasses and flush; callers commit.
+The JSON API imports ship_order / deliver_order / cancel_order from here."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from marketplace.catalog.models import Product, Shop, Variant
+from marketplace.core.audit import record
+from marketplace.core.money import format_vnd, to_minor_unit
+from marketplace.core.time import utcnow
+from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound, OutOfStock
+from marketplace.extensions import db
+from marketplace.orders.mailqueue import queue_mail
+from marketplace.orders.models import (
+    Checkout,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus as S,
+    PaymentMethod,
+    Payout,
+    Refund,
+    RefundStatus,
+    Review,
+)
+
+log = logging.getLogger(__name__)
+STOCK_HOLD = timedelta(minutes=30)
+MAX_CHECKOUT_LINES = 100  # Stripe's line-item limit per session
+
+SHIPPABLE = (S.AWAITING_SHIPMENT, S.PAID)
+CANCELLABLE = (S.AWAITING_SHIPMENT, S.PAID, S.PENDING_PAYMENT)
+STATUS_LABELS = {
+    S.PENDING_PAYMENT: ("Chờ thanh toán", "Awaiting payment"),
+    S.AWAITING_SHIPMENT: ("Chờ giao hàng (COD)", "Awaiting shipment (cash on delivery)"),
+    S.PAID: ("Đã thanh toán, chờ giao", "Paid, awaiting shipment"),
+    S.SHIPPED: ("Đang giao", "Shipped"),
+    S.DELIVERED: ("Đã giao", "Delivered"),
+    S.COMPLETED: ("Hoàn tất", "Completed"),
+    S.CANCELLED: ("Đã hủy", "Cancelled"),
+    S.EXPIRED: ("Hết hạn thanh toán", "Payment expired"),
+    S.REFUNDED: ("Đã hoàn tiền", "Refunded"),
+    S.NEEDS_REVIEW: ("Đang kiểm tra", "Under review"),
+}
+
+
+@dataclass
+class Address:
+    recipient_name: str
+    phone: str
+    province: str
+    ward: str
+    street: str
+    email: str | None = None
+    note: str | None = None
+
+
+def order_number(order_id: int) -> str:
+    return f"CLN-{order_id:06d}"
+
+
+# --- signed links for guests -------------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="checkout-view")
+
+
+def checkout_link_token(checkout_id: int) -> str:
+    return _serializer().dumps(checkout_id)
+
+
+def checkout_from_token(token: str) -> Checkout:
+    try:
+        checkout_id = int(_serializer().loads(token))
+    except (BadSignature, TypeError, ValueError):
+        raise NotFound("Đường dẫn không hợp lệ.") from None
+    checkout = db.session.get(Checkout, checkout_id)
+    if checkout is None:
+        raise NotFound("Không tìm thấy đơn hàng.")
+    return checkout
+
+
+def checkout_url(checkout: Checkout) -> str:
+    return url_for("orders.checkout_view", token=checkout_link_token(checkout.id), _external=True)
+
+
+# --- stock ---------------------------------------------------------------------------------------
+
+def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None) -> None:
+    """All or nothing: ``UPDATE variants SET stock = stock - :n WHERE id = :id AND stock >= :n`` in
+    ascending id order (no deadlocks between carts). The caller's transaction is rolled back on failure."""
+    for variant_id in sorted(quantities):
+        n = quantities[variant_id]
+        result = db.session.execute(
+            sa.update(Variant).where(Variant.id == variant_id, Variant.stock >= n)
+            .values(stock=Variant.stock - n).execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            left = db.session.scalar(sa.select(Variant.stock).where(Variant.id == variant_id)) or 0
+            name = (titles or {}).get(variant_id, f"#{variant_id}")
+            message = (f"“{name}” chỉ còn {left} sản phẩm." if left else f"“{name}” đã hết hàng.")
+            raise OutOfStock(message, details={"variant_id": variant_id, "available": left, "title": name})
+
+
+def return_stock(order: Order) -> None:
+    for line in sorted(order.lines, key=lambda l: l.variant_id or 0):
+        if line.variant_id is not None:
+            db.session.execute(
+                sa.update(Variant).where(Variant.id == line.variant_id)
+                .values(stock=Variant.stock + line.quantity).execution_options(synchronize_session=False)
+            )
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+def find_checkout(token: str) -> Checkout | None:
+    return db.session.scalar(sa.select(Checkout).where(Checkout.token == token))
+
+
+def place_checkout(buyer, items: dict[int, int], address: Address, payment_method: str, token: str,
+                   locale: str = "vi") -> Checkout:
+    """One checkout → one order per shop, lines snapshotting the sale; stock taken in this transaction.
+    A token already used returns its checkout (double submit → one set of orders)."""
+    if not token or len(token) > 64:
+        raise InvalidInput("Phiên đặt hàng không hợp lệ, vui lòng thử lại.")
+    existing = find_checkout(token)
+    if existing is not None:
+        return existing
+    if payment_method not in PaymentMethod.CHOICES:
+        raise InvalidInput("Phương thức thanh toán không hợp lệ.", field="payment_method")
+    if not items:
+        raise InvalidInput("Giỏ hàng đang trống.")
+    if len(items) > MAX_CHECKOUT_LINES or any(not isinstance(q, int) or q < 1 for q in items.values()):
+        raise InvalidInput("Giỏ hàng không hợp lệ.")
+    rows = db.session.execute(
+        sa.select(Variant, Product, Shop).join(Product, Variant.product_id == Product.id)
+        .join(Shop, Product.shop_id == Shop.id).where(Variant.id.in_(list(items))).order_by(Shop.id, Variant.id)
+    ).all()
+    found = {v.id for v, _p, _s in rows}
+    if found != set(items):
+        raise OutOfStock("Một sản phẩm trong giỏ không còn được bán.")
+    titles = {}
+    for variant, product, shop in rows:
+        titles[variant.id] = f"{product.title_vi} – {variant.name}"
+        if not product.is_visible:
+            raise OutOfStock(f"“{titles[variant.id]}” không còn được bán.", details={"variant_id": variant.id})
+        to_minor_unit(variant.price)  # int đồng only (T-W13)
+
+    buyer_id = buyer.id if buyer is not None and getattr(buyer, "is_authenticated", False) else None
+    email = address.email or (getattr(buyer, "email", None) if buyer_id else None)
+    card = payment_method == PaymentMethod.STRIPE
+    checkout = Checkout(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method, total=0,
+                        locale=locale, hold_expires_at=utcnow() + STOCK_HOLD if card else None)
+    db.session.add(checkout)
+    db.session.flush()  # a concurrent duplicate token fails here (unique), before any stock is touched
+    take_stock(items, titles)
+
+    by_shop: dict[int, list] = {}
+    for variant, product, shop in rows:
+        by_shop.setdefault(shop.id, []).append((variant, product, shop))
+    status = S.PENDING_PAYMENT if card else S.AWAITING_SHIPMENT
+    total = 0
+    for shop_rows in by_shop.values():
+        shop = shop_rows[0][2]
+        subtotal = sum(v.price * items[v.id] for v, _p, _s in shop_rows)
+        fee = shop.shipping_fee_for(subtotal)
+        order = Order(checkout=checkout, shop_id=shop.id, buyer_id=buyer_id, status=status,
+                      payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
+                      recipient_name=address.recipient_name, phone=address.phone, email=email,
+                      province=address.province, ward=address.ward, street=address.street, note=address.note)
+        for variant, product, _shop in shop_rows:
+            order.lines.append(OrderLine(product_id=product.id, variant_id=variant.id, shop_id=shop.id,
+                                         village_id=shop.village_id, title=product.title_vi, variant_name=variant.name,
+                                         sku=variant.sku, unit_price=variant.price, quantity=items[variant.id]))
+        db.session.add(order)
+        total += order.total
+    checkout.total = total
+    db.session.flush()
+    for order in checkout.orders:
+        db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=order.status, actor_id=buyer_id,
+                                  actor_label="shopper" if buyer_id else "guest"))
+    _mail_placed(checkout)
+    return checkout
+
+
+def _mail_placed(checkout: Checkout) -> None:
+    queue_mail(db.session, checkout.email, "order_placed", checkout.locale,
+               checkout_total=format_vnd(checkout.total), link=checkout_url(checkout),
+               card=checkout.payment_method == PaymentMethod.STRIPE,
+               orders=[{"number": order_number(o.id), "shop": o.shop.name, "total": format_vnd(o.total),
+                        "lines": [f"{l.title} – {l.variant_name} × {l.quantity}" for l in o.lines]}
+                       for o in checkout.orders])
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+def transition(order: Order, from_states, to_state: str, actor=None, label: str | None = None,
+               note: str | None = None, mail: bool = True, **values) -> bool:
+    """Conditional state change: ``UPDATE orders SET status=:to WHERE id=:id AND status IN (:from)``.
+    Returns False (and changes nothing) when another request got there first."""
+    before = order.status
+    result = db.session.execute(
+        sa.update(Order).where(Order.id == order.id, Order.status.in_(tuple(from_states)))
+        .values(status=to_state, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.expire(order)
+        return False
+    db.session.expire(order)
+    actor_id = getattr(actor, "id", None)
+    db.session.add(OrderEvent(order_id=order.id, from_status=before if before in from_states else None,
+                              to_status=to_state, actor_id=actor_id,
+                              actor_label=label or getattr(actor, "role", None) or "system", note=note))
+    db.session.flush()
+    if mail:
+        _mail_status(order)
+    return True
+
+
+def _mail_status(order: Order) -> None:
+    checkout = order.checkout
+    queue_mail(db.session, order.email, "order_status", checkout.locale,
+               number=order_number(order.id), status=order.status, labels=STATUS_LABELS.get(order.status),
+               shop=order.shop.name, total=format_vnd(order.total), carrier=order.carrier,
+               tracking=order.tracking_number, refunded=format_vnd(order.refunded_amount or 0),
+               link=checkout_url(checkout))
+
+
+def can_manage_order(user, order: Order) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == "admin":
+        return True
+    return user.role == "artisan" and order.shop is not None and order.shop.owner_id == user.id
+
+
+def _require_manager(user, order: Order) -> None:
+    if not can_manage_order(user, order):
+        raise NotAllowed("Bạn không quản lý đơn hàng này.")
+
+
+def get_order(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("Không tìm thấy đơn hàng.")
+    return order
+
+
+def ship_order(user, order: Order, carrier: str, tracking_number: str) -> Order:
+    _require_manager(user, order)
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not tracking_number:
+        raise InvalidInput("Cần đơn vị vận chuyển và mã vận đơn.", field="tracking_number")
+    if not transition(order, SHIPPABLE, S.SHIPPED, user, carrier=carrier[:80], tracking_number=tracking_number[:80],
+                      shipped_at=utcnow()):
+        raise Conflict("Đơn hàng không ở trạng thái chờ giao.")
+    record(user, "order.ship", "order", order.id, after={"carrier": carrier, "tracking": tracking_number})
+    return order
+
+
+def deliver_order(user, order: Order) -> Order:
+    """Delivered; a cash-on-delivery order counts as paid now (commission booked)."""
+    _require_manager(user, order)
+    now = utcnow()
+    values = {"delivered_at": now}
+    if order.payment_method == PaymentMethod.COD:
+        values.update(paid_at=now, commission=commission_for(order))
+    if not transition(order, (S.SHIPPED,), S.DELIVERED, user, **values):
+        raise Conflict("Chỉ đơn đang giao mới có thể xác nhận đã giao.")
+    record(user, "order.deliver", "order", order.id)
+    return order
+
+
+def complete_order(user, order: Order) -> Order:
+    """The buyer confirms receipt (or an admin closes it)."""
+    is_buyer = user is not None and getattr(user, "is_authenticated", False) and order.buyer_id == user.id
+    if not (is_buyer or getattr(user, "role", None) == "admin"):
+        raise NotAllowed("Bạn không thể hoàn tất đơn này.")
+    if not transition(order, (S.DELIVERED,), S.COMPLETED, user):
+        raise Conflict("Chỉ đơn đã giao mới hoàn tất được.")
+    return order
+
+
+def cancel_order(user, order: Order, reason: str | None = None) -> Order:
+    """Cancel before shipping; stock returns. A paid card order must be refunded in full first."""
+    _require_manager(user, order)
+    if order.payment_method == PaymentMethod.STRIPE and order.paid_at and order.refunded_amount < order.total:
+        raise Conflict("Đơn đã thanh toán bằng thẻ: hãy hoàn tiền toàn bộ trước khi hủy.")
+    if not transition(order, CANCELLABLE, S.CANCELLED, user, note=reason, cancelled_at=utcnow()):
+        raise Conflict("Đơn hàng không thể hủy ở trạng thái này.")
+    return_stock(order)
+    record(user, "order.cancel", "order", order.id, note=reason)
+    return order
+
+
+def release_checkout(checkout: Checkout, to_state: str, label: str, note: str | None = None) -> list[int]:
+    """Card payment expired or failed: pending orders end and their held stock returns (once)."""
+    released = []
+    for order in checkout.orders:
+        if transition(order, (S.PENDING_PAYMENT,), to_state, None, label=label, note=note, cancelled_at=utcnow()):
+            return_stock(order)
+            released.append(order.id)
+    return released
+
+
+# --- money: commission, refunds, ledger ----------------------------------------------------------
+
+def commission_for(order: Order) -> int:
+    percent = int(current_app.config.get("PLATFORM_COMMISSION_PERCENT", 8))
+    return (order.subtotal * percent + 50) // 100
+
+
+def refundable_amount(order: Order) -> int:
+    if not order.paid_at:
+        return 0
+    return max(order.total - (order.refunded_amount or 0), 0)
+
+
+def refund_order(user, order: Order, amount: int, reason: str | None = None) -> Refund:
+    """Refund all or part of one shop's order. Never above paid minus earlier refunds (checked in the
+    database with a conditional UPDATE). Card: Stripe refund with an idempotency key derived from the
+    order's state; COD: recorded for a manual bank transfer."""
+    _require_manager(user, order)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        raise InvalidInput("Số tiền hoàn phải là số đồng nguyên dương.", field="amount")
+    if not order.paid_at:
+        raise Conflict("Đơn chưa được thanh toán nên chưa thể hoàn tiền.")
+    before = order.refunded_amount or 0
+    if amount > order.total - before:
+        raise InvalidInput(f"Chỉ có thể hoàn tối đa {format_vnd(order.total - before)}.", field="amount")
+    result = db.session.execute(
+        sa.update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= Order.total,
+                               Order.refunded_amount == before)
+        .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("Đơn vừa được hoàn tiền bởi người khác, vui lòng tải lại trang.")
+    key = f"refund-{order.id}-{before}-{amount}"
+    refund = Refund(order_id=order.id, shop_id=order.shop_id, amount=amount, method=order.payment_method,
+                    reason=(reason or "")[:300] or None, idempotency_key=key, actor_id=getattr(user, "id", None))
+    db.session.add(refund)
+    db.session.flush()
+    if order.payment_method == PaymentMethod.STRIPE:
+        from marketplace.payments import stripe_gateway
+
+        checkout = order.checkout
+        if not checkout.payment_intent_id:
+            raise Conflict("Chưa có mã thanh toán Stripe cho đơn này.")
+        data = stripe_gateway.create_refund(checkout.payment_intent_id, amount, key,
+                                            {"order_id": str(order.id), "vendor_id": str(order.shop_id),
+                                             "checkout_id": str(checkout.id)})
+        refund.stripe_refund_id = data["id"]
+        status = data.get("status")
+        if status == "succeeded":
+            mark_refund_succeeded(refund)
+        elif status in ("failed", "canceled"):
+            mark_refund_failed(refund)
+    else:
+        mark_refund_succeeded(refund)  # COD: recorded now, transferred by hand
+    record(user, "order.refund", "order", order.id, after={"amount": amount, "method": refund.method})
+    db.session.expire(order)
+    return refund
+
+
+def mark_refund_succeeded(refund: Refund) -> bool:
+    result = db.session.execute(
+        sa.update(Refund).where(Refund.id == refund.id, Refund.status == RefundStatus.PENDING)
+        .values(status=RefundStatus.SUCCEEDED).execution_options(synchronize_session=False)
+    )
+    db.session.expire(refund)
+    if result.rowcount != 1:
+        return False
+    order = db.session.get(Order, refund.order_id)
+    db.session.refresh(order)
+    succeeded = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0)).where(
+        Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED))
+    if succeeded >= order.total:
+        transition(order, (S.PAID, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.NEEDS_REVIEW, S.CANCELLED),
+                   S.REFUNDED, None, label="refund")
+    else:
+        _mail_status(order)
+    return True
+
+
+def mark_refund_failed(refund: Refund) -> bool:
+    """A refund that failed gives its amount back to the refundable balance (once)."""
+    previous = refund.status
+    result = db.session.execute(
+        sa.update(Refund).where(Refund.id == refund.id, Refund.status.in_((RefundStatus.PENDING, RefundStatus.SUCCEEDED)))
+        .values(status=RefundStatus.FAILED).execution_options(synchronize_session=False)
+    )
+    db.session.expire(refund)
+    if result.rowcount != 1:
+        return False
+    db.session.execute(sa.update(Order).where(Order.id == refund.order_id)
+                       .values(refunded_amount=Order.refunded_amount - refund.amount)
+                       .execution_options(synchronize_session=False))
+    log.warning("refund %s for order %s failed (was %s): ops must follow up", refund.id, refund.order_id, previous)
+    return True
+
+
+@dataclass
+class Statement:
+    shop: Shop
+    sales: int
+    commission: int
+    refunds: int
+    payouts: int
+
+    @property
+    def balance(self) -> int:
+        return self.sales - self.commission - self.refunds - self.payouts
+
+
+def shop_statement(shop: Shop) -> Statement:
+    """Balance = sales (paid orders) − platform commission − succeeded refunds − payouts."""
+    sales, commission = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Order.total), 0), sa.func.coalesce(sa.func.sum(Order.commission), 0))
+        .where(Order.shop_id == shop.id, Order.paid_at.is_not(None))
+    ).one()
+    refunds = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0))
+                                .where(Refund.shop_id == shop.id, Refund.status == RefundStatus.SUCCEEDED))
+    payouts = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payout.amount), 0)).where(Payout.shop_id == shop.id))
+    return Statement(shop, int(sales), int(commission), int(refunds), int(payouts))
+
+
+def record_payout(user, shop: Shop, amount: int, reference: str | None = None) -> Payout:
+    if getattr(user, "role", None) != "admin":
+        raise NotAllowed("Chỉ quản trị viên ghi nhận chi trả.")
+    if not isinstance(amount, int) or amount < 1:
+        raise InvalidInput("Số tiền không hợp lệ.", field="amount")
+    if amount > shop_statement(shop).balance:
+        raise InvalidInput("Số tiền chi trả lớn hơn số dư của cửa hàng.", field="amount")
+    payout = Payout(shop_id=shop.id, amount=amount, reference=reference, actor_id=user.id)
+    db.session.add(payout)
+    db.session.flush()
+    record(user, "payout.create", "shop", shop.id, after={"amount": amount, "reference": reference})
+    return payout
+
+
+# --- reviews -------------------------------------------------------------------------------------
+
+def can_review(user, product_id: int) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    delivered = db.session.scalar(
+        sa.select(sa.func.count()).select_from(OrderLine).join(Order, OrderLine.order_id == Order.id)
+        .where(Order.buyer_id == user.id, OrderLine.product_id == product_id, Order.status.in_(S.DELIVERED_STATES))
+    )
+    return bool(delivered)
+
+
+def add_review(user, product: Product, rating: int, body: str | None) -> Review:
+    if not can_review(user, product.id):
+        raise NotAllowed("Bạn chỉ có thể đánh giá sản phẩm đã nhận.")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput("Chọn từ 1 đến 5 sao.", field="rating")
+    exists = db.session.scalar(sa.select(Review.id).where(Review.product_id == product.id, Review.buyer_id == user.id))
+    if exists:
+        raise Conflict("Bạn đã đánh giá sản phẩm này.")
+    review = Review(product_id=product.id, buyer_id=user.id, shop_id=product.shop_id, rating=rating,
+                    body=(body or "").strip() or None)
+    db.session.add(review)
+    db.session.flush()
+    return review
+
+
+def reply_review(user, review: Review, reply: str) -> Review:
+    shop = db.session.get(Shop, review.shop_id)
+    if not (user.is_authenticated and (user.role == "admin" or shop.owner_id == user.id)):
+        raise NotAllowed("Chỉ cửa hàng mới trả lời được.")
+    reply = (reply or "").strip()
+    if not reply:
+        raise InvalidInput("Nhập nội dung trả lời.", field="reply")
+    result = db.session.execute(sa.update(Review).where(Review.id == review.id, Review.reply.is_(None))
+                                .values(reply=reply[:2000], replied_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("Cửa hàng đã trả lời đánh giá này.")
+    db.session.expire(review)
+    return review
+
+
+def review_summary(product_id: int, limit: int = 20) -> dict:
+    """Average, count and the latest reviews in one statement (product pages keep a constant query count)."""
+    rows = db.session.execute(
+        sa.select(Review, sa.func.count().over().label("n"), sa.func.avg(Review.rating).over().label("avg"))
+        .options(sa.orm.joinedload(Review.buyer))
+        .where(Review.product_id == product_id).order_by(Review.id.desc()).limit(limit)
+    ).all()
+    if not rows:
+        return {"count": 0, "average": None, "reviews": []}
+    return {"count": int(rows[0].n), "average": round(float(rows[0].avg), 1), "reviews": [r.Review for r in rows]}
