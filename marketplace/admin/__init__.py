@@ -1,1 +1,6 @@
-"""The admin area (blueprint filled in by its issue)."""
+"""Administration: shops (verify, suspend, reinstate), users and roles, the audit log."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from marketplace.admin import views  # noqa: E402,F401

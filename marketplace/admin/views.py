@@ -1,0 +1,195 @@
+"""Admin pages. Every action is a POST with a CSRF token and leaves an audit entry."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts import services as account_services
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.permissions import role_required
+from marketplace.admin import bp
+from marketplace.catalog import shop_services
+from marketplace.catalog.models import CraftVillage, Shop, ShopStatus
+from marketplace.core.audit import AuditEntry
+from marketplace.core.pagination import choice_arg, page_arg
+from marketplace.errors import DomainError
+from marketplace.extensions import db
+from marketplace.shops.models import ShopConsent
+
+PER_PAGE = 50
+
+
+def _back(default: str) -> str:
+    from marketplace.accounts.views import safe_next
+
+    return safe_next(request.form.get("back")) or default
+
+
+def _get_or_404(model, obj_id: int):
+    obj = db.session.get(model, obj_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@bp.get("")
+@role_required("admin")
+def index():
+    users_by_role = dict(db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all())
+    shops_by_status = dict(db.session.execute(sa.select(Shop.status, sa.func.count()).group_by(Shop.status)).all())
+    unverified = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Shop).where(Shop.verified.is_(False), Shop.status == ShopStatus.ACTIVE)
+    )
+    recent = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)).all()
+    return render_template("admin/index.html", users_by_role=users_by_role, shops_by_status=shops_by_status,
+                           unverified=unverified, recent=recent, roles=Role.CHOICES)
+
+
+# --- shops ------------------------------------------------------------------------------------------
+
+@bp.get("/shops")
+@role_required("admin")
+def shops():
+    status = choice_arg(request.args.get("status"), ShopStatus.CHOICES + ("unverified",))
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = sa.select(Shop).join(CraftVillage, CraftVillage.id == Shop.village_id).order_by(Shop.created_at.desc(), Shop.id.desc())
+    if status == "unverified":
+        stmt = stmt.where(Shop.verified.is_(False), Shop.status == ShopStatus.ACTIVE)
+    elif status:
+        stmt = stmt.where(Shop.status == status)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Shop.name).like(like), sa.func.lower(CraftVillage.name_vi).like(like)))
+    page = db.paginate(stmt, page=page_arg(request.args.get("page")), per_page=PER_PAGE, error_out=False)
+    assisted_ids = set(db.session.scalars(
+        sa.select(ShopConsent.shop_id).where(ShopConsent.shop_id.in_([s.id for s in page.items] or [0]),
+                                             ShopConsent.handed_over_at.is_(None))))
+    return render_template("admin/shops.html", page=page, status=status, q=q, assisted_ids=assisted_ids)
+
+
+def _shop_action(shop_id: int, action):
+    shop = _get_or_404(Shop, shop_id)
+    try:
+        action(current_user._get_current_object(), shop)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message or _("Không thực hiện được."), "error")
+        return redirect(_back(url_for("admin.shops")), code=303)
+    db.session.commit()
+    return None
+
+
+@bp.post("/shops/<int:shop_id>/verify")
+@role_required("admin")
+def verify_shop(shop_id: int):
+    failed = _shop_action(shop_id, shop_services.verify_shop)
+    if failed:
+        return failed
+    flash(_("Đã xác minh cửa hàng."), "success")
+    return redirect(_back(url_for("admin.shops")), code=303)
+
+
+@bp.post("/shops/<int:shop_id>/unverify")
+@role_required("admin")
+def unverify_shop(shop_id: int):
+    failed = _shop_action(shop_id, shop_services.unverify_shop)
+    if failed:
+        return failed
+    flash(_("Đã bỏ xác minh cửa hàng."), "success")
+    return redirect(_back(url_for("admin.shops")), code=303)
+
+
+@bp.post("/shops/<int:shop_id>/suspend")
+@role_required("admin")
+def suspend_shop(shop_id: int):
+    reason = request.form.get("reason", "")
+    failed = _shop_action(shop_id, lambda admin, shop: shop_services.suspend_shop(admin, shop, reason))
+    if failed:
+        return failed
+    flash(_("Đã tạm khóa cửa hàng. Sản phẩm của cửa hàng không còn hiển thị."), "success")
+    return redirect(_back(url_for("admin.shops")), code=303)
+
+
+@bp.post("/shops/<int:shop_id>/reinstate")
+@role_required("admin")
+def reinstate_shop(shop_id: int):
+    note = request.form.get("note", "")
+    failed = _shop_action(shop_id, lambda admin, shop: shop_services.reinstate_shop(admin, shop, note))
+    if failed:
+        return failed
+    flash(_("Đã mở lại cửa hàng."), "success")
+    return redirect(_back(url_for("admin.shops")), code=303)
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+@bp.get("/users")
+@role_required("admin")
+def users():
+    role = choice_arg(request.args.get("role"), Role.CHOICES)
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = sa.select(User).order_by(User.created_at.desc(), User.id.desc())
+    if role:
+        stmt = stmt.where(User.role == role)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.name).like(like)))
+    page = db.paginate(stmt, page=page_arg(request.args.get("page")), per_page=PER_PAGE, error_out=False)
+    return render_template("admin/users.html", page=page, role=role, q=q, roles=Role.CHOICES)
+
+
+@bp.post("/users/<int:user_id>/role")
+@role_required("admin")
+def change_role(user_id: int):
+    user = _get_or_404(User, user_id)
+    role = request.form.get("role")
+    try:
+        account_services.change_role(current_user._get_current_object(), user, role)
+    except DomainError:
+        db.session.rollback()
+        flash(_("Không đổi được vai trò (vai trò không hợp lệ, hoặc bạn đang tự hạ quyền của mình)."), "error")
+        return redirect(_back(url_for("admin.users")), code=303)
+    db.session.commit()
+    flash(_("Đã đổi vai trò của %(email)s.", email=user.email), "success")
+    return redirect(_back(url_for("admin.users")), code=303)
+
+
+@bp.post("/users/<int:user_id>/active")
+@role_required("admin")
+def set_active(user_id: int):
+    user = _get_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    try:
+        account_services.set_active(current_user._get_current_object(), user, active)
+    except DomainError:
+        db.session.rollback()
+        flash(_("Bạn không thể tự khóa tài khoản của mình."), "error")
+        return redirect(_back(url_for("admin.users")), code=303)
+    db.session.commit()
+    flash(_("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản."), "success")
+    return redirect(_back(url_for("admin.users")), code=303)
+
+
+# --- audit log --------------------------------------------------------------------------------------
+
+@bp.get("/audit")
+@role_required("admin")
+def audit():
+    action = (request.args.get("action") or "").strip()[:80]
+    target_type = (request.args.get("target_type") or "").strip()[:40]
+    target_id = (request.args.get("target_id") or "").strip()[:40]
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if target_type:
+        stmt = stmt.where(AuditEntry.target_type == target_type)
+    if target_id:
+        stmt = stmt.where(AuditEntry.target_id == target_id)
+    page = db.paginate(stmt, page=page_arg(request.args.get("page")), per_page=PER_PAGE, error_out=False)
+    actor_ids = {e.actor_id for e in page.items if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids or {0})))}
+    actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    return render_template("admin/audit.html", page=page, actors=actors, actions=actions,
+                           filters={"action": action, "target_type": target_type, "target_id": target_id})
