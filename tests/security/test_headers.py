@@ -97,7 +97,7 @@ def test_proxy_fix_is_configured(tmp_path, proxies):
 
 # data blocks (JSON, JSON-LD) are not executed, so CSP does not concern them
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(src=|type=[\"']application/(ld\+)?json))[^>]*>", re.I)
-INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
+INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=(?!=)", re.I)  # not Jinja comparisons (only == x)
 INLINE_STYLE = re.compile(r"\sstyle\s*=", re.I)
 INLINE_URL = re.compile(r"(href|src|action)\s*=\s*[\"']\s*javascript:", re.I)
 

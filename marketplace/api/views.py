@@ -1,0 +1,343 @@
+"""/api/v1: the public catalog (read) and an artisan's own listings and orders (write, bearer token).
+
+Writes call the same services as the HTML views (``marketplace.catalog.services``,
+``marketplace.orders.services``); nothing here restates a rule.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, jsonify, request, url_for
+
+from marketplace.accounts.permissions import public
+from marketplace.api import bp, serializers
+from marketplace.api.auth import token_required
+from marketplace.api.openapi import operation
+from marketplace.catalog import queries
+from marketplace.catalog.models import Category, CraftVillage, Product, Recognition, Shop, ShopStatus, \
+    visible_products_clause
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.extensions import db
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 24
+MAX_QUERY_LENGTH = 200
+
+
+# --- argument parsing: strict (400 with the field), unlike the forgiving HTML pages ----------------
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer", field=name) from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}", field=name)
+    return value
+
+
+def _choice_arg(name: str, choices) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise InvalidInput(f"{name} must be one of: {', '.join(choices)}", field=name)
+    return raw
+
+
+def _paging() -> tuple[int, int]:
+    return _int_arg("page", 1, 1, 10_000), _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+
+
+def _page_body(items: list, page: int, per_page: int, total: int) -> dict:
+    pages = max(1, -(-total // per_page))
+    nxt = None
+    if page < pages:
+        args = request.args.to_dict(flat=True)
+        args.update(page=page + 1, per_page=per_page)
+        nxt = url_for(request.endpoint, **(request.view_args or {}), **args)
+    return {"items": items, "page": page, "per_page": per_page, "total": total, "pages": pages, "next": nxt}
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object", field="body")
+    return body
+
+
+# --- read: the public catalog ----------------------------------------------------------------------
+
+PRODUCT_LIST_PARAMS = [
+    ("q", "string", "Search text; diacritics optional (`gom bat trang` finds `gốm Bát Tràng`)", {"maxLength": 200}),
+    ("category", "string", "Craft category", {"enum": list(Category.CHOICES)}),
+    ("village", "string", "Village slug", {"maxLength": 80}),
+    ("shop", "string", "Shop slug", {"maxLength": 120}),
+    ("ocop", "integer", "Only products with a valid OCOP certificate of at least this many stars",
+     {"minimum": 3, "maximum": 5}),
+    ("sort", "string", "Order", {"enum": list(queries.SORTS)}),
+    ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
+    ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE}),
+]
+
+
+def _search_ids(text: str) -> list[int] | None:
+    """Product ids matching ``text`` in ranking order, from the search area's service when it exists."""
+    try:
+        from marketplace.search import services as search_services  # type: ignore
+    except ImportError:
+        search_services = None
+    finder = getattr(search_services, "product_ids_for_query", None) if search_services else None
+    if finder is not None:
+        return list(finder(text))
+    # Until the search index exists: a diacritic-sensitive title match.
+    pattern = f"%{text}%"
+    stmt = sa.select(Product.id).where(sa.or_(Product.title_vi.ilike(pattern), Product.title_en.ilike(pattern)))
+    return list(db.session.scalars(stmt))
+
+
+@bp.get("/products")
+@public
+@operation(summary="List products for sale", tag="catalog", params=PRODUCT_LIST_PARAMS,
+           response="ProductPage")
+def products():
+    text = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    category = _choice_arg("category", Category.CHOICES)
+    sort = _choice_arg("sort", tuple(queries.SORTS))
+    ocop = _int_arg("ocop", None, 3, 5)
+    page, per_page = _paging()
+    criteria = [visible_products_clause()]
+    if category:
+        criteria.append(Product.category == category)
+    village_slug = request.args.get("village")
+    if village_slug:
+        village_ids = sa.select(CraftVillage.id).where(CraftVillage.slug == village_slug)
+        criteria.append(Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id.in_(village_ids))))
+    shop_slug = request.args.get("shop")
+    if shop_slug:
+        criteria.append(Product.shop_id.in_(sa.select(Shop.id).where(Shop.slug == shop_slug)))
+    if ocop:
+        from marketplace.core.time import today_vn
+
+        criteria += [Product.ocop_stars >= ocop, Product.ocop_expires_on >= today_vn()]
+    ranked: list[int] | None = None
+    if text:
+        ranked = _search_ids(text)
+        criteria.append(Product.id.in_(ranked or [-1]))
+    total = db.session.scalar(sa.select(sa.func.count(Product.id)).where(*criteria)) or 0
+    stmt = sa.select(Product).where(*criteria).options(*queries.card_options())
+    if ranked is not None and not sort:
+        rank = {pid: i for i, pid in enumerate(ranked)}
+        rows = list(db.session.scalars(stmt).unique())
+        rows.sort(key=lambda p: rank.get(p.id, len(rank)))
+        items = rows[(page - 1) * per_page: page * per_page]
+    else:
+        stmt = stmt.order_by(*queries.SORTS[sort or queries.DEFAULT_SORT]())
+        items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return jsonify(_page_body([serializers.product_summary(p) for p in items], page, per_page, total))
+
+
+@bp.get("/products/<int:product_id>")
+@public
+@operation(summary="One product with its variants", tag="catalog", response="ProductDetail", not_found=True)
+def product(product_id: int):
+    row = queries.product_for_page(product_id)
+    if row is None:
+        raise NotFound("No such product", field="product_id")
+    return jsonify(serializers.product_detail(row))
+
+
+@bp.get("/villages")
+@public
+@operation(summary="Craft villages, with the number of products on sale", tag="catalog", response="VillageList",
+           params=[("category", "string", "Craft category", {"enum": list(Category.CHOICES)}),
+                   ("recognition", "string", "Official recognition", {"enum": list(Recognition.CHOICES)}),
+                   ("commune", "string", "Commune name (Vietnamese)", {"maxLength": 120})])
+def villages():
+    category = _choice_arg("category", Category.CHOICES)
+    recognition = _choice_arg("recognition", Recognition.CHOICES)
+    commune = (request.args.get("commune") or "").strip() or None
+    rows = queries.villages_directory(category=category, commune=commune, recognition=recognition)
+    return jsonify({"items": [serializers.village_json(v, n) for v, n in rows], "total": len(rows)})
+
+
+@bp.get("/villages/<slug>")
+@public
+@operation(summary="One craft village: story, IP protections, shops", tag="catalog", response="VillageDetail",
+           not_found=True)
+def village(slug: str):
+    row = queries.village_by_slug(slug)
+    if row is None:
+        raise NotFound("No such village", field="slug")
+    return jsonify(serializers.village_detail(row, queries.village_shops(row.id), queries.village_badges(row.id)))
+
+
+@bp.get("/shops")
+@public
+@operation(summary="Active shops", tag="catalog", response="ShopPage",
+           params=[("village", "string", "Village slug", {"maxLength": 80}),
+                   ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
+                   ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE})])
+def shops():
+    page, per_page = _paging()
+    criteria = [Shop.status == ShopStatus.ACTIVE]
+    village_slug = request.args.get("village")
+    if village_slug:
+        criteria.append(Shop.village_id.in_(sa.select(CraftVillage.id).where(CraftVillage.slug == village_slug)))
+    total = db.session.scalar(sa.select(sa.func.count(Shop.id)).where(*criteria)) or 0
+    stmt = (sa.select(Shop).where(*criteria).options(sa.orm.joinedload(Shop.village))
+            .order_by(Shop.verified.desc(), Shop.name, Shop.id).limit(per_page).offset((page - 1) * per_page))
+    items = [serializers.shop_json(s) for s in db.session.scalars(stmt)]
+    return jsonify(_page_body(items, page, per_page, total))
+
+
+@bp.get("/shops/<slug>")
+@public
+@operation(summary="One shop", tag="catalog", response="Shop", not_found=True)
+def shop(slug: str):
+    row = queries.shop_by_slug(slug)
+    if row is None:
+        raise NotFound("No such shop", field="slug")
+    return jsonify(serializers.shop_json(row))
+
+
+# --- write: an artisan's own listings (bearer token) ----------------------------------------------
+
+def _seller_services():
+    from marketplace.catalog import services
+
+    return services
+
+
+def _own_shops(user) -> list[Shop]:
+    services = _seller_services()
+    stmt = sa.select(Shop).where(Shop.owner_id == user.id).order_by(Shop.id)
+    return [s for s in db.session.scalars(stmt) if services.can_manage(user, s)]
+
+
+def _target_shop(user, body: dict) -> Shop:
+    shops = _own_shops(user)
+    raw = body.get("shop_id")
+    if raw is not None:
+        chosen = next((s for s in shops if isinstance(raw, int) and s.id == raw), None)
+        if chosen is None:
+            raise NotFound("No such shop of yours", field="shop_id")
+        return chosen
+    if len(shops) == 1:
+        return shops[0]
+    if not shops:
+        raise InvalidInput("Create a shop first", field="shop_id")
+    raise InvalidInput("You have several shops: give shop_id", field="shop_id")
+
+
+def _own_product(product_id: int) -> Product:
+    return _seller_services().product_for_seller(g.api_user, product_id)
+
+
+@bp.get("/me/products")
+@token_required("artisan")
+@operation(summary="My products (every status)", tag="seller", response="ProductPage",
+           params=[("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
+                   ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE})])
+def my_products():
+    page, per_page = _paging()
+    shop_ids = [s.id for s in _own_shops(g.api_user)] or [-1]
+    criteria = [Product.shop_id.in_(shop_ids)]
+    total = db.session.scalar(sa.select(sa.func.count(Product.id)).where(*criteria)) or 0
+    stmt = (sa.select(Product).where(*criteria).options(*queries.card_options()).order_by(Product.id.desc())
+            .limit(per_page).offset((page - 1) * per_page))
+    items = [serializers.product_summary(p) for p in db.session.scalars(stmt).unique()]
+    return jsonify(_page_body(items, page, per_page, total))
+
+
+@bp.post("/me/products")
+@token_required("artisan")
+@operation(summary="Create a draft product (optionally with variants)", tag="seller", body="ProductInput",
+           response="ProductDetail", status=201)
+def create_my_product():
+    body = _json_body()
+    shop = _target_shop(g.api_user, body)
+    variants = body.get("variants") or []
+    if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
+        raise InvalidInput("variants must be a list of objects", field="variants")
+    row = _seller_services().create_product(g.api_user, shop, body, variants=variants)
+    db.session.commit()
+    return jsonify(serializers.product_detail(row)), 201
+
+
+@bp.get("/me/products/<int:product_id>")
+@token_required("artisan")
+@operation(summary="One of my products", tag="seller", response="ProductDetail", not_found=True)
+def my_product(product_id: int):
+    return jsonify(serializers.product_detail(_own_product(product_id)))
+
+
+@bp.patch("/me/products/<int:product_id>")
+@token_required("artisan")
+@operation(summary="Change some fields of my product", tag="seller", body="ProductInput",
+           response="ProductDetail", not_found=True)
+def update_my_product(product_id: int):
+    body = _json_body()
+    row = _seller_services().update_product(g.api_user, _own_product(product_id), body, partial=True)
+    db.session.commit()
+    return jsonify(serializers.product_detail(row))
+
+
+@bp.post("/me/products/<int:product_id>/publish")
+@token_required("artisan")
+@operation(summary="Put my product on sale", tag="seller", response="ProductDetail", not_found=True)
+def publish_my_product(product_id: int):
+    row = _seller_services().publish_product(g.api_user, _own_product(product_id))
+    db.session.commit()
+    return jsonify(serializers.product_detail(row))
+
+
+@bp.post("/me/products/<int:product_id>/unpublish")
+@token_required("artisan")
+@operation(summary="Take my product off sale (back to draft)", tag="seller", response="ProductDetail",
+           not_found=True)
+def unpublish_my_product(product_id: int):
+    row = _seller_services().unpublish_product(g.api_user, _own_product(product_id))
+    db.session.commit()
+    return jsonify(serializers.product_detail(row))
+
+
+@bp.post("/me/products/<int:product_id>/variants")
+@token_required("artisan")
+@operation(summary="Add a variant (name, price, stock, optional sku)", tag="seller", body="VariantInput",
+           response="Variant", status=201, not_found=True)
+def add_my_variant(product_id: int):
+    body = _json_body()
+    variant = _seller_services().add_variant(g.api_user, _own_product(product_id), body)
+    db.session.commit()
+    return jsonify(serializers.variant_json(variant)), 201
+
+
+@bp.patch("/me/products/<int:product_id>/variants/<int:variant_id>")
+@token_required("artisan")
+@operation(summary="Change a variant", tag="seller", body="VariantInput", response="Variant", not_found=True)
+def update_my_variant(product_id: int, variant_id: int):
+    body = _json_body()
+    services = _seller_services()
+    variant = services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
+    variant = services.update_variant(g.api_user, variant, body)
+    db.session.commit()
+    return jsonify(serializers.variant_json(variant))
+
+
+@bp.put("/me/products/<int:product_id>/variants/<int:variant_id>/stock")
+@token_required("artisan")
+@operation(summary="Set a variant's stock", tag="seller", body="StockInput", response="Variant", not_found=True)
+def set_my_stock(product_id: int, variant_id: int):
+    body = _json_body()
+    if "stock" not in body:
+        raise InvalidInput("stock is required", field="stock")
+    services = _seller_services()
+    variant = services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
+    if isinstance(body["stock"], bool):
+        raise InvalidInput("stock must be an integer", field="stock")
+    variant = services.set_stock(g.api_user, variant, body["stock"])
+    db.session.commit()
+    return jsonify(serializers.variant_json(variant))
