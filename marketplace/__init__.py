@@ -91,6 +91,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    from marketplace.core import cache
+
+    cache.init_app(app)
     import marketplace.models  # noqa: F401  (every table registered on db.metadata)
 
 

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from config import TestingConfig, env_flag, env_value
 from marketplace import create_app
@@ -58,6 +59,18 @@ def truncate_all() -> None:
     db.session.commit()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test body; without this, requests would
+    reuse it and share ``g`` (the signed-in user, the locale) and the database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(tmp_path, backend: str, **overrides):
     config = {
         "DATA_DIR": str(tmp_path / "instance"),
@@ -76,7 +89,9 @@ def make_app(tmp_path, backend: str, **overrides):
 
     for key, value in config.items():
         setattr(Config, key, value)
-    return create_app(Config)
+    app = create_app(Config)
+    app.test_client_class = FreshContextClient
+    return app
 
 
 @pytest.fixture(params=BACKENDS)

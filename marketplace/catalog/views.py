@@ -6,6 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from marketplace.accounts.permissions import public
 from marketplace.catalog import bp, queries
 from marketplace.catalog.models import Category, Recognition
+from marketplace.core.cache import cached_fragment
 from marketplace.core.pagination import choice_arg, page_arg
 
 
@@ -15,12 +16,28 @@ def _page_or_404(result):
     return result
 
 
+def _product_grid(name: str, **criteria):
+    """The product grid (count, cards, pager) for a listing page, rendered once per catalog version."""
+    per_page = current_app.config["PER_PAGE"]
+    page = page_arg(request.args.get("page"))
+
+    def render():
+        result = _page_or_404(queries.visible_products(page=page, per_page=per_page, **criteria))
+        return render_template("catalog/_product_grid.html", result=result)
+
+    key = (request.path, tuple(sorted(criteria.items())), page, per_page)
+    return cached_fragment(name, key, render)
+
+
 @bp.get("/")
 @public
 def home():
-    villages = queries.featured_villages(8)
-    newest = queries.visible_products(sort="newest", page=1, per_page=12)
-    return render_template("catalog/home.html", villages=villages, products=newest.items)
+    def render():
+        villages = queries.featured_villages(8)
+        newest = queries.visible_products(sort="newest", page=1, per_page=12)
+        return render_template("catalog/_home_body.html", villages=villages, products=newest.items)
+
+    return render_template("catalog/home.html", body=cached_fragment("home", (), render))
 
 
 @bp.get("/villages")
@@ -45,15 +62,12 @@ def village_detail(slug: str):
     village = queries.village_by_slug(slug)
     if village is None:
         abort(404)
-    page = page_arg(request.args.get("page"))
-    products = _page_or_404(
-        queries.visible_products(village_id=village.id, page=page, per_page=current_app.config["PER_PAGE"])
-    )
+    grid = _product_grid("village-grid", village_id=village.id)
     return render_template(
         "catalog/village_detail.html",
         village=village,
         shops=queries.village_shops(village.id),
-        products=products,
+        grid=grid,
         badges=queries.village_badges(village.id),
     )
 
@@ -63,11 +77,8 @@ def village_detail(slug: str):
 def products():
     category = choice_arg(request.args.get("category"), Category.CHOICES)
     sort = choice_arg(request.args.get("sort"), queries.SORTS, queries.DEFAULT_SORT)
-    page = page_arg(request.args.get("page"))
-    result = _page_or_404(
-        queries.visible_products(category=category, sort=sort, page=page, per_page=current_app.config["PER_PAGE"])
-    )
-    return render_template("catalog/products.html", result=result, category=category, sort=sort)
+    grid = _product_grid("products-grid", category=category, sort=sort)
+    return render_template("catalog/products.html", grid=grid, category=category, sort=sort)
 
 
 @bp.get("/products/<int:product_id>")
@@ -91,8 +102,5 @@ def shop_detail(slug: str):
     shop = queries.shop_by_slug(slug)
     if shop is None:
         abort(404)
-    page = page_arg(request.args.get("page"))
-    products = _page_or_404(
-        queries.visible_products(shop_id=shop.id, page=page, per_page=current_app.config["PER_PAGE"])
-    )
-    return render_template("catalog/shop_detail.html", shop=shop, products=products)
+    grid = _product_grid("shop-grid", shop_id=shop.id)
+    return render_template("catalog/shop_detail.html", shop=shop, grid=grid)

@@ -1,0 +1,165 @@
+"""Fragment cache for public catalog pages, invalidated explicitly by a catalog version.
+
+Any commit that changes a product, variant, image, shop, village or IP record — through the ORM or
+an UPDATE/DELETE statement on those tables — bumps the catalog version. With REDIS_URL the version
+lives in Redis (shared by every host); otherwise it is the mtime of a file in DATA_DIR (shared by the
+gunicorn workers of one host). Each process keeps a small LRU of rendered fragments keyed by the
+version, the language and the day (OCOP validity changes at midnight).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from markupsafe import Markup
+from sqlalchemy import event
+
+from marketplace.core.time import today_vn
+
+CATALOG_TABLES = {"products", "variants", "product_images", "shops", "craft_villages", "ip_protections"}
+MAX_ENTRIES = 2048
+_FLAG = "catalog_changed"
+
+
+class FragmentCache:
+    def __init__(self, max_entries: int = MAX_ENTRIES):
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_render(self, key: tuple, render) -> Markup:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return value
+        value = Markup(render())
+        with self._lock:
+            self.misses += 1
+            self._data[key] = value
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def _version_file(app: Flask) -> Path:
+    return Path(app.config["DATA_DIR"]) / ".catalog-version"
+
+
+def _redis(app: Flask):
+    client = app.extensions.get("marketplace_redis")
+    if client is None and app.config.get("REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=0.5)
+        app.extensions["marketplace_redis"] = client
+    return client
+
+
+def catalog_version(app: Flask | None = None) -> str:
+    app = app or current_app._get_current_object()
+    client = _redis(app)
+    if client is not None:
+        try:
+            return (client.get("catalog:version") or b"0").decode()
+        except Exception:  # Redis down: no caching rather than stale pages
+            return os.urandom(8).hex()
+    try:
+        return str(_version_file(app).stat().st_mtime_ns)
+    except FileNotFoundError:
+        bump_catalog_version(app)
+        return str(_version_file(app).stat().st_mtime_ns)
+
+
+def bump_catalog_version(app: Flask | None = None) -> None:
+    app = app or current_app._get_current_object()
+    client = _redis(app)
+    if client is not None:
+        try:
+            client.incr("catalog:version")
+        except Exception:
+            pass
+    path = _version_file(app)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A new mtime even within the same clock tick: write then set an explicit, increasing time.
+    previous = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text("")
+    now = max(previous + 1, path.stat().st_mtime_ns)
+    os.utime(path, ns=(now, now))
+    local = app.extensions.get("fragment_cache")
+    if local is not None:
+        local.clear()
+
+
+def cached_fragment(name: str, key_parts: tuple, render) -> Markup:
+    """Render ``render()`` once per catalog version, language and day."""
+    from marketplace.core.templating import current_lang
+
+    app = current_app._get_current_object()
+    if not app.config.get("FRAGMENT_CACHE", True):
+        return Markup(render())
+    cache: FragmentCache = app.extensions["fragment_cache"]
+    key = (name, key_parts, current_lang(), today_vn().isoformat(), catalog_version(app))
+    return cache.get_or_render(key, render)
+
+
+def _touches_catalog(statement) -> bool:
+    if isinstance(statement, (sa.Update, sa.Delete, sa.Insert)):
+        return getattr(statement.table, "name", None) in CATALOG_TABLES
+    if isinstance(statement, sa.TextClause):
+        text = statement.text.lower()
+        return any(word in text for word in ("update", "delete", "insert")) and any(
+            t in text for t in CATALOG_TABLES)
+    return False
+
+
+_listeners_installed = False
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["fragment_cache"] = FragmentCache()
+    _install_listeners()
+
+
+def _install_listeners() -> None:
+    """Session events are class-wide: install them once per process, not once per app."""
+    global _listeners_installed
+    if _listeners_installed:
+        return
+    _listeners_installed = True
+    from flask_sqlalchemy.session import Session as session_class
+
+    @event.listens_for(session_class, "before_flush")
+    def _mark_flush(session, flush_context, instances):
+        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+            if getattr(obj, "__tablename__", None) in CATALOG_TABLES:
+                session.info[_FLAG] = True
+                return
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def _mark_execute(state):
+        if _touches_catalog(state.statement):
+            state.session.info[_FLAG] = True
+
+    @event.listens_for(session_class, "after_commit")
+    def _bump(session):
+        if session.info.pop(_FLAG, False):
+            try:
+                bump_catalog_version()
+            except RuntimeError:  # no app context (scripts): nothing cached to invalidate
+                pass
+
+    @event.listens_for(session_class, "after_rollback")
+    def _clear(session):
+        session.info.pop(_FLAG, None)
