@@ -1,0 +1,63 @@
+"""``flask search reindex | check | sync``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from marketplace.extensions import db
+
+search_cli = AppGroup("search", help="Search index: rebuild, check, apply pending updates.")
+
+
+@search_cli.command("reindex")
+@click.option("--if-stale", is_flag=True, help="Rebuild only when the index is missing or differs from the database.")
+def reindex(if_stale: bool) -> None:
+    """Rebuild the index from the database (one commit)."""
+    from marketplace.search.documents import visible_count
+    from marketplace.search.services import index_is_fresh, reindex_all
+
+    if if_stale and index_is_fresh():
+        click.echo("Search index is up to date.")
+        return
+    with Session(db.engine) as session:
+        total = visible_count(session)
+    with click.progressbar(length=total, label="Indexing products", file=sys.stderr) as bar:
+        count = reindex_all(progress=bar.update)
+    click.echo(f"Search index rebuilt: {count} products.")
+
+
+@search_cli.command("check")
+def check() -> None:
+    """Report products missing from or stale in the index (exit status 1 if any)."""
+    from marketplace.search.services import check_index
+
+    report = check_index()
+    click.echo(f"Visible products: {report['expected']}; documents in the index: {report['indexed']}")
+    problems = 0
+    for key, label in (("missing", "missing from the index"), ("stale", "stale in the index"),
+                       ("extra", "in the index but not visible"), ("dirty", "waiting in search_dirty")):
+        ids = report[key]
+        if ids:
+            problems += len(ids)
+            shown = ", ".join(str(i) for i in ids[:20]) + (" …" if len(ids) > 20 else "")
+            click.echo(f"{len(ids)} {label}: {shown}")
+    if problems:
+        click.echo("Run `flask search sync --full` or `flask search reindex` to fix.")
+        raise SystemExit(1)
+    click.echo("OK: the index matches the database.")
+
+
+@search_cli.command("sync")
+@click.option("--full", is_flag=True, help="Also compare every document with the database and fix drift.")
+def sync_cmd(full: bool) -> None:
+    """Apply index updates left pending (dirty) while another process held the index lock."""
+    from marketplace.search import sync
+
+    count = sync.sync_pending()
+    click.echo(f"Applied {count} pending update(s).")
+    if full:
+        fixed = sync.sync_everything()
+        click.echo(f"Fixed {fixed} drifted document(s).")
