@@ -20,4 +20,5 @@ from marketplace.orders.models import (  # noqa: F401,E402
 from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, ShopConsent  # noqa: F401,E402
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402
+from marketplace.search.models import SearchDirty  # noqa: F401,E402
 from marketplace.api.models import ApiToken  # noqa: F401,E402
