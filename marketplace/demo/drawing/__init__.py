@@ -49,7 +49,8 @@ def draw_product_image(kind: str, variant: int = 0, size: int = 800) -> Image.Im
     """Draw a square RGB demo photo of a `kind` of product.
 
     Unknown kinds fall back to "other" (a woven mat). Drawn at 2× and
-    downscaled with LANCZOS for anti-aliasing.
+    downscaled with a 2×2 box filter (``Image.reduce``) for anti-aliasing:
+    visually the same as LANCZOS here and several times cheaper.
     """
     if kind not in PAINTERS:
         kind = "other"
@@ -60,4 +61,4 @@ def draw_product_image(kind: str, variant: int = 0, size: int = 800) -> Image.Im
     canvas = Canvas.new(size * ss)
     background(canvas, variant, rng)
     PAINTERS[kind](canvas, rng, variant)
-    return canvas.img.resize((size, size), Image.LANCZOS)
+    return canvas.img.reduce(ss)

@@ -121,19 +121,25 @@ class Canvas:
         yield sub
         self.img.paste(sub.img, (x0, y0), sub.mask)
 
-    # soft shadow on the table
+    # soft shadow on the table (only the affected region is touched)
     def shadow(self, cx, cy, rx, ry, strength=0.35, blur=0.5):
         small = 8
-        px = self.img.width
-        m = Image.new("L", (px // small, px // small), 0)
-        md = ImageDraw.Draw(m)
+        pad = ry * blur * 3 + 10
+        x0, y0, x1, y1 = (int(v) for v in self.b(cx - rx - pad, cy - ry - pad,
+                                                  cx + rx + pad, cy + ry + pad))
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(self.img.width, x1), min(self.img.height, y1)
+        if x1 <= x0 or y1 <= y0:
+            return
         s = self.k / small
-        md.ellipse(((cx - rx) * s, (cy - ry) * s, (cx + rx) * s, (cy + ry) * s),
-                   fill=int(255 * strength))
+        mw, mh = max(1, (x1 - x0) // small), max(1, (y1 - y0) // small)
+        m = Image.new("L", (mw, mh), 0)
+        ImageDraw.Draw(m).ellipse(((cx - rx) * s - x0 / small, (cy - ry) * s - y0 / small,
+                                   (cx + rx) * s - x0 / small, (cy + ry) * s - y0 / small),
+                                  fill=int(255 * strength))
         m = m.filter(ImageFilter.GaussianBlur(max(1.0, ry * blur * s)))
-        m = m.resize((px, px), Image.BILINEAR)
-        self.img.paste((40, 28, 18), (0, 0), m)
-        self.d = ImageDraw.Draw(self.img, "RGBA")
+        m = m.resize((x1 - x0, y1 - y0), Image.BILINEAR)
+        self.img.paste((40, 28, 18), (x0, y0, x1, y1), m)
 
 
 class _Clip(Canvas):
@@ -172,23 +178,22 @@ class _Clip(Canvas):
 
 # ----------------------------------------------------------------- scene
 def background(c: Canvas, variant: int, rng) -> tuple:
+    """Paint the studio backdrop: vertical wall gradient, table with grain."""
     top, bottom, near, far = (rgb(v) for v in BACKGROUNDS[variant % len(BACKGROUNDS)])
     px = c.img.width
-    ty = int(TABLE_Y * c.k)
-    col = Image.new("RGB", (1, 64))
-    for i in range(64):
-        col.putpixel((0, i), mix(top, bottom, i / 63))
-    c.img.paste(col.resize((px, ty), Image.BILINEAR), (0, 0))
-    col = Image.new("RGB", (1, 32))
-    for i in range(32):
-        col.putpixel((0, i), mix(far, near, i / 31))
-    c.img.paste(col.resize((px, px - ty), Image.BILINEAR), (0, ty))
+    ty = int(round(TABLE_Y * c.k))
+    d = ImageDraw.Draw(c.img)
+    step = 2
+    for y in range(0, ty, step):  # wall, lighter towards the top centre
+        t = y / max(1, ty - 1)
+        d.rectangle((0, y, px, y + step - 1), fill=mix(top, bottom, t ** 0.8))
+    for y in range(ty, px, step):
+        t = (y - ty) / max(1, px - ty - 1)
+        d.rectangle((0, y, px, y + step - 1), fill=mix(far, near, t))
     c.d = ImageDraw.Draw(c.img, "RGBA")
-    # soft light pool on the wall and a highlight on the table edge
-    c.ellipse((150, -250, 850, 600), fill=(255, 250, 240, 35))
     c.rect((0, TABLE_Y - 2, 1000, TABLE_Y + 3), fill=alpha(lighten(far, 0.35), 200))
-    # faint wood grain on the table
-    for _ in range(9):
+    c.rect((0, TABLE_Y + 3, 1000, TABLE_Y + 12), fill=alpha(darken(far, 0.3), 40))
+    for _ in range(9):  # faint wood grain on the table
         y = rng.uniform(TABLE_Y + 20, 990)
         c.line([(0, y), (1000, y + rng.uniform(-8, 8))], fill=alpha(darken(near, 0.2), 40),
                width=rng.uniform(1.5, 4))

@@ -205,6 +205,11 @@ def stone(c, rng, variant):
         c.poly([(cx + 180, 620), (cx + 260, 520), (cx + 230, 640)], fill=grey, outline=dark, width=3)
         for k in range(3):
             c.circle(cx + 255 - k * 12, 520 + k * 15, 18, fill=darken(grey, 0.1), outline=dark, width=2)
-    for _ in range(260):  # stone speckle
-        x, y = rng.uniform(cx - 250, cx + 250), rng.uniform(160, 830)
-        c.circle(x, y, rng.uniform(1.5, 3), fill=(40, 40, 40, 35))
+    if variant % 2 == 0:
+        regions = [box for box, _ in parts]
+    else:
+        regions = [(cx - 170, 500, cx + 200, 830), (cx - 150, 330, cx + 30, 510)]
+    for _ in range(260):  # stone speckle, only on the carving
+        x0, y0, x1, y1 = regions[rng.randrange(len(regions))]
+        x, y = rng.uniform(x0 + 6, x1 - 6), rng.uniform(y0 + 6, y1 - 6)
+        c.circle(x, y, rng.uniform(1.5, 3), fill=(40, 40, 40, 45))

@@ -156,31 +156,45 @@ LEATHER = [(110, 62, 32), (40, 30, 28), (160, 100, 55), (100, 30, 35),
 
 
 def _shoe(c, x, y, s, col, laces):
+    """Side view of a leather oxford; (x, y) is the heel on the ground."""
     def P(px, py):
         return (x + px * s, y + py * s)
-    sole = [P(0, 0), P(470, 0), P(500, -15), P(490, -40), P(0, -40)]
-    upper = [P(10, -40), P(5, -185), P(60, -205), P(140, -190), P(230, -150), P(330, -120),
-             P(430, -95), P(490, -60), P(495, -35)]
-    c.poly(sole, fill=(35, 25, 20))
-    c.poly(upper, fill=col)
-    c.line([P(20, -45), P(480, -45)], fill=lighten(col, 0.3), width=3 * s)  # welt stitching
-    c.poly([P(60, -200), P(150, -185), P(230, -150), P(140, -160)], fill=darken(col, 0.55))
-    c.line([P(240, -150), P(320, -65), P(490, -60)], fill=darken(col, 0.3), width=4 * s)
-    c.line([P(40, -190), P(120, -170), P(200, -140)], fill=alpha(lighten(col, 0.5), 120),
-           width=10 * s)
+
+    def L(points):
+        return [P(px, py) for px, py in points]
+
+    dark, light = darken(col, 0.45), lighten(col, 0.35)
+    c.poly(L([(-5, -30), (470, -30), (515, -45), (525, -25), (505, -8), (420, -4), (110, -4),
+              (100, 0), (0, 0), (-5, -10)]), fill=(30, 22, 18))  # sole + heel
+    c.rect((P(0, -34)[0], P(0, -34)[1], P(105, 0)[0], P(105, 0)[1]), fill=(45, 32, 24))
+    upper = [(-2, -30), (-14, -80), (-10, -135), (4, -170), (40, -176), (95, -168),
+             (150, -160), (200, -178), (215, -172), (270, -145), (340, -118), (420, -96),
+             (480, -80), (515, -60), (522, -42), (505, -30)]
+    c.poly(L(upper), fill=col)
+    c.poly(L([(12, -166), (60, -172), (120, -162), (170, -158), (140, -146), (60, -150)]),
+           fill=(28, 20, 16))  # opening
+    c.line(L([(150, -150), (190, -110), (205, -40)]), fill=dark, width=4 * s)  # quarter seam
+    c.line(L([(405, -98), (430, -65), (440, -32)]), fill=dark, width=4 * s)  # toe cap
+    for k in range(5):  # brogue punching
+        c.circle(*P(415 + k * 3.5, -88 + k * 12), 2.5 * s, fill=dark)
+    c.line(L([(0, -40), (500, -40)]), fill=alpha(light, 150), width=2.5 * s)  # welt stitches
+    c.line(L([(20, -150), (60, -158), (140, -148)]), fill=alpha(light, 90), width=5 * s)
+    c.line(L([(260, -135), (360, -105), (470, -80)]), fill=alpha(light, 120), width=8 * s)
     if laces:
-        for i in range(4):
-            c.line([P(180 + i * 22, -170 + i * 12), P(220 + i * 22, -150 + i * 12)],
-                   fill=(230, 220, 200), width=5 * s)
-    c.rect((x, y - 40 * s, x + 80 * s, y), fill=(50, 35, 25))
+        for k in range(4):
+            p0, p1 = P(200 + k * 24, -168 + k * 10), P(232 + k * 24, -150 + k * 10)
+            c.line([p0, p1], fill=(235, 225, 205), width=5 * s)
+            c.circle(*p0, 4 * s, fill=dark)
+    else:  # loafer strap
+        c.poly(L([(210, -168), (300, -140), (295, -120), (205, -148)]), fill=dark)
 
 
 def shoes(c, rng, variant):
     col = LEATHER[variant % len(LEATHER)]
     laces = variant % 3 != 2
-    c.shadow(520, 850, 340, 40)
-    _shoe(c, 270, 760, 1.05, darken(col, 0.1), laces)
-    _shoe(c, 170, 860, 1.15, col, laces)
+    c.shadow(520, 845, 400, 50)
+    _shoe(c, 290, 770, 1.15, darken(col, 0.18), laces)
+    _shoe(c, 110, 860, 1.3, col, laces)
 
 
 def mat(c, rng, variant):
