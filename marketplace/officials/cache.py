@@ -49,6 +49,12 @@ def cached(key: tuple, compute):
     store = app.extensions.setdefault("officials_cache", {})
     if not ttl:
         return compute()
+    try:
+        from marketplace.core.cache import catalog_version
+
+        key = key + (catalog_version(app),)  # catalog changes from any worker, even by SQL statements
+    except Exception:  # pragma: no cover - the catalog cache is another area's; degrade to TTL only
+        pass
     now = time.monotonic()
     hit = store.get(key)
     if hit is not None and hit[0] == _generation and now - hit[1] < ttl:

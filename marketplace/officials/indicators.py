@@ -206,8 +206,9 @@ def _ocop_valid(as_of: date):
     return sa.and_(
         Product.ocop_stars >= 3,
         sa.or_(
-            Product.ocop_expires_on >= as_of,
-            sa.and_(Product.ocop_expires_on.is_(None), Product.ocop_issued_on >= issued_cutoff),
+            sa.and_(Product.ocop_expires_on.is_not(None), Product.ocop_expires_on >= as_of),
+            sa.and_(Product.ocop_expires_on.is_(None), Product.ocop_issued_on.is_not(None),
+                    Product.ocop_issued_on >= issued_cutoff),
         ),
     )
 
@@ -240,8 +241,10 @@ def village_facts(as_of: date | None = None):
             _count_if(sa.and_(Product.status == ProductStatus.ACTIVE, ~shop_active)).label("listings_suspended"),
             _count_if(sa.and_(visible, ocop_valid)).label("ocop_valid"),
             sa.func.max(sa.case((sa.and_(visible, Product.ocop_stars >= 3, ~ocop_valid),
-                                 sa.func.coalesce(Product.ocop_expires_on, Product.ocop_issued_on)))
-                        ).label("ocop_expired_on"),
+                                 Product.ocop_expires_on))).label("ocop_expired_on"),
+            sa.func.max(sa.case((sa.and_(visible, Product.ocop_stars >= 3, ~ocop_valid,
+                                         Product.ocop_expires_on.is_(None)),
+                                 Product.ocop_issued_on))).label("ocop_expired_issued"),
             _count_if(sa.and_(visible, ip_ok)).label("ip_listings"),
             _count_if(sa.and_(visible, has_photo, real_description)).label("digitized"),
         )
@@ -319,6 +322,7 @@ def village_facts(as_of: date | None = None):
             z(product_agg.c.listings_suspended, 0).label("listings_suspended"),
             z(product_agg.c.ocop_valid, 0).label("ocop_valid"),
             product_agg.c.ocop_expired_on.label("ocop_expired_on"),
+            product_agg.c.ocop_expired_issued.label("ocop_expired_issued"),
             z(product_agg.c.ip_listings, 0).label("ip_listings"),
             z(product_agg.c.digitized, 0).label("digitized"),
             presence_fresh.label("presence_fresh"),

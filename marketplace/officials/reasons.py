@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from marketplace.catalog.models import OCOP_VALIDITY_MONTHS
 from marketplace.core.templating import format_date
+from marketplace.core.time import add_months
 
 
 def ecommerce_reason(row) -> str:
@@ -58,8 +60,9 @@ def ocop_reason(row) -> str:
         return _("%(n)d sản phẩm OCOP còn hiệu lực", n=row["ocop_valid"])
     if not row["listings_visible"]:
         return _("không có sản phẩm đang bán")
-    if row["ocop_expired_on"]:
-        return _("OCOP hết hạn %(d)s", d=format_date(row["ocop_expired_on"]))
+    expired = ocop_expired_on(row)
+    if expired:
+        return _("OCOP hết hạn %(d)s", d=format_date(expired))
     return _("chưa có chứng nhận OCOP")
 
 
@@ -71,6 +74,15 @@ def ip_reason(row) -> str:
     if not row["listings_visible"]:
         return _("không có sản phẩm đang bán")
     return _("chưa có sản phẩm gắn nhãn hiệu tập thể/chứng nhận hoặc chỉ dẫn địa lý có số đăng ký")
+
+
+def ocop_expired_on(row):
+    """The latest expiry among a village's expired certificates (printed, or 36 months after issue)."""
+    days = [row["ocop_expired_on"]]
+    if row["ocop_expired_issued"]:
+        days.append(add_months(row["ocop_expired_issued"], OCOP_VALIDITY_MONTHS))
+    days = [d for d in days if d]
+    return max(days) if days else None
 
 
 REASONS = {"ecommerce": ecommerce_reason, "showcase": showcase_reason, "ocop": ocop_reason, "ip": ip_reason}
