@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from marketplace.accounts.passwords import MAX_LENGTH, password_problem
@@ -42,8 +42,8 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField(_l("Nhập lại mật khẩu"),
                             validators=[EqualTo("password", _l("Hai mật khẩu không khớp."))])
     role = RadioField(_l("Tôi muốn"), default="shopper",
-                      choices=[("shopper", _l("Mua sản phẩm làng nghề")),
-                               ("artisan", _l("Mở cửa hàng (nghệ nhân, cơ sở sản xuất)"))],
+                      choices=[SelectChoice("shopper", _l("Mua sản phẩm làng nghề")),
+                               SelectChoice("artisan", _l("Mở cửa hàng (nghệ nhân, cơ sở sản xuất)"))],
                       validators=[DataRequired(_l("Vui lòng chọn một mục."))])
     marketing_consent = BooleanField(_l("Nhận thư giới thiệu sản phẩm và sự kiện làng nghề (có thể hủy bất cứ lúc nào)"),
                                      default=False)
@@ -76,7 +76,7 @@ class ProfileForm(FlaskForm):
                        validators=[DataRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)])
     phone = StringField(_l("Số điện thoại (không bắt buộc)"), filters=[_strip],
                         validators=[Optional(), Length(max=20)])
-    locale = SelectField(_l("Ngôn ngữ nhận thư"), choices=[("vi", "Tiếng Việt"), ("en", "English")])
+    locale = SelectField(_l("Ngôn ngữ nhận thư"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")])
     marketing_consent = BooleanField(_l("Nhận thư giới thiệu sản phẩm và sự kiện làng nghề"), default=False)
 
 

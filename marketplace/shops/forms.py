@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, EmailField, SelectField, StringField, TextAreaField
 
 from marketplace.shops.models import ConsentMethod
 
@@ -31,7 +31,7 @@ class AssistedShopForm(ShopForm):
     artisan_name = StringField(_l("Họ tên nghệ nhân"))
     artisan_phone = StringField(_l("Số điện thoại của nghệ nhân (nếu có)"))
     method = SelectField(_l("Nghệ nhân đồng ý bằng cách nào"), validate_choice=False,
-                         choices=[("", "—")] + [(k, k) for k in ConsentMethod.CHOICES])
+                         choices=[SelectChoice("", "—")] + [SelectChoice(k, k) for k in ConsentMethod.CHOICES])
     given_at = StringField(_l("Ngày nghệ nhân đồng ý"))
     evidence = TextAreaField(_l("Bằng chứng đồng ý (số biên bản, người làm chứng, nơi lưu giấy tờ)"))
     confirmed = BooleanField(_l("Tôi xác nhận nghệ nhân đã đồng ý để chúng tôi mở và quản lý cửa hàng này thay họ"),

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from marketplace.accounts.permissions import can_manage_shop, role_required
 from marketplace.catalog import shop_services
@@ -19,12 +20,12 @@ from marketplace.shops.forms import AssistedShopForm, HandOverForm, ShopForm
 from marketplace.shops.models import ConsentMethod
 
 
-def _village_choices() -> list[tuple[str, str]]:
+def _village_choices() -> list[SelectChoice]:
     rows = db.session.execute(
         sa.select(CraftVillage.id, CraftVillage.name_vi, CraftVillage.commune_vi).order_by(CraftVillage.name_vi)
     ).all()
-    return [("", _("— Chọn làng nghề —"))] + [
-        (str(vid), f"{name} ({commune})" if commune else name) for vid, name, commune in rows
+    return [SelectChoice("", _("— Chọn làng nghề —"))] + [
+        SelectChoice(str(vid), f"{name} ({commune})" if commune else name) for vid, name, commune in rows
     ]
 
 
@@ -39,7 +40,8 @@ def _apply_errors(form, exc: InvalidInput) -> None:
 def _prepare(form) -> None:
     form.village_id.choices = _village_choices()
     if hasattr(form, "method"):
-        form.method.choices = [("", _("— Chọn —"))] + [(k, label(ConsentMethod.LABELS, k)) for k in ConsentMethod.CHOICES]
+        form.method.choices = [SelectChoice("", _("— Chọn —"))] + [
+            SelectChoice(k, label(ConsentMethod.LABELS, k)) for k in ConsentMethod.CHOICES]
 
 
 def _fill(form, shop: Shop) -> None:
