@@ -10,12 +10,13 @@ from marketplace.catalog.importer import COLUMNS, MAX_ROWS, run_import, template
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.seller import bp
-from marketplace.seller.views import SELLER_ROLES, require_shop, shop_args
+from marketplace.seller.views import SELLER_ROLES, current_shop, require_shop, shop_args
 
 
 @bp.get("/import/template.csv")
 @role_required(*SELLER_ROLES)
 def import_template():
+    current_shop()  # a ?shop= the user may not manage is 404, like every seller page
     return Response(
         template_csv().encode("utf-8"), mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=mau-nhap-san-pham.csv"},
