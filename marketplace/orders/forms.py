@@ -13,7 +13,7 @@ class CheckoutForm(FlaskForm):
     token = HiddenField()
     recipient_name = StringField(_l("Họ tên người nhận"), validators=[InputRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)])
     phone = StringField(_l("Số điện thoại di động"), validators=[InputRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=20)])
-    email = StringField(_l("Email (để nhận xác nhận đơn hàng)"), validators=[Optional(), Email(_l("Email không hợp lệ.")), Length(max=254)])
+    email = StringField(_l("Email (để nhận xác nhận đơn hàng)"), validators=[Length(max=254)])
     province = SelectField(_l("Tỉnh / thành phố"), validators=[InputRequired(_l("Vui lòng chọn tỉnh/thành phố."))])
     ward = StringField(_l("Xã / phường"), validators=[InputRequired(_l("Vui lòng nhập xã/phường.")), Length(max=120)])
     street = StringField(_l("Số nhà, đường / thôn, xóm"), validators=[InputRequired(_l("Vui lòng nhập địa chỉ.")), Length(max=255)])
@@ -37,8 +37,11 @@ class CheckoutForm(FlaskForm):
             raise ValidationError(_l("Số di động Việt Nam gồm 10 chữ số, ví dụ 0912 345 678."))
 
     def validate_email(self, field):
-        if self.require_email and not (field.data or "").strip():
-            raise ValidationError(_l("Vui lòng nhập email để nhận xác nhận và đường dẫn theo dõi đơn."))
+        if not (field.data or "").strip():
+            if self.require_email:
+                raise ValidationError(_l("Vui lòng nhập email để nhận xác nhận và đường dẫn theo dõi đơn."))
+            return
+        Email(_l("Email không hợp lệ."))(self, field)
 
     def validate_ward(self, field):
         code = self.province.data

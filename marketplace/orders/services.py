@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from marketplace.catalog.models import Product, Shop, Variant
@@ -88,8 +88,16 @@ def checkout_from_token(token: str) -> Checkout:
     return checkout
 
 
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL, also outside a request (CLI, webhooks in threads): SITE_URL is the base."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
 def checkout_url(checkout: Checkout) -> str:
-    return url_for("orders.checkout_view", token=checkout_link_token(checkout.id), _external=True)
+    return external_url("orders.checkout_view", token=checkout_link_token(checkout.id))
 
 
 # --- stock ---------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.core.time import utcnow
@@ -35,7 +34,7 @@ def start_session(checkout: Checkout) -> dict:
     metadata = {"checkout_id": str(checkout.id), "order_ids": ",".join(str(o.id) for o in checkout.orders)}
     session = stripe_gateway.create_checkout_session(
         lines=lines, metadata=metadata, client_reference_id=f"checkout-{checkout.id}",
-        success_url=url_for("payments.success", _external=True) + "?session_id={CHECKOUT_SESSION_ID}",
+        success_url=orders.external_url("payments.success") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=orders.checkout_url(checkout),
         expires_at=int((checkout.hold_expires_at - _epoch()).total_seconds()),
         idempotency_key=f"checkout-{checkout.token}", customer_email=checkout.email,
