@@ -11,6 +11,8 @@ from apispec import APISpec
 from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 
+from marketplace.catalog.models import Category
+
 API_PREFIX = "/api/v1"
 NULLABLE_STR = {"type": "string", "nullable": True}
 NULLABLE_INT = {"type": "integer", "nullable": True}
@@ -112,6 +114,13 @@ for _name, _item in (("ProductPage", "ProductSummary"), ("ShopPage", "Shop"), ("
                           per_page={"type": "integer"}, total={"type": "integer"}, pages={"type": "integer"},
                           next=NULLABLE_STR)
 
+# Other areas' /api/v1 routes: their query parameters (the views do not carry @operation notes).
+_STATS_FILTERS = [("commune", "string", "Commune name (Vietnamese)", {"maxLength": 120}),
+                  ("category", "string", "Craft category", {"enum": list(Category.CHOICES)})]
+FOREIGN_PARAMS = {"officials.api_indicators": _STATS_FILTERS, "officials.api_villages": _STATS_FILTERS}
+FOREIGN_SUMMARIES = {"officials.api_indicators": "Plan 282 indicators: value, target 2030, on track",
+                     "officials.api_villages": "Per-village statistics (officials only)"}
+
 ERROR_TEXT = {400: "Invalid input", 401: "Missing or invalid bearer token", 403: "Not allowed",
               404: "Not found", 409: "Conflict with the current state", 413: "Request body too large",
               429: "Too many requests"}
@@ -144,12 +153,23 @@ def _operation_for(rule, method: str, view) -> dict:
     note = getattr(view, "openapi", None)
     secured = getattr(view, "openapi_security", False)
     _, path_params = _path_and_params(rule)
-    if note is None:  # another area's JSON route: documented generically
+    if note is None:  # another area's JSON route: documented from what the route map knows
         doc = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
-        return {"summary": doc, "tags": [rule.endpoint.split(".")[0]], "operationId": rule.endpoint,
-                "parameters": path_params,
-                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {}}}},
-                              "default": _error_response(400)}}
+        params = list(path_params) + [
+            {"name": name, "in": "query", "required": False, "description": description,
+             "schema": {"type": typ, **extra}} for name, typ, description, extra in FOREIGN_PARAMS.get(rule.endpoint, [])]
+        responses = {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                     "400": _error_response(400), "404": _error_response(404), "429": _error_response(429)}
+        op = {"summary": FOREIGN_SUMMARIES.get(rule.endpoint, doc), "tags": [rule.endpoint.split(".")[0]],
+              "operationId": rule.endpoint.replace(".", "_"), "parameters": params, "responses": responses}
+        access = getattr(view, "access", ("public",))
+        if "public" not in access:
+            op["security"] = [{"sessionCookie": []}]
+            op["description"] = "Signed-in session of: " + ", ".join(access) + "."
+            responses["302"] = {"description": "Not signed in: redirect to the sign-in page",
+                                "content": {"text/html": {"schema": {"type": "string"}}}}
+            responses["403"] = _error_response(403)
+        return op
     params = list(path_params)
     for name, typ, description, extra in note["params"]:
         params.append({"name": name, "in": "query", "required": False, "description": description,
@@ -171,6 +191,7 @@ def _operation_for(rule, method: str, view) -> dict:
         op["security"] = [{"bearerAuth": []}]
         responses["401"] = _error_response(401)
         responses["403"] = _error_response(403)
+        responses["404"] = _error_response(404)  # another artisan's row looks like no row
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             responses["409"] = _error_response(409)
     return op
@@ -192,6 +213,7 @@ def build_spec(app: Flask) -> dict:
         servers=[{"url": "/"}],
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("sessionCookie", {"type": "apiKey", "in": "cookie", "name": "session"})
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema)
     paths: dict[str, dict] = {}

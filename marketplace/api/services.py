@@ -24,7 +24,7 @@ def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
 
 
 def user_for_secret(secret: str | None) -> User | None:
-    """The active user behind an active token, stamping its last use; None otherwise."""
+    """The active user behind an active token, stamping its last use (at most once a minute); None otherwise."""
     if not secret or len(secret) > 200:
         return None
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
@@ -33,7 +33,10 @@ def user_for_secret(secret: str | None) -> User | None:
     user = db.session.get(User, token.user_id)
     if user is None or not user.active or user.role not in TOKEN_ROLES:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now  # bookkeeping, committed at once (reads do not commit otherwise)
+        db.session.commit()
     return user
 
 
