@@ -67,8 +67,8 @@ class RefundForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    rating = RadioField(_l("Đánh giá"), choices=[(str(i), str(i)) for i in range(5, 0, -1)],
-                        validators=[InputRequired(_l("Chọn từ 1 đến 5 sao."))])
+    rating = IntegerField(_l("Đánh giá"), validators=[InputRequired(_l("Chọn từ 1 đến 5 sao.")),
+                                                       NumberRange(min=1, max=5, message=_l("Chọn từ 1 đến 5 sao."))])
     body = TextAreaField(_l("Nhận xét"), validators=[Optional(), Length(max=2000)])
 
 
