@@ -243,3 +243,11 @@ def test_login_page_has_csrf_when_enabled(tmp_path, backend):
             from tests.conftest import truncate_all
             truncate_all()
         db.engine.dispose()
+
+
+def test_demo_accounts_sign_in_with_the_form(demo_app, demo_client):
+    from marketplace.demo.seed import DEMO_PASSWORD
+
+    response = login_form(demo_client, "artisan01@demo.cholangnghe.vn", DEMO_PASSWORD)
+    assert response.status_code == 303
+    assert is_signed_in(demo_client)
