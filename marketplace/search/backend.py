@@ -199,7 +199,7 @@ class WhooshBackend:
         with self._lock:
             gen = self._gen
             if gen is None:
-                gen = self._gen = _Generation(ix.searcher(weighting=scoring.BM25F()))
+                gen = self._gen = _Generation(ix.searcher(weighting=scoring.BM25F(title_B=0.3)))
             else:
                 fresh = gen.searcher.refresh()
                 if fresh is not gen.searcher:  # refresh() already retired the old searcher
