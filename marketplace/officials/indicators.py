@@ -43,6 +43,15 @@ COUNT = "count"
 GROWTH = "growth"
 
 
+def stats_today() -> date:
+    """The day the indicators are measured on: today in Hà Nội (``STATS_AS_OF`` pins it for tests)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get("STATS_AS_OF"):
+        return current_app.config["STATS_AS_OF"]
+    return today_vn()
+
+
 @dataclass(frozen=True)
 class Indicator:
     id: str
@@ -223,7 +232,7 @@ def _count_if(cond):
 
 def village_facts(as_of: date | None = None):
     """One row per village (a subquery) with every fact the platform-measured indicators use."""
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     visible = visible_products_clause()
     shop_active = Shop.status == ShopStatus.ACTIVE
     has_photo = sa.exists(sa.select(ProductImage.id).where(ProductImage.product_id == Product.id))
@@ -403,7 +412,7 @@ def results_from_totals(t) -> list[Result]:
 
 def recorded_results(as_of: date | None = None) -> list[Result]:
     """The latest current (not superseded) city-wide value of each recorded indicator, one query."""
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     ranked = (
         sa.select(
             RecordedValue,
@@ -432,7 +441,7 @@ def recorded_results(as_of: date | None = None) -> list[Result]:
 
 
 def recognition_result(as_of: date | None = None) -> Result:
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     since = sa.and_(RecognitionDecision.decided_on >= PLAN_START, RecognitionDecision.decided_on <= as_of)
     row = db.session.execute(
         sa.select(
@@ -448,7 +457,7 @@ def recognition_result(as_of: date | None = None) -> Result:
 
 def compute_all(as_of: date | None = None, commune: str | None = None, category: str | None = None) -> list[Result]:
     """Every indicator, in the order of ``INDICATORS``. Drill-down filters apply to platform indicators."""
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     results = results_from_totals(platform_totals(as_of, commune, category))
     results += recorded_results(as_of)
     by_id = {r.indicator.id: r for r in results}

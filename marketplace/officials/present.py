@@ -7,8 +7,9 @@ from datetime import date
 import sqlalchemy as sa
 
 from marketplace.core.templating import current_lang
-from marketplace.core.time import add_months, today_vn
+from marketplace.core.time import add_months
 from marketplace.extensions import db
+from marketplace.officials.indicators import stats_today
 from marketplace.officials.indicators import COUNT, GROWTH, PERCENT, PLAN_START, Indicator, Result
 from marketplace.officials.models import StatSnapshot
 
@@ -77,7 +78,7 @@ class Card:
 
 def make_card(result: Result, snapshots: dict, as_of: date | None = None) -> Card:
     ind = result.indicator
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     line = ind.line_target
     progress = None
     if line is not None and result.value is not None and line[0]:
@@ -91,7 +92,7 @@ def make_card(result: Result, snapshots: dict, as_of: date | None = None) -> Car
 
 def load_snapshots(as_of: date | None = None) -> dict[str, list[tuple[date, float]]]:
     """The last 24 months of snapshots per indicator, oldest first (one query)."""
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     since = add_months(as_of.replace(day=1), -(TREND_MONTHS - 1))
     out: dict[str, list[tuple[date, float]]] = {}
     rows = db.session.execute(

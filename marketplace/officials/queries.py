@@ -6,20 +6,20 @@ from datetime import date
 import sqlalchemy as sa
 
 from marketplace.catalog.models import CraftVillage
-from marketplace.core.time import today_vn
 from marketplace.extensions import db
+from marketplace.officials.indicators import stats_today
 from marketplace.officials import indicators as ind
 from marketplace.officials.cache import cached
 from marketplace.officials.present import load_snapshots, make_card
 
 
 def indicator_results(as_of: date | None = None, commune: str | None = None, category: str | None = None):
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     return cached(("results", as_of, commune, category), lambda: ind.compute_all(as_of, commune, category))
 
 
 def breakdown(by: str, as_of: date | None = None):
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     return cached(("breakdown", by, as_of), lambda: [
         {"key": row["key"], **dict(row), "results": ind.results_from_totals(row)}
         for row in ind.platform_totals(as_of, group_by=by)
@@ -27,18 +27,18 @@ def breakdown(by: str, as_of: date | None = None):
 
 
 def snapshots(as_of: date | None = None):
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     return cached(("snapshots", as_of), lambda: load_snapshots(as_of))
 
 
 def cards(as_of: date | None = None, commune: str | None = None, category: str | None = None):
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     snaps = snapshots(as_of) if not (commune or category) else {}
     return [make_card(r, snaps, as_of) for r in indicator_results(as_of, commune, category)]
 
 
 def villages(as_of: date | None = None, **filters):
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     key = ("villages", as_of, tuple(sorted(filters.items())))
     return cached(key, lambda: ind.village_rows(as_of, **filters))
 

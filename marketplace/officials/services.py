@@ -10,7 +10,7 @@ from marketplace.core.audit import record
 from marketplace.core.time import today_vn, utcnow
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
-from marketplace.officials.indicators import BY_ID, PLATFORMS, RECORDED_IDS, compute_all
+from marketplace.officials.indicators import BY_ID, PLATFORMS, RECORDED_IDS, compute_all, stats_today
 from marketplace.officials.models import (
     ExternalPresence,
     RecognitionDecision,
@@ -127,7 +127,7 @@ def current_records(model):
 def take_snapshot(as_of: date | None = None) -> tuple[date, int]:
     """Store this month's value of every indicator. Idempotent per month: a second run in the same month
     updates that month's rows (no duplicates); earlier months are never touched."""
-    as_of = as_of or today_vn()
+    as_of = as_of or stats_today()
     month = as_of.replace(day=1)
     existing = {s.indicator_id: s for s in db.session.scalars(sa.select(StatSnapshot).where(StatSnapshot.month == month))}
     n = 0

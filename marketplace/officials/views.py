@@ -10,9 +10,9 @@ from flask_login import current_user
 
 from marketplace.accounts.permissions import public, role_required
 from marketplace.catalog.models import Category, CraftVillage, Recognition
-from marketplace.core.time import today_vn
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.officials.indicators import stats_today
 from marketplace.officials import bp, exports, queries, services
 from marketplace.officials import indicators as ind
 from marketplace.officials.charts import trend_svg
@@ -37,7 +37,8 @@ def _filters() -> dict:
 
 
 def _helpers() -> dict:
-    return {"fmt_value": fmt_value, "fmt_number": fmt_number, "trend_svg": trend_svg, "unit_suffix": unit_suffix,
+    fargs = {k: v for k, v in _filters().items() if v}
+    return {"fargs": fargs, "fmt_value": fmt_value, "fmt_number": fmt_number, "trend_svg": trend_svg, "unit_suffix": unit_suffix,
             "INDICATORS": ind.INDICATORS, "BY_ID": ind.BY_ID}
 
 
@@ -48,7 +49,7 @@ def dashboard():
     by = request.args.get("by") if request.args.get("by") in ("commune", "category") else "commune"
     cards = queries.cards(**filters)
     return render_template("officials/dashboard.html", cards=cards, filters=filters, by=by,
-                           breakdown=queries.breakdown(by), communes=queries.communes(), today=today_vn(),
+                           breakdown=queries.breakdown(by), communes=queries.communes(), today=stats_today(),
                            **_helpers())
 
 
@@ -72,7 +73,7 @@ def export(table: str, fmt: str):
         abort(404)
     filters = _filters()
     data = exports.indicator_table(**filters) if table == "indicators" else exports.village_table(**filters)
-    stamp = today_vn().isoformat()
+    stamp = stats_today().isoformat()
     name = f"{'chi-tieu' if table == 'indicators' else 'lang-nghe'}-{stamp}.{fmt}"
     if fmt == "csv":
         body, mimetype = exports.to_csv(data), "text/csv; charset=utf-8"
@@ -140,8 +141,8 @@ def records():
                                       .order_by(CraftVillage.name_vi)).all()
     return render_template("officials/records.html", values=values, superseded=superseded, presences=presences,
                            superseded_p=superseded_p, decisions=decisions, villages=all_villages,
-                           recorded_ids=ind.RECORDED_IDS, platforms=ind.PLATFORMS, today=today_vn(),
-                           fresh_cutoff=ind.add_months(today_vn(), -ind.PRESENCE_MAX_AGE_MONTHS),
+                           recorded_ids=ind.RECORDED_IDS, platforms=ind.PLATFORMS, today=stats_today(),
+                           fresh_cutoff=ind.add_months(stats_today(), -ind.PRESENCE_MAX_AGE_MONTHS),
                            titles=Recognition.RECOGNIZED, **_helpers())
 
 
@@ -191,7 +192,7 @@ def record_recognition():
 def transparency():
     cards = [c for c in queries.cards() if c.result.indicator.public and c.result.indicator.kind == "platform"
              or c.result.indicator.id in ("new_recognitions", "tourism_villages")]
-    return render_template("officials/transparency.html", cards=cards, today=today_vn(), **_helpers())
+    return render_template("officials/transparency.html", cards=cards, today=stats_today(), **_helpers())
 
 
 # --- JSON (documented by the API area; keep the shapes stable) --------------------------------------
@@ -216,7 +217,7 @@ def api_indicators():
             "expected_today": _num(round(card.expected, 2)) if card.expected is not None else None,
             "definition": {"vi": i.definition_vi, "en": i.definition_en},
         })
-    return jsonify({"as_of": today_vn().isoformat(), "filters": filters, "indicators": items})
+    return jsonify({"as_of": stats_today().isoformat(), "filters": filters, "indicators": items})
 
 
 @bp.route("/api/v1/stats/villages")
@@ -225,4 +226,4 @@ def api_villages():
     filters = _filters()
     rows = queries.villages(**filters)
     items = [exports.village_dict(row) for row in rows]
-    return jsonify({"as_of": today_vn().isoformat(), "filters": filters, "count": len(items), "villages": items})
+    return jsonify({"as_of": stats_today().isoformat(), "filters": filters, "count": len(items), "villages": items})

@@ -1,0 +1,206 @@
+"""Dashboard, village table, records, exports, snapshots, public page and JSON."""
+import csv
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from marketplace.accounts.models import Role
+from marketplace.extensions import db
+from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot
+from tests.factories import make_user
+from tests.officials.helpers import AS_OF, build_world
+
+PERSONAL = ("Nguyễn Thị Bí Mật", "bimat@example.vn", "0912345678", "Ngõ Riêng Tư", "Phường Kín")
+OFFICIAL_PAGES = ("/officials", "/officials/villages", "/officials/records", "/officials/villages?sort=sales&dir=desc",
+                  "/officials?commune=xã Bát Tràng&by=category", "/officials/villages?only=not_ecommerce&category=textiles",
+                  "/officials/export/indicators.csv", "/officials/export/villages.csv",
+                  "/officials/export/indicators.xlsx", "/officials/export/villages.xlsx", "/api/v1/stats/villages")
+
+
+@pytest.fixture
+def app_overrides():
+    return {"STATS_AS_OF": AS_OF}
+
+
+@pytest.fixture
+def official(app):
+    user = make_user(Role.OFFICIAL, name="Chị Mai")
+    db.session.commit()
+    return user
+
+
+def test_access(app, client, login, official):
+    for url in OFFICIAL_PAGES:
+        anon = client.get(url)
+        assert anon.status_code in (302, 401), url
+        if anon.status_code == 302:
+            assert "login" in anon.headers["Location"]
+    shopper = make_user(Role.SHOPPER)
+    db.session.commit()
+    login(client, shopper)
+    for url in OFFICIAL_PAGES:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/officials/records/values", data={}).status_code == 403
+    admin = make_user(Role.ADMIN)
+    db.session.commit()
+    login(client, admin)
+    assert client.get("/officials").status_code == 200
+
+
+def test_pages_render_without_personal_data(app, client, login, official):
+    build_world()
+    login(client, official)
+    for url in OFFICIAL_PAGES + ("/minh-bach", "/transparency", "/api/v1/stats/indicators"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data()
+        if url.endswith(".xlsx"):
+            continue
+        text = body.decode("utf-8")
+        for secret in PERSONAL:
+            assert secret not in text, (url, secret)
+    page = client.get("/officials").get_data(as_text=True)
+    assert "37,5 %" in page and "3 / 8" in page and "+10 %" in page and "1.100.000 ₫ / 1.000.000 ₫" in page
+    assert "<script" not in page
+    english = client.get("/officials?lang=en").get_data(as_text=True)
+    assert "37.5 %" in english and "Craft villages taking part in e-commerce" in english
+    table = client.get("/officials/villages?lang=vi").get_data(as_text=True)
+    assert "cửa hàng chưa xác minh" in table and "OCOP hết hạn 01/03/2025" in table
+    assert "chỉ có tin nháp" in table and "cửa hàng bị tạm ngưng" in table
+
+
+def test_public_page_needs_no_login(app, client):
+    build_world()
+    page = client.get("/minh-bach")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Làng nghề tham gia thương mại điện tử" in text
+    assert client.get("/transparency").status_code == 200
+    for secret in PERSONAL:
+        assert secret not in text
+
+
+def test_json_matches_the_indicators(app, client, login, official):
+    build_world()
+    data = client.get("/api/v1/stats/indicators").get_json()
+    by_id = {i["id"]: i for i in data["indicators"]}
+    assert len(by_id) == 13
+    e = by_id["ecommerce_participation"]
+    assert e["denominator"] == 8 and e["target_2030"] == 30 and e["unit"] == "percent"
+    assert set(e) >= {"label", "value", "numerator", "definition", "on_track", "orientation_2050"}
+    login(client, official)
+    villages = client.get("/api/v1/stats/villages").get_json()
+    assert villages["count"] == 9
+    first = villages["villages"][0]
+    assert set(first["counts"]) == {"ecommerce_participation", "online_showcase", "ocop_share", "ip_share"}
+    assert "reasons" in first and "email" not in str(first)
+
+
+def test_xlsx_export(app, client, login, official):
+    build_world()
+    login(client, official)
+    for table, first_header in (("indicators", "id"), ("villages", "slug")):
+        response = client.get(f"/officials/export/{table}.xlsx")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        wb = load_workbook(io.BytesIO(response.data))
+        ws = wb.worksheets[0]
+        assert ws.freeze_panes == "A2"
+        assert ws.cell(row=1, column=1).value == first_header
+        assert "Định nghĩa" in wb.sheetnames and "Thông tin" in wb.sheetnames
+        assert wb["Thông tin"]["A1"].value.startswith("xuất lúc")
+        assert wb["Thông tin"]["B1"].number_format == "yyyy-mm-dd hh:mm:ss"
+        defs = [row[0].value for row in wb["Định nghĩa"].iter_rows(min_row=2)]
+        assert "ecommerce_participation" in defs
+    wb = load_workbook(io.BytesIO(client.get("/officials/export/indicators.xlsx").data))
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    value_col = headers.index("giá trị")
+    assert rows["ecommerce_participation"][value_col].number_format == "0.0%"
+    assert rows["digitized_products"][value_col].number_format == "#,##0"
+    wb = load_workbook(io.BytesIO(client.get("/officials/export/villages.xlsx").data))
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    col = headers.index("tin đang bán")
+    assert ws.cell(row=2, column=col + 1).number_format == "#,##0"
+    assert ws.max_row == 10
+
+
+def test_csv_export(app, client, login, official):
+    build_world()
+    login(client, official)
+    text = client.get("/officials/export/villages.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "slug"
+    body = [r for r in rows[1:10]]
+    assert {r[0] for r in body} >= {"v1-ok", "v9-no-cert"}
+    assert any(r and r[0] == "# xuất lúc" for r in rows)
+    ind_text = client.get("/officials/export/indicators.csv").data.decode("utf-8-sig")
+    assert "ecommerce_participation" in ind_text and "# ecommerce_participation" in ind_text
+
+
+def test_snapshot_is_idempotent_per_month(app, runner):
+    build_world()
+    result = runner.invoke(args=["stats", "snapshot", "--as-of", "2026-06-30"])
+    assert result.exit_code == 0, result.output
+    assert "2026-06" in result.output
+    count = db.session.scalar(sa.select(sa.func.count(StatSnapshot.id)))
+    assert count == 13
+    runner.invoke(args=["stats", "snapshot", "--as-of", "2026-06-15"])
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(StatSnapshot.id))) == 13
+    runner.invoke(args=["stats", "snapshot", "--as-of", "2026-07-01"])
+    assert db.session.scalar(sa.select(sa.func.count(StatSnapshot.id))) == 26
+    june = db.session.scalar(sa.select(StatSnapshot).where(StatSnapshot.month == date(2026, 6, 1),
+                                                          StatSnapshot.indicator_id == "ecommerce_participation"))
+    assert (june.numerator, june.denominator) == (3, 8)
+
+
+def test_trend_reads_snapshots(app, client, login, official):
+    for i, value in enumerate((10.0, 12.0, 15.0)):
+        db.session.add(StatSnapshot(month=date(2025, 1 + i, 1), indicator_id="ecommerce_participation", value=value,
+                                    numerator=value, denominator=100))
+    db.session.commit()
+    login(client, official)
+    page = client.get("/officials").get_data(as_text=True)
+    assert "<polyline" in page and "01/2025" in page
+
+
+def test_record_forms(app, client, login, official):
+    build_world()
+    login(client, official)
+    v = db.session.scalar(sa.select(RecordedValue.id))
+    assert v is None
+    r = client.post("/officials/records/values", data={
+        "indicator_id": "tour_routes", "period_start": "2025-01-01", "period_end": "2025-12-31", "value": "3",
+        "evidence": "Quyết định 55/QĐ-SDL: Bát Tràng → Kim Lan → Văn Đức"})
+    assert r.status_code == 302
+    rec = db.session.scalar(sa.select(RecordedValue))
+    assert rec.value == 3 and rec.entered_by_id == official.id
+    r = client.post(f"/officials/records/values/{rec.id}/correct", data={
+        "value": "4", "evidence": "bổ sung tuyến", "note": "thiếu một tuyến"})
+    assert r.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(RecordedValue.id))) == 2
+    r = client.post("/officials/records/values", data={"indicator_id": "tour_routes", "period_start": "x",
+                                                       "period_end": "2025-12-31", "value": "3", "evidence": "e"})
+    assert r.status_code == 302  # flashed error, nothing stored
+    assert db.session.scalar(sa.select(sa.func.count(RecordedValue.id))) == 2
+    from marketplace.catalog.models import CraftVillage
+
+    v7 = db.session.scalar(sa.select(CraftVillage).where(CraftVillage.slug == "v7-stale"))
+    r = client.post("/officials/records/presences", data={
+        "village_id": str(v7.id), "platform": "TikTok Shop", "evidence": "ảnh chụp 01/06/2026",
+        "evidence_date": "2026-06-01", "url": "https://example.vn/shop"})
+    assert r.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(ExternalPresence.id))) == 3
+    r = client.post("/officials/records/recognitions", data={
+        "village_id": str(v7.id), "number": "77/QĐ-UBND", "decided_on": "2025-09-09",
+        "title": "lang_nghe_truyen_thong"})
+    assert r.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(RecognitionDecision.id))) == 1
+    page = client.get("/officials/records").get_data(as_text=True)
+    assert "77/QĐ-UBND" in page and "thiếu một tuyến" in page and "TikTok Shop" in page
