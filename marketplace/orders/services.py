@@ -33,7 +33,9 @@ from marketplace.orders.models import (
 )
 
 log = logging.getLogger(__name__)
-STOCK_HOLD = timedelta(minutes=30)
+# Card payments hold stock this long; the Stripe session's expires_at is the same moment (Stripe needs
+# ≥ 30 min after the session's creation, which follows the checkout within seconds).
+STOCK_HOLD = timedelta(minutes=32)
 MAX_CHECKOUT_LINES = 100  # Stripe's line-item limit per session
 
 SHIPPABLE = (S.AWAITING_SHIPMENT, S.PAID)
