@@ -1,4 +1,4 @@
-"""Seller-area fixtures: two artisans with a shop each, and in-memory images."""
+"""Seller-area fixtures (shared with tests/media): two artisans with a shop each."""
 from __future__ import annotations
 
 import pytest
