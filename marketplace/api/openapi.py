@@ -23,7 +23,7 @@ def operation(*, summary: str, tag: str, response: str | None = None, params=(),
     """Describe a view for the OpenAPI document (kept on the function, read by ``build_spec``)."""
 
     def decorator(view):
-        view.openapi = {"summary": summary, "tag": tag, "response": response, "params": list(params),
+        view.openapi = {"summary": summary, "tag": tag, "response": response, "params": params,
                         "body": body, "status": status, "not_found": not_found, "description": description}
         return view
 

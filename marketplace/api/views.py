@@ -70,73 +70,57 @@ def _json_body() -> dict:
 
 # --- read: the public catalog ----------------------------------------------------------------------
 
-PRODUCT_LIST_PARAMS = [
-    ("q", "string", "Search text; diacritics optional (`gom bat trang` finds `gốm Bát Tràng`)", {"maxLength": 200}),
-    ("category", "string", "Craft category", {"enum": list(Category.CHOICES)}),
-    ("village", "string", "Village slug", {"maxLength": 80}),
-    ("shop", "string", "Shop slug", {"maxLength": 120}),
-    ("ocop", "integer", "Only products with a valid OCOP certificate of at least this many stars",
-     {"minimum": 3, "maximum": 5}),
-    ("sort", "string", "Order", {"enum": list(queries.SORTS)}),
-    ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
-    ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE}),
-]
+def _search():
+    from marketplace.search import backend, services
+
+    return backend, services
 
 
-def _search_ids(text: str) -> list[int] | None:
-    """Product ids matching ``text`` in ranking order, from the search area's service when it exists."""
-    try:
-        from marketplace.search import services as search_services  # type: ignore
-    except ImportError:
-        search_services = None
-    finder = getattr(search_services, "product_ids_for_query", None) if search_services else None
-    if finder is not None:
-        return list(finder(text))
-    # Until the search index exists: a diacritic-sensitive title match.
-    pattern = f"%{text}%"
-    stmt = sa.select(Product.id).where(sa.or_(Product.title_vi.ilike(pattern), Product.title_en.ilike(pattern)))
-    return list(db.session.scalars(stmt))
+def _product_list_params():
+    backend, _ = _search()
+    return [
+        ("q", "string", "Search text; diacritics optional (`gom bat trang` finds `gốm Bát Tràng`)",
+         {"maxLength": MAX_QUERY_LENGTH}),
+        ("category", "string", "Craft category", {"enum": list(Category.CHOICES)}),
+        ("village", "string", "Village slug", {"maxLength": 80}),
+        ("ocop", "integer", "Only products with a valid OCOP certificate of this many stars or more",
+         {"minimum": 3, "maximum": 5}),
+        ("price", "string", "Price band", {"enum": list(backend.PRICE_BAND_KEYS)}),
+        ("sort", "string", "Order (default: relevance with q, newest without)", {"enum": list(backend.SORTS)}),
+        ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
+        ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE}),
+    ]
+
+
+class _LazyParams(list):
+    """The product list's parameters, read from the search area when the document is built."""
+
+    def __iter__(self):
+        return iter(_product_list_params())
 
 
 @bp.get("/products")
 @public
-@operation(summary="List products for sale", tag="catalog", params=PRODUCT_LIST_PARAMS,
-           response="ProductPage")
+@operation(summary="Search and list products for sale (the same search and filters as /search)", tag="catalog",
+           params=_LazyParams(), response="ProductPage")
 def products():
-    text = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    backend, services = _search()
+    text = (request.args.get("q") or "")[:MAX_QUERY_LENGTH]
     category = _choice_arg("category", Category.CHOICES)
-    sort = _choice_arg("sort", tuple(queries.SORTS))
+    sort = _choice_arg("sort", backend.SORTS) or "relevance"
+    price = _choice_arg("price", backend.PRICE_BAND_KEYS)
     ocop = _int_arg("ocop", None, 3, 5)
     page, per_page = _paging()
-    criteria = [visible_products_clause()]
-    if category:
-        criteria.append(Product.category == category)
-    village_slug = request.args.get("village")
-    if village_slug:
-        village_ids = sa.select(CraftVillage.id).where(CraftVillage.slug == village_slug)
-        criteria.append(Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id.in_(village_ids))))
-    shop_slug = request.args.get("shop")
-    if shop_slug:
-        criteria.append(Product.shop_id.in_(sa.select(Shop.id).where(Shop.slug == shop_slug)))
-    if ocop:
-        from marketplace.core.time import today_vn
-
-        criteria += [Product.ocop_stars >= ocop, Product.ocop_expires_on >= today_vn()]
-    ranked: list[int] | None = None
-    if text:
-        ranked = _search_ids(text)
-        criteria.append(Product.id.in_(ranked or [-1]))
-    total = db.session.scalar(sa.select(sa.func.count(Product.id)).where(*criteria)) or 0
-    stmt = sa.select(Product).where(*criteria).options(*queries.card_options())
-    if ranked is not None and not sort:
-        rank = {pid: i for i, pid in enumerate(ranked)}
-        rows = list(db.session.scalars(stmt).unique())
-        rows.sort(key=lambda p: rank.get(p.id, len(rank)))
-        items = rows[(page - 1) * per_page: page * per_page]
-    else:
-        stmt = stmt.order_by(*queries.SORTS[sort or queries.DEFAULT_SORT]())
-        items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
-    return jsonify(_page_body([serializers.product_summary(p) for p in items], page, per_page, total))
+    village = None
+    if request.args.get("village"):
+        village = services.village_by_slug(request.args["village"])
+        if village is None:
+            raise InvalidInput("No such village", field="village")
+    filters = services.clean_filters(category=category, village_id=village.id if village else None, ocop=ocop,
+                                     price=price)
+    result = services.search_products(text, filters, sort=sort, page=page, per_page=per_page, facets=False)
+    items = [serializers.product_summary(p) for p in services.load_products(result.ids)]
+    return jsonify(_page_body(items, page, per_page, result.total))
 
 
 @bp.get("/products/<int:product_id>")
@@ -341,3 +325,80 @@ def set_my_stock(product_id: int, variant_id: int):
     variant = services.set_stock(g.api_user, variant, body["stock"])
     db.session.commit()
     return jsonify(serializers.variant_json(variant))
+
+
+# --- write: an artisan's orders (bearer token) -----------------------------------------------------
+
+def _order_services():
+    from marketplace.orders import services
+
+    return services
+
+
+def _own_order(order_id: int):
+    services = _order_services()
+    order = services.get_order(order_id)
+    if not services.can_manage_order(g.api_user, order):
+        raise NotFound("No such order", field="order_id")  # another shop's order looks like no order
+    return order
+
+
+def _order_statuses():
+    from marketplace.orders.models import OrderStatus
+
+    return OrderStatus.CHOICES
+
+
+@bp.get("/me/orders")
+@token_required("artisan")
+@operation(summary="Orders to my shops, newest first", tag="seller", response="OrderPage",
+           params=[("status", "string", "Only orders in this state",
+                    {"enum": ["pending_payment", "awaiting_shipment", "paid", "shipped", "delivered", "completed",
+                              "cancelled", "expired", "refunded", "needs_review"]}),
+                   ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
+                   ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE})])
+def my_orders():
+    from marketplace.orders.models import Order
+
+    status = _choice_arg("status", _order_statuses())
+    page, per_page = _paging()
+    shop_ids = [s.id for s in _own_shops(g.api_user)] or [-1]
+    criteria = [Order.shop_id.in_(shop_ids)]
+    if status:
+        criteria.append(Order.status == status)
+    total = db.session.scalar(sa.select(sa.func.count(Order.id)).where(*criteria)) or 0
+    stmt = (sa.select(Order).where(*criteria).options(sa.orm.selectinload(Order.lines)).order_by(Order.id.desc())
+            .limit(per_page).offset((page - 1) * per_page))
+    items = [serializers.order_json(o) for o in db.session.scalars(stmt)]
+    return jsonify(_page_body(items, page, per_page, total))
+
+
+@bp.get("/me/orders/<int:order_id>")
+@token_required("artisan")
+@operation(summary="One order to my shop", tag="seller", response="Order", not_found=True)
+def my_order(order_id: int):
+    return jsonify(serializers.order_json(_own_order(order_id)))
+
+
+@bp.post("/me/orders/<int:order_id>/ship")
+@token_required("artisan")
+@operation(summary="Hand the order to a carrier (awaiting shipment → shipped)", tag="seller", body="ShipInput",
+           response="Order", not_found=True)
+def ship_my_order(order_id: int):
+    body = _json_body()
+    carrier, tracking = body.get("carrier"), body.get("tracking_number")
+    if not isinstance(carrier, str) or not isinstance(tracking, str):
+        raise InvalidInput("carrier and tracking_number are required strings", field="tracking_number")
+    order = _order_services().ship_order(g.api_user, _own_order(order_id), carrier, tracking)
+    db.session.commit()
+    return jsonify(serializers.order_json(order))
+
+
+@bp.post("/me/orders/<int:order_id>/deliver")
+@token_required("artisan")
+@operation(summary="Confirm delivery (shipped → delivered; a COD order counts as paid)", tag="seller",
+           response="Order", not_found=True)
+def deliver_my_order(order_id: int):
+    order = _order_services().deliver_order(g.api_user, _own_order(order_id))
+    db.session.commit()
+    return jsonify(serializers.order_json(order))

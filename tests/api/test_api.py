@@ -55,12 +55,13 @@ def test_products_list_filters_and_pagination(client, catalog):
     assert page1["pages"] == 2 and len(page1["items"]) == 2 and "page=2" in page1["next"]
     page2 = client.get(page1["next"]).get_json()
     assert [p["min_price"] for p in page2["items"]] == [900_000]
-    found = client.get("/api/v1/products?q=Bình").get_json()
+    found = client.get("/api/v1/products?q=binh gom").get_json()  # no diacritics, as shoppers type
     assert [p["id"] for p in found["items"]] == [catalog["vase"].id]
+    assert client.get("/api/v1/products?price=duoi-200k").get_json()["items"][0]["id"] == catalog["bowl"].id
 
 
 @pytest.mark.parametrize("query", ["per_page=0", "per_page=101", "page=0", "page=x", "category=nope", "ocop=2",
-                                   "sort=random"])
+                                   "sort=random", "price=free", "village=nowhere"])
 def test_bad_query_arguments_are_400(client, catalog, query):
     _error(client.get(f"/api/v1/products?{query}"), 400, "invalid_input")
 
