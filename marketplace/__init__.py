@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = (
     "officials",
     "api",
     "admin",
+    "privacy",
 )
 
 

@@ -38,3 +38,9 @@ def sitemap():
         urls.append(url_for("catalog.product_detail", product_id=pid, _external=True))
     xml = render_template("sitemap.xml", urls=urls)
     return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template("site/privacy.html")

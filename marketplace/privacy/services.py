@@ -1,0 +1,115 @@
+"""Export and erase a person's data. Orders stay (accounting, officials' statistics) without identity.
+
+Tables that hold personal data of a shopper: ``users`` (email, name, phone), ``checkouts`` and
+``orders`` (delivery address, contact), ``cart_items`` and ``favourites``, ``reviews``, ``api_tokens``.
+Functions flush; the caller commits.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from marketplace.accounts.models import Role, User
+from marketplace.core.audit import record
+from marketplace.errors import Conflict, InvalidInput
+from marketplace.extensions import db
+
+ADDRESS_FIELDS = ("recipient_name", "phone", "email", "ward", "street", "note")
+DELETABLE_ROLES = (Role.SHOPPER,)
+
+
+def _iso(value):
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _model(module: str, name: str):
+    """A model of another area, or None when that area is not installed."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def export_user_data(user: User) -> dict:
+    """Everything the platform keeps about ``user``, as JSON-ready data."""
+    from marketplace.orders.models import Order
+
+    data = {
+        "exported_at": None,
+        "account": {"id": user.id, "email": user.email, "name": user.name, "phone": user.phone, "role": user.role,
+                    "locale": user.locale, "marketing_consent": bool(user.marketing_consent),
+                    "created_at": _iso(user.created_at)},
+        "orders": [],
+    }
+    from marketplace.core.time import utcnow
+
+    data["exported_at"] = _iso(utcnow().replace(microsecond=0))
+    orders = db.session.scalars(sa.select(Order).where(Order.buyer_id == user.id).order_by(Order.id))
+    for order in orders:
+        data["orders"].append({
+            "id": order.id, "created_at": _iso(order.created_at), "status": order.status,
+            "payment_method": order.payment_method, "total": order.total, "shop": order.shop.name if order.shop else None,
+            "delivery": {field: getattr(order, field) for field in ADDRESS_FIELDS + ("province",)},
+            "lines": [{"title": line.title, "variant": line.variant_name, "unit_price": line.unit_price,
+                       "quantity": line.quantity} for line in order.lines],
+        })
+    CartItem = _model("marketplace.cart.models", "CartItem")
+    if CartItem is not None:
+        data["cart"] = [{"variant_id": c.variant_id, "quantity": c.quantity, "added_at": _iso(c.created_at)}
+                        for c in db.session.scalars(sa.select(CartItem).where(CartItem.user_id == user.id))]
+    Favourite = _model("marketplace.cart.models", "Favourite")
+    if Favourite is not None:
+        data["favourites"] = [{"product_id": f.product_id, "shop_id": f.shop_id, "added_at": _iso(f.created_at)}
+                              for f in db.session.scalars(sa.select(Favourite).where(Favourite.user_id == user.id))]
+    Review = _model("marketplace.orders.models", "Review")
+    if Review is not None:
+        data["reviews"] = [{"product_id": r.product_id, "rating": r.rating, "body": r.body,
+                            "created_at": _iso(r.created_at)}
+                           for r in db.session.scalars(sa.select(Review).where(Review.buyer_id == user.id))]
+    from marketplace.api.models import ApiToken
+
+    data["api_tokens"] = [{"name": t.name, "created_at": _iso(t.created_at), "last_used_at": _iso(t.last_used_at),
+                           "revoked_at": _iso(t.revoked_at)}
+                          for t in db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id))]
+    return data
+
+
+def delete_account(user: User, password: str) -> None:
+    """Erase a shopper's personal data and close the account; their orders stay, without identity."""
+    from marketplace.accounts.passwords import verify_password
+    from marketplace.orders.models import Checkout, Order
+
+    if user.role not in DELETABLE_ROLES:
+        raise Conflict("Tài khoản nghệ nhân, cán bộ hoặc quản trị không tự xoá được; hãy liên hệ quản trị.")
+    if not verify_password(user.password_hash, password or ""):
+        raise InvalidInput("Mật khẩu không đúng.", field="password")
+    order_count = db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.buyer_id == user.id)) or 0
+    db.session.execute(sa.update(Order).where(Order.buyer_id == user.id)
+                       .values(buyer_id=None, **{field: None for field in ADDRESS_FIELDS})
+                       .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Checkout).where(Checkout.buyer_id == user.id).values(buyer_id=None, email=None)
+                       .execution_options(synchronize_session=False))
+    for module, name, column in (("marketplace.cart.models", "CartItem", "user_id"),
+                                 ("marketplace.cart.models", "Favourite", "user_id"),
+                                 ("marketplace.orders.models", "Review", "buyer_id"),
+                                 ("marketplace.api.models", "ApiToken", "user_id")):
+        model = _model(module, name)
+        if model is not None:
+            db.session.execute(sa.delete(model).where(getattr(model, column) == user.id)
+                               .execution_options(synchronize_session=False))
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.name = ""
+    user.phone = None
+    user.password_hash = None
+    user.marketing_consent = False
+    user.active = False
+    user.session_version = (user.session_version or 1) + 1  # every session and remember cookie ends
+    db.session.flush()
+    record(user, "account.delete", "user", user.id, after={"orders_kept_anonymous": order_count})
