@@ -1,0 +1,224 @@
+"""Demo history for the officials' dashboard: three years of orders (delivered, some cancelled or refunded), monthly snapshots, a few
+external-platform presences, recorded values and recognition decisions (all marked "minh họa").
+
+Deterministic (fixed seed, anchored at ``marketplace.demo.seed.ANCHOR``), idempotent, and fast: the orders
+go in with one bulk flush. The demo buyer is anonymous (no account, no address).
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Recognition, Shop, ShopStatus, Variant
+from marketplace.core.time import add_months
+from marketplace.demo import seed as demo_seed
+from marketplace.extensions import db
+from marketplace.officials import indicators as ind
+from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot
+from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus
+
+TOKEN_PREFIX = "demo-history-"
+MONTHS = 24  # of snapshots; orders start in January three years before the anchor
+PRESENCES = (  # village slug, platform, months before the anchor, evidence
+    ("thuy-ung", "Shopee", 2, "Ảnh chụp gian hàng 'Sừng mỹ nghệ Thụy Ứng' trên Shopee, 38 sản phẩm (minh họa)"),
+    ("giang-cao", "TikTok Shop", 4, "Đường dẫn phiên livestream bán gốm của HTX Giang Cao (minh họa)"),
+    ("dai-dong", "Facebook", 7, "Trang Facebook của hội nghề có mục cửa hàng, cập nhật tháng này (minh họa)"),
+    ("cu-da", "Zalo", 9, "Zalo OA 'Tương Cự Đà' có danh mục sản phẩm và đặt hàng (minh họa)"),
+    ("phu-thuong", "Lazada", 16, "Ảnh chụp gian hàng xôi Phú Thượng trên Lazada — đã quá 12 tháng (minh họa)"),
+)
+RECORDED = (  # indicator, value, numerator, denominator, evidence
+    ("tourism_villages", 12, None, None, "Báo cáo 215/BC-SDL năm 2025 của Sở Du lịch (minh họa)"),
+    ("tour_routes", 6, None, None, "Bát Tràng → Kim Lan; Vạn Phúc → Chuông → Phú Vinh; … (minh họa)"),
+    ("endangered_restored", 2, None, None, "Khôi phục nghề giấy dó Dương Ổ, tranh Kim Hoàng (minh họa)"),
+    ("effective_share", 71.3, 231, 324, "Tổng hợp báo cáo các xã, phường năm 2025 (minh họa)"),
+    ("trained_share", 64.0, 12_800, 20_000, "Sở Lao động: lớp kỹ năng, an toàn lao động, CNTT 2025 (minh họa)"),
+    ("environment_share", 58.0, 188, 324, "Sở Nông nghiệp và Môi trường: kiểm tra năm 2025 (minh họa)"),
+)
+DECISIONS = (  # village slug, number, date, title
+    ("van-an", "1520/QĐ-UBND (minh họa)", date(2025, 9, 12), Recognition.TRADITIONAL),
+    ("kim-lan", "388/QĐ-UBND (minh họa)", date(2026, 3, 20), Recognition.CRAFT_VILLAGE),
+)
+
+
+def seed_officials_demo(report) -> None:
+    anchor = demo_seed.ANCHOR
+    villages = {v.slug: v for v in db.session.scalars(sa.select(CraftVillage))}
+    official = db.session.scalar(sa.text("SELECT id FROM users WHERE email = :e"),
+                                 {"e": f"official@{demo_seed.DEMO_DOMAIN}"})
+    _seed_orders(anchor)
+    _seed_records(anchor.date(), villages, official)
+    _sync_recognitions(villages)
+    db.session.flush()
+    _seed_snapshots(anchor.date())
+    report.notes.append("Officials: 24 months of demo orders and indicator snapshots.")
+
+
+def _seed_orders(anchor: datetime) -> None:
+    if db.session.scalar(sa.select(Checkout.id).where(Checkout.token.like(f"{TOKEN_PREFIX}%")).limit(1)):
+        return
+    rng = random.Random(demo_seed.SEED + 6)
+    rows = db.session.execute(
+        sa.select(Shop.id, Shop.village_id, Product.id, Product.title_vi, Variant.id, Variant.name, Variant.sku,
+                  Variant.price)
+        .join(Product, Product.shop_id == Shop.id).join(Variant, Variant.product_id == Product.id)
+        .where(Shop.status == ShopStatus.ACTIVE, Product.status == ProductStatus.ACTIVE)
+        .order_by(Shop.id, Product.id, Variant.id)
+    ).all()
+    by_shop: dict[int, list] = {}
+    for row in rows:
+        by_shop.setdefault(row[0], []).append(row)
+    start = date(anchor.year - 3, 1, 1)  # a full earlier year, so the first year-on-year growth is fair
+    checkouts, orders, lines = [], [], []
+    month_no = 0
+    month = start
+    while month <= anchor.date():
+        growth = 1.008 ** month_no * (1.35 if month.month in (1, 2, 12) else 1.0)  # Tết season
+        for shop_id, items in by_shop.items():
+            for _ in range(max(0, round(rng.uniform(0.3, 2.0) * growth))):
+                created = datetime(month.year, month.month, 1, 8) + timedelta(days=rng.randrange(27),
+                                                                              minutes=rng.randrange(600))
+                if created >= anchor:
+                    continue
+                roll = rng.random()
+                status = (OrderStatus.CANCELLED if roll < 0.07 else OrderStatus.REFUNDED if roll < 0.11
+                          else OrderStatus.DELIVERED if roll < 0.4 else OrderStatus.COMPLETED)
+                delivered = created + timedelta(days=rng.randrange(2, 7), hours=rng.randrange(10))
+                if delivered >= anchor and status != OrderStatus.CANCELLED:
+                    status = OrderStatus.SHIPPED
+                order_lines = []
+                for item in rng.sample(items, k=min(len(items), rng.choice((1, 1, 1, 2, 3)))):
+                    qty = rng.choice((1, 1, 1, 2, 2, 3, 5))
+                    order_lines.append({
+                        "product_id": item[2], "variant_id": item[4], "shop_id": shop_id, "village_id": item[1],
+                        "title": item[3], "variant_name": item[5], "sku": item[6], "unit_price": item[7],
+                        "quantity": qty, "refunded_amount": item[7] * qty if status == OrderStatus.REFUNDED else 0})
+                subtotal = sum(line["unit_price"] * line["quantity"] for line in order_lines)
+                checkouts.append({"token": f"{TOKEN_PREFIX}{len(checkouts) + 1:05d}", "buyer_id": None, "email": None,
+                                  "payment_method": "cod", "total": subtotal + 30_000, "created_at": created})
+                orders.append({
+                    "shop_id": shop_id, "buyer_id": None, "status": status, "payment_method": "cod",
+                    "subtotal": subtotal, "shipping_fee": 30_000, "total": subtotal + 30_000,
+                    "refunded_amount": subtotal if status == OrderStatus.REFUNDED else 0,
+                    "recipient_name": "Khách demo", "province": "Hà Nội", "created_at": created,
+                    "shipped_at": None if status == OrderStatus.CANCELLED else created + timedelta(days=1),
+                    "delivered_at": delivered if status in OrderStatus.DELIVERED_STATES + (OrderStatus.REFUNDED,)
+                    else None,
+                    "cancelled_at": created + timedelta(hours=3) if status == OrderStatus.CANCELLED else None})
+                lines.append(order_lines)
+        month_no += 1
+        month = add_months(month, 1)
+    if not orders:
+        return
+    # Core bulk inserts (one statement per table): seconds, not minutes, on SQLite and PostgreSQL.
+    db.session.execute(sa.insert(Checkout), checkouts)
+    checkout_ids = dict(db.session.execute(
+        sa.select(Checkout.token, Checkout.id).where(Checkout.token.like(f"{TOKEN_PREFIX}%"))).all())
+    for order, checkout in zip(orders, checkouts):
+        order["checkout_id"] = checkout_ids[checkout["token"]]
+    db.session.execute(sa.insert(Order), orders)
+    order_ids = dict(db.session.execute(
+        sa.select(Order.checkout_id, Order.id).where(Order.checkout_id.in_(checkout_ids.values()))).all())
+    db.session.execute(sa.insert(OrderLine), [dict(line, order_id=order_ids[order["checkout_id"]])
+                                              for order, order_lines in zip(orders, lines)
+                                              for line in order_lines])
+    from marketplace.officials.cache import invalidate
+
+    invalidate()
+
+
+def _seed_records(today: date, villages: dict, official_id: int | None) -> None:
+    if not db.session.scalar(sa.select(ExternalPresence.id).limit(1)):
+        for slug, platform, months_ago, evidence in PRESENCES:
+            if slug in villages:
+                db.session.add(ExternalPresence(village_id=villages[slug].id, platform=platform, evidence=evidence,
+                                                evidence_date=add_months(today, -months_ago),
+                                                entered_by_id=official_id))
+    if not db.session.scalar(sa.select(RecordedValue.id).limit(1)):
+        for indicator_id, value, num, den, evidence in RECORDED:
+            db.session.add(RecordedValue(indicator_id=indicator_id, period_start=date(2025, 1, 1),
+                                         period_end=date(2025, 12, 31), value=value, numerator=num, denominator=den,
+                                         evidence=evidence, entered_by_id=official_id,
+                                         entered_at=datetime(2026, 1, 20, 3)))
+        db.session.flush()
+        first = db.session.scalar(sa.select(RecordedValue).where(RecordedValue.indicator_id == "tourism_villages"))
+        db.session.add(RecordedValue(indicator_id="tourism_villages", period_start=first.period_start,
+                                     period_end=first.period_end, value=13, evidence=first.evidence + "; bổ sung",
+                                     entered_by_id=official_id, entered_at=datetime(2026, 2, 3, 2),
+                                     supersedes_id=first.id, correction_note="Thiếu làng Kiêu Kỵ (minh họa)"))
+    if not db.session.scalar(sa.select(RecognitionDecision.id).limit(1)):
+        for slug, number, decided_on, title in DECISIONS:
+            village = villages.get(slug)
+            if village is not None:
+                db.session.add(RecognitionDecision(village_id=village.id, number=number, decided_on=decided_on,
+                                                   title=title, previous_title=village.recognition,
+                                                   entered_by_id=official_id))
+
+
+def _sync_recognitions(villages: dict) -> None:
+    """The seed resets titles from the data file; decisions on file win (see officials/models.py)."""
+    db.session.flush()
+    for decision in db.session.scalars(sa.select(RecognitionDecision).order_by(RecognitionDecision.decided_on,
+                                                                               RecognitionDecision.id)):
+        village = decision.village
+        village.recognition = decision.title
+        village.recognition_decision = decision.number
+        village.recognition_year = decision.decided_on.year
+
+
+def _seed_snapshots(today: date) -> None:
+    """24 monthly snapshots. Sales growth is measured on the demo orders at each month's end; the catalog's
+    shares cannot be re-measured in the past, so they ramp plausibly up to today's value."""
+    first = add_months(today.replace(day=1), -(MONTHS - 1))
+    have = set(db.session.scalars(sa.select(StatSnapshot.month).distinct()))
+    current = {r.indicator.id: r for r in ind.compute_all(today)}
+    rng = random.Random(demo_seed.SEED + 60)
+    monthly = _monthly_sales()
+    for k in range(MONTHS):
+        month = add_months(first, k)
+        if month in have:
+            continue
+        month_end = min(add_months(month, 1) - timedelta(days=1), today)
+        ramp = 0.55 + 0.45 * k / (MONTHS - 1)
+        for result in current.values():
+            i = result.indicator
+            value, num, den = result.value, result.numerator, result.denominator
+            if month == today.replace(day=1):
+                pass  # this month's snapshot is today's measurement
+            elif i.id == "production_growth":
+                num = _ytd(monthly, month_end.year, month_end.month)
+                den = _ytd(monthly, month_end.year - 1, month_end.month)
+                value = ind.growth(num, den)
+            elif i.id in ind.SHARE_FLAGS and den:
+                num = min(den, round((num or 0) * ramp + rng.choice((0, 0, 1))))
+                value = ind.share(num, den)
+            elif i.id == "digitized_products":
+                num = value = round((num or 0) * ramp)
+            elif i.kind == "recorded" and value is not None:
+                value = round(value * (0.8 + 0.2 * k / (MONTHS - 1)), 1)
+            db.session.add(StatSnapshot(month=month, indicator_id=i.id, value=value, numerator=num, denominator=den,
+                                        taken_at=datetime.combine(month_end, datetime.min.time())))
+    db.session.flush()
+
+
+def _monthly_sales() -> dict[tuple[int, int], int]:
+    """Delivered value per calendar month (one aggregate query; same rule as ``production_growth``)."""
+    year = sa.extract("year", Order.delivered_at)
+    month = sa.extract("month", Order.delivered_at)
+    value = sa.func.sum(OrderLine.unit_price * OrderLine.quantity - OrderLine.refunded_amount)
+    rows = db.session.execute(
+        sa.select(year, month, value).join(Order, Order.id == OrderLine.order_id)
+        .where(Order.status.in_(OrderStatus.DELIVERED_STATES), Order.delivered_at.is_not(None))
+        .group_by(year, month)
+    ).all()
+    return {(int(y), int(m)): int(v or 0) for y, m, v in rows}
+
+
+def _ytd(monthly: dict, year: int, month: int) -> int:
+    """January to the end of ``month`` (snapshots are taken at month ends)."""
+    return sum(monthly.get((year, m), 0) for m in range(1, month + 1))
+
+
+if seed_officials_demo not in demo_seed.EXTRA_SEEDERS:
+    demo_seed.EXTRA_SEEDERS.append(seed_officials_demo)
