@@ -297,3 +297,5 @@ def seed_demo(*, reset: bool = False, with_images: bool = True, password_hash: s
 
 # Other areas (orders history, officials' records…) append callables taking the SeedReport.
 EXTRA_SEEDERS: list = []
+
+import marketplace.officials.demo  # noqa: E402,F401  (registers the officials' demo history seeder)
