@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from marketplace.accounts.models import User
 from marketplace.accounts.permissions import can_manage_shop, role_required
 from marketplace.catalog import shop_services
 from marketplace.catalog.models import CraftVillage, Shop
@@ -157,13 +158,19 @@ def assisted_new():
 @role_required("official", "admin")
 def assisted_detail(shop_id: int):
     shop = _assisted_shop_or_404(shop_id)
+    return _render_detail(shop, HandOverForm(), can_manage_shop(current_user, shop))
+
+
+def _render_detail(shop: Shop, form, can_manage: bool, status: int = 200):
     consent = shop_services.consent_for(shop)
     history = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.target_type == "shop", AuditEntry.target_id == str(shop.id))
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(200)
     ).all()
-    return render_template("shops/assisted_detail.html", shop=shop, consent=consent, history=history,
-                           form=HandOverForm(), can_manage=can_manage_shop(current_user, shop))
+    actor_ids = {e.actor_id for e in history if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids or {0})))}
+    return render_template("shops/assisted_detail.html", shop=shop, consent=consent, history=history, actors=actors,
+                           form=form, can_manage=can_manage, consent_labels=ConsentMethod.LABELS), status
 
 
 @bp.route("/assisted/<int:shop_id>/edit", methods=["GET", "POST"])
@@ -189,13 +196,7 @@ def assisted_handover(shop_id: int):
         shop_services.hand_over_shop(current_user._get_current_object(), shop, form.email.data or "")
     except InvalidInput as exc:
         _apply_errors(form, exc)
-        consent = shop_services.consent_for(shop)
-        history = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.target_type == "shop", AuditEntry.target_id == str(shop.id))
-            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(200)
-        ).all()
-        return render_template("shops/assisted_detail.html", shop=shop, consent=consent, history=history,
-                               form=form, can_manage=True), 400
+        return _render_detail(shop, form, True, 400)
     db.session.commit()
     flash(_("Đã bàn giao cửa hàng cho %(email)s.", email=shop.owner.email), "success")
     return redirect(url_for("shops.assisted_detail", shop_id=shop.id), code=303)

@@ -46,6 +46,8 @@ def test_official_creates_assisted_shop_with_consent(app, client, login):
     assert can_manage_shop(official, shop)
     detail = client.get(f"/assisted/{shop.id}")
     assert detail.status_code == 200 and "Bà Hoa" in detail.get_data(as_text=True)
+    assert "Gặp trực tiếp, có chữ ký" in detail.get_data(as_text=True)
+    assert official.email in detail.get_data(as_text=True)  # the change log names who did it
 
 
 def test_consent_is_required(app, client, login):

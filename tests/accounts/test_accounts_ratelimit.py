@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from marketplace.extensions import limiter
 from tests.accounts.helpers import PASSWORD, login_form, make_account
 
 
@@ -10,6 +11,13 @@ from tests.accounts.helpers import PASSWORD, login_form, make_account
 def app_overrides():
     return {"RATELIMIT_ENABLED": True, "LOGIN_LIMIT_PER_IP": "5 per minute",
             "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute", "RATELIMIT_STORAGE_URI": "memory://"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(app):
+    limiter.reset()
+    yield
+    limiter.reset()
 
 
 def test_sixth_failure_from_one_ip_gets_429(app, client):
