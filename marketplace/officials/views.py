@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from marketplace.accounts.permissions import public, role_required
 from marketplace.catalog.models import Category, CraftVillage, Recognition
@@ -15,6 +16,8 @@ from marketplace.extensions import db
 from marketplace.officials.indicators import stats_today
 from marketplace.officials import bp, exports, queries, services
 from marketplace.officials import indicators as ind
+from marketplace.core.templating import current_lang
+from marketplace.officials.cache import cached
 from marketplace.officials.charts import trend_svg
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue
 from marketplace.officials.present import fmt_number, fmt_value, unit_suffix
@@ -42,28 +45,40 @@ def _helpers() -> dict:
             "INDICATORS": ind.INDICATORS, "BY_ID": ind.BY_ID}
 
 
+def _page(page: str, body_template: str, build_context) -> str:
+    """Render ``page`` around a body cached per language, query string and data generation (the body
+    holds no form token and nothing about the viewer, so officials share it)."""
+    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang"))
+    key = ("html", body_template, current_lang(), args)
+    body = cached(key, lambda: Markup(render_template(body_template, **build_context())))
+    return render_template(page, body=body)
+
+
 @bp.route("/officials")
 @role_required(*OFFICIALS)
 def dashboard():
-    filters = _filters()
-    by = request.args.get("by") if request.args.get("by") in ("commune", "category") else "commune"
-    cards = queries.cards(**filters)
-    return render_template("officials/dashboard.html", cards=cards, filters=filters, by=by,
-                           breakdown=queries.breakdown(by), communes=queries.communes(), today=stats_today(),
-                           **_helpers())
+    def context():
+        filters = _filters()
+        by = request.args.get("by") if request.args.get("by") in ("commune", "category") else "commune"
+        return dict(cards=queries.cards(**filters), filters=filters, by=by, breakdown=queries.breakdown(by),
+                    communes=queries.communes(), today=stats_today(), **_helpers())
+
+    return _page("officials/dashboard.html", "officials/_dashboard_body.html", context)
 
 
 @bp.route("/officials/villages")
 @role_required(*OFFICIALS)
 def villages():
-    filters = _filters()
-    only = request.args.get("only") if request.args.get("only") in ONLY_CHOICES else None
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
-    descending = request.args.get("dir") == "desc"
-    rows = queries.villages(only=only, sort=sort, descending=descending, **filters)
-    return render_template("officials/villages.html", rows=rows, reasons_for=reasons_for, filters=filters,
-                           only=only, sort=sort, descending=descending, communes=queries.communes(),
-                           only_choices=ONLY_CHOICES, **_helpers())
+    def context():
+        filters = _filters()
+        only = request.args.get("only") if request.args.get("only") in ONLY_CHOICES else None
+        sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+        descending = request.args.get("dir") == "desc"
+        rows = queries.villages(only=only, sort=sort, descending=descending, **filters)
+        return dict(rows=rows, reasons_for=reasons_for, filters=filters, only=only, sort=sort,
+                    descending=descending, communes=queries.communes(), only_choices=ONLY_CHOICES, **_helpers())
+
+    return _page("officials/villages.html", "officials/_villages_body.html", context)
 
 
 @bp.route("/officials/export/<table>.<fmt>")
@@ -190,9 +205,12 @@ def record_recognition():
 @bp.route("/transparency", endpoint="transparency_en")
 @public
 def transparency():
-    cards = [c for c in queries.cards() if c.result.indicator.public and c.result.indicator.kind == "platform"
-             or c.result.indicator.id in ("new_recognitions", "tourism_villages")]
-    return render_template("officials/transparency.html", cards=cards, today=stats_today(), **_helpers())
+    def context():
+        cards = [c for c in queries.cards() if c.result.indicator.kind == "platform"
+                 or c.result.indicator.id in ("new_recognitions", "tourism_villages")]
+        return dict(cards=cards, today=stats_today(), **_helpers())
+
+    return _page("officials/transparency.html", "officials/_transparency_body.html", context)
 
 
 # --- JSON (documented by the API area; keep the shapes stable) --------------------------------------
