@@ -144,9 +144,12 @@ def forgot_password():
         if user is not None and user.active:
             token = services.make_reset_token(user)
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail(user.email, "password_reset", user.locale or "vi", user=user, minutes=minutes,
-                      reset_url=current_app.config["SITE_URL"].rstrip("/")
-                      + url_for("accounts.reset_password", token=token))
+            try:
+                send_mail(user.email, "password_reset", user.locale or "vi", user=user, minutes=minutes,
+                          reset_url=current_app.config["SITE_URL"].rstrip("/")
+                          + url_for("accounts.reset_password", token=token))
+            except Exception:  # same answer either way; the failure is logged for the operators
+                log.exception("password-reset mail to user %s failed", user.id)
         # The same answer whether or not the address has an account.
         flash(_("Nếu email này có tài khoản, chúng tôi vừa gửi thư hướng dẫn đặt lại mật khẩu. "
                 "Hãy kiểm tra hộp thư (cả mục thư rác)."), "success")
@@ -169,6 +172,7 @@ def reset_password(token: str):
             form.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
         else:
             db.session.commit()
+            _notify_password_changed(user)
             if current_user.is_authenticated:
                 logout_user()
             flash(_("Đã đặt mật khẩu mới. Mời bạn đăng nhập."), "success")
@@ -211,6 +215,7 @@ def account():
                     password.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
             else:
                 db.session.commit()
+                _notify_password_changed(user)
                 login_user(user)  # this session continues under the new version; every other one ends
                 flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
                 return redirect(url_for("accounts.account"), code=303)
@@ -218,6 +223,14 @@ def account():
     elif request.method == "POST":
         status = 400
     return render_template("accounts/account.html", profile=profile, password=password, user=user), status
+
+
+def _notify_password_changed(user) -> None:
+    try:
+        send_mail(user.email, "password_changed", user.locale or "vi", user=user,
+                  forgot_url=current_app.config["SITE_URL"].rstrip("/") + url_for("accounts.forgot_password"))
+    except Exception:  # the change is done; a mail failure must not turn it into an error page
+        log.exception("password-changed mail to user %s failed", user.id)
 
 
 def _current_locale() -> str:

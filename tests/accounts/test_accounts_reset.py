@@ -34,6 +34,7 @@ def test_reset_flow_in_users_language_and_single_use(app, client):
     db.session.refresh(user)
     assert verify_password(user.password_hash, NEW)
     assert not is_signed_in(other)  # every older session ends
+    assert read_outbox()[-1]["Subject"] == "Your Chợ Làng Nghề password was changed"
     # used once: dead now
     again = client.post(path, data={"password": "lai-mot-mat-khau-khac", "confirm": "lai-mot-mat-khau-khac"})
     assert again.status_code == 400
