@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test install system-deps browser-deps db seed index serve bench lint clean help
+.PHONY: run test install system-deps browser-deps db seed index serve bench lint clean help translations
 
 help:
 	@echo "make run    – set everything up and serve http://$(HOST):$(PORT)"
@@ -46,6 +46,13 @@ test: install system-deps
 
 bench: install system-deps
 	$(BIN)/python bench/run_all.py
+
+# Re-extract UI strings and merge them into translations/en (translate the new empty msgstr), then compile the .mo.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot marketplace templates
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-location --omit-header --width 120
+	$(BIN)/pybabel compile -d translations -l en
+	rm -f translations/messages.pot
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts
