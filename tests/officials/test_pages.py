@@ -204,3 +204,36 @@ def test_record_forms(app, client, login, official):
     assert db.session.scalar(sa.select(sa.func.count(RecognitionDecision.id))) == 1
     page = client.get("/officials/records").get_data(as_text=True)
     assert "77/QĐ-UBND" in page and "thiếu một tuyến" in page and "TikTok Shop" in page
+
+
+def test_cached_pages_follow_changes(app, client, login, official):
+    w = build_world()
+    login(client, official)
+    assert "3 / 8" in client.get("/officials").get_data(as_text=True)
+    assert client.get("/api/v1/stats/indicators").get_json()["indicators"][0]["numerator"] == 3
+    w["s9"].status = "suspended"  # v9 drops out
+    db.session.commit()
+    assert "2 / 8" in client.get("/officials").get_data(as_text=True)
+    assert client.get("/api/v1/stats/indicators").get_json()["indicators"][0]["numerator"] == 2
+    db.session.execute(sa.update(type(w["s9"])).where(type(w["s9"]).id == w["s9"].id).values(status="active"))
+    db.session.commit()  # a Core UPDATE, no ORM objects
+    assert "3 / 8" in client.get("/officials").get_data(as_text=True)
+
+
+def test_demo_dashboard_has_history(demo_app):
+    from marketplace.accounts.models import User
+
+    client = demo_app.test_client()
+    official = db.session.scalar(sa.select(User).where(User.role == "official"))
+    with client.session_transaction() as session:
+        session["_user_id"] = official.get_id()
+    page = client.get("/officials").get_data(as_text=True)
+    assert page.count("<polyline") >= 10
+    assert db.session.scalar(sa.select(sa.func.count(StatSnapshot.id))) == 24 * 13
+    from marketplace.orders.models import Order
+
+    statuses = set(db.session.scalars(sa.select(Order.status).distinct()))
+    assert {"delivered", "completed", "cancelled", "refunded"} <= statuses
+    assert db.session.scalar(sa.select(sa.func.count(ExternalPresence.id))) >= 4
+    for secret in ("@demo.cholangnghe.vn", "Lan Nguyễn"):
+        assert secret not in page
