@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from marketplace.accounts.permissions import can_manage_shop
 from marketplace.catalog.models import (
     Category,
     IpProtection,
@@ -71,17 +72,10 @@ SYSTEM = SystemActor()
 
 
 def can_manage(actor, shop: Shop | None) -> bool:
-    """The shared rule (``can_manage_shop``) when available; otherwise the shop's owner only."""
-    if shop is None or actor is None or not getattr(actor, "is_authenticated", False):
-        return False
+    """The shared rule: the shop's owner, or an official/admin for an assisted shop (``can_manage_shop``)."""
     if actor is SYSTEM:
-        return True
-    from marketplace.accounts import permissions
-
-    rule = getattr(permissions, "can_manage_shop", None)
-    if rule is not None:
-        return bool(rule(actor, shop))
-    return permissions.owns_shop(actor, shop)
+        return shop is not None
+    return can_manage_shop(actor, shop)
 
 
 def _require(actor, shop: Shop | None) -> None:
