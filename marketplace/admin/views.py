@@ -28,7 +28,7 @@ def _back(default: str) -> str:
 
 
 def _get_or_404(model, obj_id: int):
-    obj = db.session.get(model, obj_id)
+    obj = db.session.get(model, obj_id) if 0 < obj_id < 2**31 else None
     if obj is None:
         abort(404)
     return obj

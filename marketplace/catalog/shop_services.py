@@ -78,7 +78,8 @@ def clean_shop_values(values: Mapping[str, Any], *, partial: bool = False) -> di
     if given("village_id"):
         raw = values.get("village_id")
         try:
-            village = db.session.get(CraftVillage, int(raw)) if raw not in (None, "") else None
+            vid = int(raw) if raw not in (None, "") else 0
+            village = db.session.get(CraftVillage, vid) if 0 < vid < 2**31 else None
         except (TypeError, ValueError):
             village = None
         if village is None:

@@ -122,7 +122,7 @@ def _after_save_url(shop: Shop) -> str:
 # --- assisted listing ----------------------------------------------------------------------------------
 
 def _assisted_shop_or_404(shop_id: int) -> Shop:
-    shop = db.session.get(Shop, shop_id)
+    shop = db.session.get(Shop, shop_id) if 0 < shop_id < 2**31 else None
     if shop is None or shop_services.consent_for(shop) is None:
         abort(404)
     return shop

@@ -182,3 +182,17 @@ def test_suspended_shop_hidden_from_demo_catalog(demo_app, demo_client, login):
     login(demo_client, admin)
     demo_client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "demo"})
     assert demo_app.test_client().get(f"/products/{product.id}").status_code == 404
+
+
+def test_huge_ids_are_404_not_500(app, client, login, admin):
+    login(client, admin)
+    huge = 10**20
+    assert client.post(f"/admin/shops/{huge}/verify").status_code == 404
+    assert client.post(f"/admin/users/{huge}/role", data={"role": "admin"}).status_code == 404
+    assert client.get(f"/assisted/{huge}").status_code == 404
+    make_account("artisan", email="a2@example.vn")
+    from tests.accounts.helpers import shop_form
+
+    login(client, make_account("artisan"))
+    response = client.post("/seller/shop/new", data=shop_form(str(huge)))
+    assert response.status_code == 400
