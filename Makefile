@@ -34,7 +34,7 @@ seed: db
 	$(BIN)/flask seed-demo --if-empty
 
 index: seed
-	$(BIN)/flask search reindex --if-stale 2>/dev/null || $(BIN)/flask search reindex
+	$(BIN)/flask search reindex --if-stale
 
 serve:
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
