@@ -80,3 +80,15 @@ def test_artisans_cannot_self_delete(client, login):
     db.session.commit()
     login(client, artisan)
     assert client.post("/account/privacy/delete", data={"password": PASSWORD, "confirm": "yes"}).status_code == 403
+
+
+def test_marketing_consent_is_never_pre_ticked(client):
+    import re
+
+    page = client.get("/account/register").get_data(as_text=True)
+    boxes = re.findall(r"<input[^>]*name=\"marketing_consent\"[^>]*>", page)
+    assert boxes, "the registration form asks for marketing consent"
+    assert all("checked" not in box for box in boxes)
+    from marketplace.accounts.models import User
+
+    assert User(email="x@example.vn").marketing_consent in (None, False)
