@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
+from sqlalchemy.orm.attributes import set_committed_value
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -167,22 +168,26 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
     buyer_id = buyer.id if buyer is not None and getattr(buyer, "is_authenticated", False) else None
     email = address.email or (getattr(buyer, "email", None) if buyer_id else None)
     card = payment_method == PaymentMethod.STRIPE
-    checkout = Checkout(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method, total=0,
-                        locale=locale, hold_expires_at=utcnow() + STOCK_HOLD if card else None)
+    by_shop: dict[int, list] = {}
+    for variant, product, shop in rows:
+        by_shop.setdefault(shop.id, []).append((variant, product, shop))
+    totals = {}
+    for shop_id, shop_rows in by_shop.items():
+        subtotal = sum(v.price * items[v.id] for v, _p, _s in shop_rows)
+        totals[shop_id] = (subtotal, shop_rows[0][2].shipping_fee_for(subtotal))
+    checkout = Checkout(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method,
+                        total=sum(a + b for a, b in totals.values()), locale=locale,
+                        hold_expires_at=utcnow() + STOCK_HOLD if card else None)
     db.session.add(checkout)
     db.session.flush()  # a concurrent duplicate token fails here (unique), before any stock is touched
     take_stock(items, titles)
 
-    by_shop: dict[int, list] = {}
-    for variant, product, shop in rows:
-        by_shop.setdefault(shop.id, []).append((variant, product, shop))
     status = S.PENDING_PAYMENT if card else S.AWAITING_SHIPMENT
-    total = 0
-    for shop_rows in by_shop.values():
+    placed = []
+    for shop_id, shop_rows in by_shop.items():
         shop = shop_rows[0][2]
-        subtotal = sum(v.price * items[v.id] for v, _p, _s in shop_rows)
-        fee = shop.shipping_fee_for(subtotal)
-        order = Order(checkout=checkout, shop_id=shop.id, buyer_id=buyer_id, status=status,
+        subtotal, fee = totals[shop_id]
+        order = Order(checkout_id=checkout.id, shop_id=shop.id, buyer_id=buyer_id, status=status,
                       payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
                       recipient_name=address.recipient_name, phone=address.phone, email=email,
                       province=address.province, ward=address.ward, street=address.street, note=address.note)
@@ -191,23 +196,23 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
                                          village_id=shop.village_id, title=product.title_vi, variant_name=variant.name,
                                          sku=variant.sku, unit_price=variant.price, quantity=items[variant.id]))
         db.session.add(order)
-        total += order.total
-    checkout.total = total
+        placed.append(order)
     db.session.flush()
-    for order in checkout.orders:
+    for order in placed:
         db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=order.status, actor_id=buyer_id,
                                   actor_label="shopper" if buyer_id else "guest"))
-    _mail_placed(checkout)
+    set_committed_value(checkout, "orders", placed)
+    _mail_placed(checkout, placed)
     return checkout
 
 
-def _mail_placed(checkout: Checkout) -> None:
+def _mail_placed(checkout: Checkout, placed: list[Order]) -> None:
     queue_mail(db.session, checkout.email, "order_placed", checkout.locale,
                checkout_total=format_vnd(checkout.total), link=checkout_url(checkout),
                card=checkout.payment_method == PaymentMethod.STRIPE,
                orders=[{"number": order_number(o.id), "shop": o.shop.name, "total": format_vnd(o.total),
                         "lines": [f"{l.title} – {l.variant_name} × {l.quantity}" for l in o.lines]}
-                       for o in checkout.orders])
+                       for o in placed])
 
 
 # --- transitions ---------------------------------------------------------------------------------
