@@ -83,8 +83,16 @@ def _require(actor, shop: Shop | None) -> None:
         raise NotFound(_("Không tìm thấy."))
 
 
+MAX_DB_ID = 2_147_483_647
+
+
+def valid_id(value: Any) -> bool:
+    """Ids outside the INTEGER range would be a database error on PostgreSQL: they name nothing."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DB_ID
+
+
 def product_for_seller(actor, product_id: int) -> Product:
-    product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
+    product = db.session.get(Product, product_id) if valid_id(product_id) else None
     if product is None:
         raise NotFound(_("Không tìm thấy sản phẩm."))
     _require(actor, product.shop)
@@ -92,7 +100,7 @@ def product_for_seller(actor, product_id: int) -> Product:
 
 
 def variant_for_seller(actor, product: Product, variant_id: int) -> Variant:
-    variant = db.session.get(Variant, variant_id) if isinstance(variant_id, int) else None
+    variant = db.session.get(Variant, variant_id) if valid_id(variant_id) else None
     if variant is None or variant.product_id != product.id:
         raise NotFound(_("Không tìm thấy phân loại."))
     _require(actor, product.shop)
@@ -100,7 +108,7 @@ def variant_for_seller(actor, product: Product, variant_id: int) -> Variant:
 
 
 def image_for_seller(actor, product: Product, image_id: int) -> ProductImage:
-    image = db.session.get(ProductImage, image_id) if isinstance(image_id, int) else None
+    image = db.session.get(ProductImage, image_id) if valid_id(image_id) else None
     if image is None or image.product_id != product.id:
         raise NotFound(_("Không tìm thấy ảnh."))
     _require(actor, product.shop)
@@ -112,7 +120,7 @@ def image_for_seller(actor, product: Product, image_id: int) -> ProductImage:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return nfc(str(value)).replace("\r\n", "\n").strip()
+    return nfc(str(value)).replace("\x00", "").replace("\r\n", "\n").strip()
 
 
 def parse_int(value: Any) -> int | None:
@@ -209,7 +217,7 @@ def clean_product_data(shop: Shop, data: Mapping[str, Any], *, partial: bool = F
             clean["ip_protection_id"] = None
         else:
             ip_id = parse_int(raw)
-            ip = db.session.get(IpProtection, ip_id) if ip_id else None
+            ip = db.session.get(IpProtection, ip_id) if valid_id(ip_id) else None
             if ip is None or ip.village_id != shop.village_id:
                 errors["ip_protection_id"] = _("Chọn một văn bằng bảo hộ của làng nghề của bạn.")
             clean["ip_protection_id"] = ip_id

@@ -71,7 +71,7 @@ def open_checked(data: bytes, max_pixels: int | None = None) -> Image.Image:
         raise ImageRejected(
             _("Tệp này không phải ảnh JPEG, PNG hoặc WebP (SVG, PDF, HTML… không được nhận)."), "not_an_image"
         ) from None
-    except (OSError, ValueError, SyntaxError):
+    except Exception:  # Pillow's parsers raise many kinds (OSError, ValueError, struct.error, EOFError…)
         raise ImageRejected(_("Không đọc được ảnh: tệp bị hỏng."), "corrupt") from None
     width, height = image.size
     if width < 1 or height < 1 or width * height > max_pixels:
@@ -92,7 +92,7 @@ def decode(image: Image.Image, long_side: int | None = None) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except Exception:  # truncated data (OSError), bad tables (ValueError, struct.error, EOFError), bombs
         raise ImageRejected(_("Ảnh bị thiếu dữ liệu hoặc hỏng (tải lên chưa hết?). Hãy thử lại."), "truncated") from None
     try:
         oriented = ImageOps.exif_transpose(image)

@@ -53,7 +53,7 @@ def current_shop() -> Shop | None:
     """The shop the page is about: ``?shop=<id>`` when the user may manage it, else their own shop."""
     wanted = request.values.get("shop", type=int)
     if wanted is not None:
-        shop = db.session.get(Shop, wanted)
+        shop = db.session.get(Shop, wanted) if services.valid_id(wanted) else None
         if not services.can_manage(current_user, shop):
             raise NotFound(_("Không tìm thấy cửa hàng."))
         return shop
@@ -185,6 +185,8 @@ def form_variant_rows(product: Product | None) -> list[dict]:
         if not any(k.startswith(prefix) for k in request.form):
             continue
         raw_id = request.form.get(prefix + "id", type=int)
+        if raw_id is not None and not services.valid_id(raw_id):
+            raise NotFound(_("Không tìm thấy phân loại."))
         row = {
             "index": n,
             "variant": known.get(raw_id) if raw_id else None,

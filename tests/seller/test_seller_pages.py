@@ -245,3 +245,22 @@ def test_every_seller_route_with_another_artisans_ids_is_404(seller, shop, other
 def test_unknown_ids_are_404(seller, shop):
     assert seller.get("/seller/products/999999/edit").status_code == 404
     assert seller.post("/seller/products/999999/photos/1/delete").status_code == 404
+
+
+def test_odd_input_never_gives_a_500(seller, shop):
+    huge = 2**40
+    assert seller.get(f"/seller/products/{huge}/edit").status_code == 404
+    assert seller.get(f"/seller/?shop={huge}").status_code == 404
+    product = make_product(shop=shop)
+    db.session.commit()
+    response = seller.post(f"/seller/products/{product.id}/edit", data={
+        **FORM, "title_vi": "Bình\x00 gốm", "ip_protection_id": str(huge), "weight_grams": str(huge),
+        "ocop_stars": str(huge), "variants-0-id": str(product.variants[0].id), "variants-0-stock": str(huge)})
+    assert response.status_code == 400
+    response = seller.post(f"/seller/products/{product.id}/edit", data={**FORM, "variants-0-id": str(huge)})
+    assert response.status_code == 404
+    response = seller.post(f"/seller/products/{product.id}/edit", data={
+        **FORM, "title_vi": "Bình\x00 gốm", "variants-0-id": str(product.variants[0].id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).title_vi == "Bình gốm"
