@@ -264,3 +264,25 @@ def test_odd_input_never_gives_a_500(seller, shop):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Product, product.id).title_vi == "Bình gốm"
+
+
+def test_official_manages_an_assisted_shop_through_the_seller_pages(client, login, app):
+    from marketplace.core.time import utcnow
+    from marketplace.shops.models import ShopConsent
+    from tests.factories import make_shop
+
+    official = make_user(Role.OFFICIAL)
+    assisted = make_shop(owner=make_user(Role.ARTISAN))
+    plain = make_shop(owner=make_user(Role.ARTISAN))
+    db.session.add(ShopConsent(shop_id=assisted.id, artisan_name="Cụ Lan", method="in_person_signed",
+                               given_at=utcnow(), recorded_by_id=official.id))
+    db.session.commit()
+    login(client, official)
+    assert client.get(f"/seller/?shop={assisted.id}").status_code == 200
+    response = client.post(f"/seller/products/new?shop={assisted.id}", data=FORM)
+    assert response.status_code == 302
+    product = db.session.scalars(sa.select(Product)).one()
+    assert product.shop_id == assisted.id
+    assert client.get(f"/seller/products/{product.id}/edit").status_code == 200
+    assert client.get(f"/seller/?shop={plain.id}").status_code == 404
+    assert client.post(f"/seller/products/new?shop={plain.id}", data=FORM).status_code == 404
