@@ -53,6 +53,7 @@ class Config:
     MEDIA_SIZES = (320, 800, 1600)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
+    LOW_STOCK_THRESHOLD = _int("LOW_STOCK_THRESHOLD", 3)  # seller dashboard: "sắp hết hàng" at or below this
     REDIS_URL = _env("REDIS_URL")
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")

@@ -240,12 +240,19 @@ def render_editor(shop: Shop, product: Product | None, values: dict, rows: list[
 
 def _collect_errors(shop: Shop, product: Product | None, rows: list[dict]) -> tuple[dict, dict]:
     clean, errors = services.clean_product_data(shop, request.form, current=product)
+    seen_skus: set[str] = set()
     for row in rows:
         if row["delete"]:
             continue
-        _vclean, verrors = services.clean_variant_data(
+        vclean, verrors = services.clean_variant_data(
             {"name": row["name"], "sku": row["sku"], "price": row["price"], "stock": row["stock"]}
         )
+        sku = vclean.get("sku")
+        if sku and "sku" not in verrors:
+            own_id = row["variant"].id if row["variant"] is not None else None
+            if sku in seen_skus or services._sku_taken(sku, exclude_id=own_id):
+                verrors["sku"] = _("Mã SKU này đã được dùng.")
+            seen_skus.add(sku)
         errors.update({f"variants-{row['index']}-{k}": v for k, v in verrors.items()})
     return clean, errors
 
@@ -266,6 +273,7 @@ def _domain_error_to_field(exc: InvalidInput, rows: list[dict]) -> dict:
     errors = dict((exc.details or {}).get("errors") or {})
     if not errors:
         errors[exc.field or "form"] = exc.message
+    errors["form"] = exc.message  # also at the top, in case the field has no place of its own
     return errors
 
 

@@ -286,3 +286,19 @@ def test_official_manages_an_assisted_shop_through_the_seller_pages(client, logi
     assert client.get(f"/seller/products/{product.id}/edit").status_code == 200
     assert client.get(f"/seller/?shop={plain.id}").status_code == 404
     assert client.post(f"/seller/products/new?shop={plain.id}", data=FORM).status_code == 404
+
+
+def test_duplicate_sku_is_a_field_error_and_threshold_is_configurable(seller, shop, other_shop, app):
+    taken = other_shop.products[0].variants[0].sku
+    response = seller.post("/seller/products/new", data={**FORM, "variants-0-sku": taken,
+                                                         "variants-1-price": "10.000", "variants-1-sku": "NEW-1",
+                                                         "variants-2-price": "10.000", "variants-2-sku": "new-1"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert html.count("Mã SKU này đã được dùng.") == 2
+    assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.shop_id == shop.id)) == 0
+    make_product(shop=shop, title_vi="Còn năm", stock=5)
+    db.session.commit()
+    assert "Còn năm" not in seller.get("/seller/").get_data(as_text=True).split("Bản nháp")[0]
+    app.config["LOW_STOCK_THRESHOLD"] = 5
+    assert "Còn năm" in seller.get("/seller/").get_data(as_text=True).split("Bản nháp")[0]
