@@ -25,10 +25,25 @@ def invalidate() -> None:
         _generation += 1
 
 
+def _matters(obj, is_new: bool) -> bool:
+    table = getattr(obj, "__tablename__", None)
+    if table not in WATCHED_TABLES:
+        return False
+    if table == "orders":
+        # Placing, paying or shipping an order changes no indicator; delivery, refund and cancellation
+        # of a delivered order do.
+        from marketplace.orders.models import OrderStatus
+
+        return obj.delivered_at is not None or obj.status in OrderStatus.DELIVERED_STATES
+    if table == "order_lines":
+        return not is_new  # new lines belong to new (not yet delivered) orders; later edits are refunds
+    return True
+
+
 def _after_flush(session, flush_context) -> None:
+    new = set(map(id, session.new))
     for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table in WATCHED_TABLES:
+        if _matters(obj, id(obj) in new):
             invalidate()
             return
 

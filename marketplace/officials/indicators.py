@@ -233,33 +233,60 @@ def _count_if(cond):
 def village_facts(as_of: date | None = None):
     """One row per village (a subquery) with every fact the platform-measured indicators use."""
     as_of = as_of or stats_today()
-    visible = visible_products_clause()
-    shop_active = Shop.status == ShopStatus.ACTIVE
+    # Listing facts in two steps, so each product row is read once: per shop (product status, OCOP, IP,
+    # photo, description), then per village with the shop's status. "Visible" is exactly
+    # ``visible_products_clause()`` (active product of an active shop) factored over the two levels;
+    # tests/officials/test_indicators.py checks that the totals agree with that clause.
+    active = Product.status == ProductStatus.ACTIVE
     has_photo = sa.exists(sa.select(ProductImage.id).where(ProductImage.product_id == Product.id))
     real_description = sa.func.length(sa.func.trim(Product.description_vi)) >= MIN_DESCRIPTION_CHARS
     ip_ok = sa.and_(IpProtection.id.is_not(None), IpProtection.kind.in_(IpKind.CHOICES),
                     IpProtection.registration_number.is_not(None), IpProtection.registration_number != "")
     ocop_valid = _ocop_valid(as_of)
+    per_shop = (
+        sa.select(
+            Product.shop_id.label("shop_id"),
+            _count_if(active).label("active"),
+            _count_if(Product.status == ProductStatus.DRAFT).label("draft"),
+            _count_if(Product.status == ProductStatus.ARCHIVED).label("archived"),
+            _count_if(sa.and_(active, ocop_valid)).label("ocop_valid"),
+            sa.func.max(sa.case((sa.and_(active, Product.ocop_stars >= 3, ~ocop_valid),
+                                 Product.ocop_expires_on))).label("ocop_expired_on"),
+            sa.func.max(sa.case((sa.and_(active, Product.ocop_stars >= 3, ~ocop_valid,
+                                         Product.ocop_expires_on.is_(None)),
+                                 Product.ocop_issued_on))).label("ocop_expired_issued"),
+            _count_if(sa.and_(active, ip_ok)).label("ip"),
+            _count_if(sa.and_(active, real_description, has_photo)).label("digitized"),
+        )
+        .select_from(Product)
+        .outerjoin(IpProtection, IpProtection.id == Product.ip_protection_id)
+        .group_by(Product.shop_id)
+        .subquery("ps")
+    )
+    shop_active = Shop.status == ShopStatus.ACTIVE
+    verified = Shop.verified.is_(True)
+
+    def when_active(col):
+        return sa.func.coalesce(sa.func.sum(sa.case((shop_active, col), else_=0)), 0)
+
     product_agg = (
         sa.select(
             Shop.village_id.label("village_id"),
-            _count_if(visible).label("listings_visible"),
-            _count_if(sa.and_(visible, Shop.verified.is_(True))).label("listings_verified"),
-            _count_if(Product.status == ProductStatus.DRAFT).label("listings_draft"),
-            _count_if(Product.status == ProductStatus.ARCHIVED).label("listings_archived"),
-            _count_if(sa.and_(Product.status == ProductStatus.ACTIVE, ~shop_active)).label("listings_suspended"),
-            _count_if(sa.and_(visible, ocop_valid)).label("ocop_valid"),
-            sa.func.max(sa.case((sa.and_(visible, Product.ocop_stars >= 3, ~ocop_valid),
-                                 Product.ocop_expires_on))).label("ocop_expired_on"),
-            sa.func.max(sa.case((sa.and_(visible, Product.ocop_stars >= 3, ~ocop_valid,
-                                         Product.ocop_expires_on.is_(None)),
-                                 Product.ocop_issued_on))).label("ocop_expired_issued"),
-            _count_if(sa.and_(visible, ip_ok)).label("ip_listings"),
-            _count_if(sa.and_(visible, has_photo, real_description)).label("digitized"),
+            when_active(per_shop.c.active).label("listings_visible"),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(shop_active, verified), per_shop.c.active), else_=0)), 0)
+            .label("listings_verified"),
+            sa.func.coalesce(sa.func.sum(per_shop.c.draft), 0).label("listings_draft"),
+            sa.func.coalesce(sa.func.sum(per_shop.c.archived), 0).label("listings_archived"),
+            sa.func.coalesce(sa.func.sum(sa.case((~shop_active, per_shop.c.active), else_=0)), 0)
+            .label("listings_suspended"),
+            when_active(per_shop.c.ocop_valid).label("ocop_valid"),
+            sa.func.max(sa.case((shop_active, per_shop.c.ocop_expired_on))).label("ocop_expired_on"),
+            sa.func.max(sa.case((shop_active, per_shop.c.ocop_expired_issued))).label("ocop_expired_issued"),
+            when_active(per_shop.c.ip).label("ip_listings"),
+            when_active(per_shop.c.digitized).label("digitized"),
         )
-        .select_from(Product)
-        .join(Shop, Shop.id == Product.shop_id)
-        .outerjoin(IpProtection, IpProtection.id == Product.ip_protection_id)
+        .select_from(Shop)
+        .join(per_shop, per_shop.c.shop_id == Shop.id)
         .group_by(Shop.village_id)
         .subquery("pa")
     )

@@ -152,3 +152,12 @@ def test_recognition_decisions_are_data(app):
     r = _results()["new_recognitions"]
     assert r.value == 2 and r.detail["upgraded_traditional"] == 1  # the 2024 decision predates the plan
     assert _results()["ecommerce_participation"].denominator == 3  # all three now recognized
+
+
+def test_listing_counts_agree_with_visible_products_clause(app):
+    from marketplace.catalog.models import Product, visible_products_clause
+
+    build_world()
+    visible = db.session.scalar(sa.select(sa.func.count(Product.id)).where(visible_products_clause()))
+    total = sum(row["listings_visible"] for row in ind.village_rows(AS_OF))
+    assert total == visible == 5
