@@ -20,9 +20,10 @@ PLACEHOLDER = re.compile(r"%(?:\([a-zA-Z_]+\))?[sd%]")
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     out = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "lazy_gettext", "--no-location", "-o", str(out), "marketplace", "templates"],
-                   cwd=ROOT, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+                           "-k", "lazy_gettext", "--no-location", "-o", str(out), "marketplace", "templates"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, "pybabel extract failed:\n" + done.stderr[-3000:]
     with open(out, "rb") as fh:
         return read_po(fh)
 

@@ -194,3 +194,20 @@ def test_api_writes_ignore_the_session_cookie(app, login):
             assert response.status_code == 401, f"{method} {url} → {response.status_code}"
             assert response.get_json()["error"]["code"] == "unauthorized"
     assert checked > 0 or not any(r.rule.startswith(API_PREFIX) for r in _post_rules(app))
+
+
+def test_state_changes_refuse_get(app):
+    """ASVS 3.5.3: a route that changes state (POST-only) answers 405 to GET (logout, add-to-cart, delete…)."""
+    ints, strings = _samples()
+    db.session.commit()
+    client = app.test_client()
+    wrong = []
+    readable = {rule.rule for rule in _rules(app) if "GET" in rule.methods}
+    for rule in _post_rules(app):
+        if "GET" in rule.methods or rule.rule in readable:  # the same URL also has a page or a read
+            continue
+        url = _url_for_rule(rule, ints, strings)
+        status = client.get(url).status_code
+        if status != 405:
+            wrong.append(f"GET {url} ({rule.endpoint}) → {status}")
+    assert wrong == [], "\n".join(wrong)
