@@ -116,3 +116,19 @@ class DualFoldFilter(Filter):
 
 def index_analyzer():
     return NfcTokenizer() | LowercaseFilter() | DualFoldFilter()
+
+
+class FoldFilter(Filter):
+    """Replace each token by its folded form (used for long text, where exact forms add little)."""
+
+    def __eq__(self, other):
+        return isinstance(other, FoldFilter)
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold_word(token.text)
+            yield token
+
+
+def folded_analyzer():
+    return NfcTokenizer() | LowercaseFilter() | FoldFilter()

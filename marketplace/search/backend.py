@@ -6,26 +6,30 @@ Interface (what views, the API and the sync hooks use; a PostgreSQL full-text ba
 * ``index(documents)`` / ``remove(ids)`` – write documents built by ``documents.py``
 * ``rebuild(documents)`` – replace the whole index in one commit
 
-Query design (see ``bench/search.py``): the matching set is computed from raw posting lists with set
-operations (no scoring), which gives the exact total and the facet counts; facet values come from
-per-document arrays cached for each index generation; BM25F scoring runs only for the requested page
-(top-N, block-quality skipping), and price/newest sorts read the cached arrays instead of scoring.
+Query design (see ``bench/search.py``): Whoosh stores and serves the postings, but matching and ranking
+run on them directly. Each term's postings are read block by block into a cached docnum → BM25 score
+map (idf × saturated tf × field boost; no length normalization); the matching set is plain set algebra
+(exact total, facet counts from per-document column arrays cached per index generation); only the
+requested page is ranked (``heapq`` top-N, no full sort), and price/newest sorts read the columns.
 """
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import os
 import threading
 from collections import Counter, OrderedDict
+from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import date
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh import columns
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
 from marketplace.search.analysis import fold_word, has_marks, index_analyzer
@@ -33,7 +37,7 @@ from marketplace.search.parsing import ParsedQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "7"
 TEXT_FIELDS = ("title", "village", "body")
 PHRASE_FIELDS = ("title",)
 FIELD_BOOSTS = {"title": 3.0, "village": 2.0, "body": 1.0}
@@ -47,14 +51,16 @@ PRICE_BANDS = (  # key, low (inclusive), high (exclusive)
     ("tren-3tr", 3_000_000, None),
 )
 PRICE_BAND_KEYS = tuple(b[0] for b in PRICE_BANDS)
-MAX_RESULTS_WINDOW = 2_000  # deepest ranked position we score (page * per_page)
+MAX_RESULTS_WINDOW = 2_000
+K1 = 1.2  # BM25 term-frequency saturation (no length normalization: titles are short and alike)
+TERM_CACHE_SIZE = 512  # deepest ranked position we score (page * per_page)
 COLUMNS = ("pid", "category", "village_id", "ocop", "ocop_until", "price", "published")
 
 
 def make_schema() -> Schema:
     """Three text fields (exact + folded forms in each), an id, and value columns (not indexed)."""
     analyzer = index_analyzer()
-    return Schema(
+    schema = Schema(
         id=ID(stored=True, unique=True),
         stamp=STORED(),
         title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], phrase=True),
@@ -68,6 +74,7 @@ def make_schema() -> Schema:
         price=COLUMN(columns.NumericColumn("q")),
         published=COLUMN(columns.NumericColumn("q")),
     )
+    return schema
 
 
 def price_band(price: int | None) -> str | None:
@@ -118,7 +125,41 @@ class _Generation:
         self._exact_forms: dict[str, str] | None = None
         self.matches: OrderedDict = OrderedDict()
         self.facets: OrderedDict = OrderedDict()
+        self.terms: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
+        self.doc_count = searcher.reader().doc_count_all()
+
+    def term_scores(self, fieldname: str, text: str) -> dict[int, float]:
+        """docnum → BM25 contribution of one term (idf × saturated tf × field boost), from the raw postings."""
+        key = (fieldname, text)
+        scores = self.terms.get(key)
+        if scores is not None:
+            self.terms.move_to_end(key)
+            return scores
+        ids, weights = _postings(self.searcher.reader(), fieldname, text)
+        df = len(ids)
+        idf = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+        c = idf * FIELD_BOOSTS[fieldname]
+        k1 = K1
+        scores = {d: c * w * (k1 + 1.0) / (w + k1) for d, w in zip(ids, weights)}
+        self.remember(self.terms, key, scores, size=TERM_CACHE_SIZE)
+        return scores
+
+    def derived(self, name: str) -> list:
+        """Per-document values computed from the columns: price band, valid OCOP stars (today)."""
+        if name == "band":
+            key = name
+        else:
+            key = (name, date.today().toordinal())
+        arr = self._arrays.get(key)
+        if arr is None:
+            if name == "band":
+                arr = [price_band(p) for p in self.array("price")]
+            else:
+                today = key[1]
+                arr = [s if s and u >= today else 0 for s, u in zip(self.array("ocop"), self.array("ocop_until"))]
+            self._arrays[key] = arr
+        return arr
 
     def array(self, name: str) -> list:
         arr = self._arrays.get(name)
@@ -147,7 +188,7 @@ class _Generation:
         return self._exact_forms
 
     @staticmethod
-    def remember(cache: OrderedDict, key, value, size: int = 256):
+    def remember(cache: OrderedDict, key, value, size: int = 256):  # noqa: D401 - small LRU
         cache[key] = value
         cache.move_to_end(key)
         while len(cache) > size:
@@ -199,7 +240,7 @@ class WhooshBackend:
         with self._lock:
             gen = self._gen
             if gen is None:
-                gen = self._gen = _Generation(ix.searcher(weighting=scoring.BM25F(title_B=0.3)))
+                gen = self._gen = _Generation(ix.searcher())
             else:
                 fresh = gen.searcher.refresh()
                 if fresh is not gen.searcher:  # refresh() already retired the old searcher
@@ -239,12 +280,14 @@ class WhooshBackend:
     def remove(self, ids, timeout: float | None = None) -> None:
         self.index({int(i): None for i in ids}, timeout)
 
-    def rebuild(self, documents, timeout: float = 120.0, progress=None) -> int:
+    def rebuild(self, documents, timeout: float = 120.0, progress=None, procs: int = 1) -> int:
         """Replace the whole index with ``documents`` (an iterable of dicts) in one commit."""
         if not self.exists():
             self._ix, self._gen = None, None
             self.create()
-        writer = self.open().writer(timeout=timeout, limitmb=256)
+        procs = max(1, int(procs or 1))
+        options = {"procs": procs, "multisegment": True, "limitmb": 128} if procs > 1 else {"limitmb": 256}
+        writer = self.open().writer(timeout=timeout, **options)
         count = 0
         try:
             for doc in documents:
@@ -266,117 +309,129 @@ class WhooshBackend:
             return [(word, EXACT_BOOST), (folded, 1.0)]
         return [(word, 1.0)]
 
-    def _word_query(self, reader, word: str):
+    def _word_terms(self, gen: _Generation, reader, word: str) -> tuple[list[tuple[dict, float]], set | None]:
+        """The word's scoring terms, and (for a word typed with diacritics) the docs matching it exactly."""
         terms = []
+        exact: set | None = set() if has_marks(word) else None
         for fieldname in TEXT_FIELDS:
             for form, boost in self._forms(word):
                 if (fieldname, form) in reader:
-                    terms.append(wq.Term(fieldname, form, boost=boost))
-        if not terms:
-            return None
-        return terms[0] if len(terms) == 1 else wq.Or(terms)
+                    scores = gen.term_scores(fieldname, form)
+                    terms.append((scores, boost))
+                    if exact is not None and form == word:
+                        exact.update(scores)
+        return terms, exact
 
-    def _phrase_query(self, reader, phrase: list[str]):
-        variants = [([fold_word(w) for w in phrase], 1.0)]
-        if any(has_marks(w) for w in phrase):
-            variants.insert(0, (phrase, EXACT_BOOST))
-        parts = []
-        for fieldname in TEXT_FIELDS:
-            for words, boost in variants:
-                if all((fieldname, w) in reader for w in words):
-                    # Positions are kept for titles only (lean index): elsewhere a phrase means all its words.
-                    cls = wq.Phrase if fieldname in PHRASE_FIELDS else _AndWords
-                    parts.append(cls(fieldname, words, boost=boost))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else wq.Or(parts)
-
-    def _word_docs(self, reader, word: str) -> set[int]:
+    def _phrase_docs(self, gen: _Generation, reader, phrase: list[str]) -> set[int]:
+        """Documents with the words in this order (titles keep positions) or, elsewhere, all the words."""
+        folded = [fold_word(w) for w in phrase]
+        variants = [folded] + ([phrase] if any(has_marks(w) for w in phrase) else [])
         docs: set[int] = set()
         for fieldname in TEXT_FIELDS:
-            for form, _boost in self._forms(word):
-                if (fieldname, form) in reader:
-                    docs.update(reader.postings(fieldname, form).all_ids())
+            for words in variants:
+                if not all((fieldname, w) in reader for w in words):
+                    continue
+                if fieldname in PHRASE_FIELDS:
+                    docs.update(wq.Phrase(fieldname, words).docs(gen.searcher))
+                else:
+                    docs.update(set.intersection(*(set(gen.term_scores(fieldname, w)) for w in words)))
         return docs
 
-    def _units(self, reader, parsed: ParsedQuery):
-        """(query, docset) per unit (word or phrase); None where the unit matches nothing."""
-        units = []
+    def _match(self, gen: _Generation, parsed: ParsedQuery):
+        """(scoring terms, docset, fallback) for the parsed text; cached for this index generation."""
+        key = (tuple(parsed.words), tuple(tuple(p) for p in parsed.phrases))
+        cached = gen.matches.get(key)
+        if cached is not None:
+            return cached
+        reader = gen.searcher.reader()
+        units: list[tuple[list, set, set | None]] = []
         for word in parsed.words:
-            q = self._word_query(reader, word)
-            units.append((q, self._word_docs(reader, word) if q is not None else set()))
+            terms, exact = self._word_terms(gen, reader, word)
+            units.append((terms, set().union(*(t for t, _ in terms)) if terms else set(), exact))
         for phrase in parsed.phrases:
-            q = self._phrase_query(reader, phrase)
-            units.append((q, set(q.docs(self.generation().searcher)) if q is not None else set()))
-        return units
+            terms = [t for word in phrase for t in self._word_terms(gen, reader, word)[0]]
+            units.append((terms, self._phrase_docs(gen, reader, phrase), None))
+        fallback = False
+        docs: set[int] = set()
+        if units and all(u[1] for u in units):
+            smallest = min((u[1] for u in units), key=len)
+            docs = smallest.intersection(*(u[1] for u in units if u[1] is not smallest))
+        live = [u for u in units if u[1]]
+        if not docs and len(units) > 1 and live:
+            fallback = True
+            docs = set().union(*(u[1] for u in live))
+        terms = [(u[0], u[2]) for u in live] if docs else []
+        result = (terms, docs, fallback)
+        gen.remember(gen.matches, key, result)
+        return result
 
     def _filter_docs(self, gen: _Generation, docs, filters: dict) -> set[int]:
-        checks = []
+        out = docs
         if filters.get("category"):
             arr, want = gen.array("category"), filters["category"]
-            checks.append(lambda d: arr[d] == want)
+            out = {d for d in out if arr[d] == want}
         if filters.get("village_id"):
-            arr_v, want_v = gen.array("village_id"), int(filters["village_id"])
-            checks.append(lambda d: arr_v[d] == want_v)
+            arr, want = gen.array("village_id"), int(filters["village_id"])
+            out = {d for d in out if arr[d] == want}
         if filters.get("ocop"):
-            stars, until, want_o, today = gen.array("ocop"), gen.array("ocop_until"), int(filters["ocop"]), \
-                date.today().toordinal()
-            checks.append(lambda d: stars[d] == want_o and until[d] >= today)
+            arr, want = gen.derived("ocop_valid"), int(filters["ocop"])
+            out = {d for d in out if arr[d] == want}
         if filters.get("price"):
-            band = dict((k, (lo, hi)) for k, lo, hi in PRICE_BANDS).get(filters["price"])
-            if band:
-                prices, (lo, hi) = gen.array("price"), band
-                checks.append(lambda d: prices[d] >= lo and (hi is None or prices[d] < hi) and prices[d] > 0)
-        if not checks:
-            return docs if isinstance(docs, set) else set(docs)
-        return {d for d in docs if all(check(d) for check in checks)}
+            arr, want = gen.derived("band"), filters["price"]
+            out = {d for d in out if arr[d] == want}
+        return out if isinstance(out, set) else set(out)
 
     def _facets(self, gen: _Generation, docs: set[int]) -> dict:
-        today = date.today().toordinal()
-        cats, villages = gen.array("category"), gen.array("village_id")
-        stars, until, prices = gen.array("ocop"), gen.array("ocop_until"), gen.array("price")
-        ocop = Counter(stars[d] for d in docs if stars[d] and until[d] >= today)
-        bands = Counter(price_band(prices[d]) for d in docs)
-        bands.pop(None, None)
+        if not docs:
+            return {"category": [], "village": [], "ocop": [], "price": []}
+        ocop = Counter(_pick(gen.derived("ocop_valid"), docs))
+        bands = Counter(_pick(gen.derived("band"), docs))
+        cats = Counter(_pick(gen.array("category"), docs))
+        villages = Counter(_pick(gen.array("village_id"), docs))
+        ocop.pop(0, None)
+        cats.pop("", None)
+        villages.pop(0, None)
         return {
-            "category": Counter(cats[d] for d in docs if cats[d]).most_common(),
-            "village": Counter(villages[d] for d in docs if villages[d]).most_common(),
+            "category": cats.most_common(),
+            "village": villages.most_common(),
             "ocop": sorted(ocop.items(), reverse=True),
             "price": [(key, bands[key]) for key in PRICE_BAND_KEYS if bands.get(key)],
         }
 
     def _all_docs(self, gen: _Generation) -> set[int]:
         key = ("*all*",)
-        docs = gen.matches.get(key)
-        if docs is None:
-            docs = set(gen.searcher.reader().all_doc_ids())
-            gen.remember(gen.matches, key, docs)
-        return docs
-
-    def _match(self, gen: _Generation, parsed: ParsedQuery):
-        """(query, docset, fallback) for the parsed text; cached for this index generation."""
-        key = (tuple(parsed.words), tuple(tuple(p) for p in parsed.phrases))
         cached = gen.matches.get(key)
-        if cached is not None:
-            return cached
-        reader = gen.searcher.reader()
-        units = self._units(reader, parsed)
-        live = [(q, d) for q, d in units if q is not None]
-        fallback = False
-        docs: set[int] = set()
-        query = None
-        if live and len(live) == len(units):
-            docs = set.intersection(*(d for _, d in live))
-            query = live[0][0] if len(live) == 1 else wq.And([q for q, _ in live])
-        if not docs and len(units) > 1 and live:
-            fallback = True
-            docs = set().union(*(d for _, d in live))
-            query = live[0][0] if len(live) == 1 else wq.Or([q for q, _ in live])
-        if not docs:
-            query = None
-        result = (query, docs, fallback)
-        gen.remember(gen.matches, key, result)
-        return result
+        if cached is None:
+            cached = ([], set(gen.searcher.reader().all_doc_ids()), False)
+            gen.remember(gen.matches, key, cached)
+        return cached[1]
+
+    @staticmethod
+    def _rank(final: set[int], units: list[tuple[list, set | None]], k: int) -> list[tuple[int, float]]:
+        """Top ``k`` documents of ``final`` (no exhaustive sort). Key: first how many of the words typed
+        with diacritics the document has in exactly that spelling, then the summed BM25 term scores."""
+        scores = dict.fromkeys(final, 0.0)
+        n = len(scores)
+        tiers: dict[int, int] = {}
+        for terms, exact in units:
+            for term, boost in terms:
+                if len(term) < n:
+                    for d, sc in term.items():
+                        if d in scores:
+                            scores[d] += sc * boost
+                else:
+                    get = term.get
+                    for d in scores:
+                        sc = get(d)
+                        if sc:
+                            scores[d] += sc * boost
+            if exact:
+                for d in (exact & final if len(exact) < n else final & exact):
+                    tiers[d] = tiers.get(d, 0) + 1
+        if tiers:
+            tier = tiers.get
+            return heapq.nlargest(k, scores.items(), key=lambda item: (tier(item[0], 0), item[1], -item[0]))
+        return heapq.nlargest(k, scores.items(), key=_score_key)
 
     def search(self, parsed: ParsedQuery, filters: dict | None = None, sort: str = "relevance", page: int = 1,
                per_page: int = 24, facets: bool = True) -> SearchResult:
@@ -388,18 +443,17 @@ class WhooshBackend:
         if parsed.empty:
             if parsed.had_input:
                 return result  # only symbols or stop words: nothing to look for
-            query, docs, fallback = None, self._all_docs(gen), False
+            terms, docs, fallback = [], self._all_docs(gen), False
             if sort == "relevance":
                 sort = "newest"
         else:
-            query, docs, fallback = self._match(gen, parsed)
+            terms, docs, fallback = self._match(gen, parsed)
             result.fallback = fallback
-        fkey = (id(docs), tuple(sorted(filters.items())))
+        fkey = (id(docs), tuple(sorted(filters.items())), facets)
         cached = gen.facets.get(fkey)
         if cached is None:
             final = self._filter_docs(gen, docs, filters) if docs else set()
-            facet_counts = self._facets(gen, final) if facets else {}
-            cached = (final, facet_counts, docs)  # keep docs alive so id(docs) stays unique
+            cached = (final, self._facets(gen, final) if facets else {}, docs)  # docs kept alive: id() stays unique
             gen.remember(gen.facets, fkey, cached, size=128)
         final, result.facets, _ = cached
         result.total = len(final)
@@ -408,26 +462,20 @@ class WhooshBackend:
         start = (page - 1) * per_page
         if not final or start >= min(result.total, MAX_RESULTS_WINDOW):
             return result
+        limit = min(start + per_page, MAX_RESULTS_WINDOW)
         pids = gen.array("pid")
-        if sort == "relevance" and query is not None:
-            limit = min(start + per_page, MAX_RESULTS_WINDOW)
-            hits = gen.searcher.search(query, limit=limit, filter=final if filters else None, terms=False)
-            for hit in hits[start:limit]:
-                result.ids.append(int(pids[hit.docnum]))
-                result.scores.append(float(hit.score))
+        if sort == "relevance" and terms:
+            ranked = self._rank(final, terms, limit)[start:limit]
         else:
-            if sort == "price_asc":
+            if sort in ("price_asc", "price_desc"):
                 arr = gen.array("price")
-                order = sorted(final, key=lambda d: (arr[d], pids[d]))
-            elif sort == "price_desc":
-                arr = gen.array("price")
-                order = sorted(final, key=lambda d: (-arr[d], -pids[d]))
-            else:  # newest
+            else:
                 arr = gen.array("published")
-                order = sorted(final, key=lambda d: (-arr[d], -pids[d]))
-            for d in order[start:start + per_page]:
-                result.ids.append(int(pids[d]))
-                result.scores.append(0.0)
+            pick = heapq.nsmallest if sort == "price_asc" else heapq.nlargest
+            ranked = [(d, 0.0) for d in pick(limit, final, key=lambda d: (arr[d], pids[d]))[start:limit]]
+        for d, score in ranked:
+            result.ids.append(int(pids[d]))
+            result.scores.append(float(score))
         return result
 
     # --- did you mean / suggestions ---------------------------------------------------------------
@@ -473,27 +521,71 @@ class WhooshBackend:
         last = fold_word(last)
         if len(last) < 2:
             return []
-        expansions = []
+        terms = []
         for term in reader.expand_prefix("title", last):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
-            expansions.append(wq.Term("title", word))
-            if len(expansions) >= 40:
+            if fold_word(word) == word:  # folded forms only (each exact form has one)
+                terms.append((gen.term_scores("title", word), 1.0))
+            if len(terms) >= 40:
                 break
-        if not expansions:
+        if not terms:
             return []
-        parts = [wq.Or(expansions)]
+        docs = set().union(*(t for t, _ in terms))
         for word in prefix_words:
             folded = fold_word(word)
             if ("title", folded) not in reader:
                 return []
-            parts.append(wq.Term("title", folded))
-        hits = gen.searcher.search(wq.And(parts), limit=limit, terms=False)
+            scores = gen.term_scores("title", folded)
+            terms.append((scores, 1.0))
+            docs &= scores.keys()
         pids = gen.array("pid")
-        return [int(pids[h.docnum]) for h in hits]
+        return [int(pids[d]) for d, _ in self._rank(docs, [(terms, None)], limit)]
 
 
-def _AndWords(fieldname: str, words: list[str], boost: float = 1.0):
-    return wq.And([wq.Term(fieldname, w) for w in words], boost=boost)
+def _score_key(item):
+    return item[1], -item[0]
+
+
+def _pick(arr: list, docs) -> tuple:
+    """The values of ``arr`` at the positions in ``docs`` (C speed)."""
+    if len(docs) == 1:
+        return (arr[next(iter(docs))],)
+    return itemgetter(*docs)(arr)
+
+
+def _postings(reader, fieldname: str, text: str) -> tuple[list[int], list[float]]:
+    """All (docnum, weight) postings of a term, read block by block (deleted documents dropped)."""
+    ids: list[int] = []
+    weights: list[float] = []
+    for segment, offset in reader.leaf_readers():
+        if (fieldname, text) not in segment:
+            continue
+        matcher = segment.postings(fieldname, text)
+        deleted = None
+        if isinstance(matcher, FilterMatcher):
+            deleted, matcher = matcher._ids, matcher.child
+        seg_ids: list[int] = []
+        seg_weights: list[float] = []
+        if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+            while matcher.is_active():
+                matcher._read_ids()
+                matcher._read_weights()
+                seg_ids.extend(matcher._ids)
+                seg_weights.extend(matcher._weights)
+                matcher._next_block()
+        else:  # pragma: no cover - other codecs
+            while matcher.is_active():
+                seg_ids.append(matcher.id())
+                seg_weights.append(matcher.weight())
+                matcher.next()
+        if deleted is None:
+            ids.extend([d + offset for d in seg_ids] if offset else seg_ids)
+            weights.extend(seg_weights)
+        else:
+            keep = [i for i, d in enumerate(seg_ids) if d not in deleted]
+            ids.extend(seg_ids[i] + offset for i in keep)
+            weights.extend(seg_weights[i] for i in keep)
+    return ids, weights
 
 
 def _distance(a: str, b: str) -> int:
