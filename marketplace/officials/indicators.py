@@ -392,11 +392,8 @@ def _filtered(facts, commune: str | None, category: str | None):
     return conds
 
 
-def platform_totals(as_of: date | None = None, commune: str | None = None, category: str | None = None,
-                    group_by: str | None = None):
-    """The sums over ``village_facts``: one row (or one per commune/category with ``group_by``)."""
-    facts = village_facts(as_of)
-    cols = [
+def _sum_columns(facts) -> list:
+    return [
         sa.func.coalesce(sa.func.sum(facts.c.recognized), 0).label("recognized"),
         sa.func.count(facts.c.id).label("villages"),
         sa.func.coalesce(sa.func.sum(facts.c.ecommerce), 0).label("ecommerce"),
@@ -407,6 +404,13 @@ def platform_totals(as_of: date | None = None, commune: str | None = None, categ
         sa.func.coalesce(sa.func.sum(facts.c.sales_this), 0).label("sales_this"),
         sa.func.coalesce(sa.func.sum(facts.c.sales_last), 0).label("sales_last"),
     ]
+
+
+def platform_totals(as_of: date | None = None, commune: str | None = None, category: str | None = None,
+                    group_by: str | None = None):
+    """The sums over ``village_facts``: one row (or one per commune/category with ``group_by``)."""
+    facts = village_facts(as_of)
+    cols = _sum_columns(facts)
     stmt = sa.select(*cols).where(*_filtered(facts, commune, category))
     if group_by in ("commune", "category"):
         key = facts.c[group_by]
@@ -414,6 +418,24 @@ def platform_totals(as_of: date | None = None, commune: str | None = None, categ
             .group_by(key).order_by(key)
         return db.session.execute(stmt).mappings().all()
     return db.session.execute(stmt).mappings().one()
+
+
+def totals_and_groups(as_of: date | None = None, group_by: str = "commune", commune: str | None = None,
+                      category: str | None = None):
+    """The totals and the per-commune (or per-category) sums in one statement: the village facts are
+    computed once (a materialized CTE) and summed twice. Returns ``(totals, groups)``."""
+    if group_by not in ("commune", "category"):
+        raise ValueError(group_by)
+    facts = village_facts(as_of).element.cte("vf").prefix_with("MATERIALIZED")
+    where = _filtered(facts, commune, category)
+    key_type = facts.c[group_by].type
+    total = sa.select(sa.literal(0).label("level"), sa.cast(sa.null(), key_type).label("key"),
+                      *_sum_columns(facts)).where(*where)
+    groups = sa.select(sa.literal(1).label("level"), facts.c[group_by].label("key"),
+                       *_sum_columns(facts)).where(*where).group_by(facts.c[group_by])
+    union = sa.union_all(total, groups).subquery("tg")
+    rows = db.session.execute(sa.select(union).order_by(union.c.level, union.c.key)).mappings().all()
+    return rows[0], rows[1:]
 
 
 def growth(this: float | None, last: float | None) -> float | None:
@@ -482,10 +504,12 @@ def recognition_result(as_of: date | None = None) -> Result:
                   {"upgraded_traditional": row["traditional"]})
 
 
-def compute_all(as_of: date | None = None, commune: str | None = None, category: str | None = None) -> list[Result]:
-    """Every indicator, in the order of ``INDICATORS``. Drill-down filters apply to platform indicators."""
+def compute_all(as_of: date | None = None, commune: str | None = None, category: str | None = None,
+                totals=None) -> list[Result]:
+    """Every indicator, in the order of ``INDICATORS``. Drill-down filters apply to platform indicators.
+    ``totals``: a row already computed by ``platform_totals``/``totals_and_groups`` for the same day."""
     as_of = as_of or stats_today()
-    results = results_from_totals(platform_totals(as_of, commune, category))
+    results = results_from_totals(totals if totals is not None else platform_totals(as_of, commune, category))
     results += recorded_results(as_of)
     by_id = {r.indicator.id: r for r in results}
     return [by_id[i.id] for i in INDICATORS]

@@ -13,16 +13,22 @@ from marketplace.officials.cache import cached
 from marketplace.officials.present import load_snapshots, make_card
 
 
+def _platform(as_of: date, by: str, commune: str | None, category: str | None):
+    """Totals and drill-down rows from one statement, cached together."""
+    return cached(("platform", as_of, by, commune, category),
+                  lambda: ind.totals_and_groups(as_of, by, commune, category))
+
+
 def indicator_results(as_of: date | None = None, commune: str | None = None, category: str | None = None):
     as_of = as_of or stats_today()
-    return cached(("results", as_of, commune, category), lambda: ind.compute_all(as_of, commune, category))
+    return cached(("results", as_of, commune, category), lambda: ind.compute_all(
+        as_of, commune, category, totals=_platform(as_of, "commune", commune, category)[0]))
 
 
 def breakdown(by: str, as_of: date | None = None):
     as_of = as_of or stats_today()
     return cached(("breakdown", by, as_of), lambda: [
-        {"key": row["key"], **dict(row), "results": ind.results_from_totals(row)}
-        for row in ind.platform_totals(as_of, group_by=by)
+        {**dict(row), "results": ind.results_from_totals(row)} for row in _platform(as_of, by, None, None)[1]
     ])
 
 

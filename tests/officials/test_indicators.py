@@ -161,3 +161,14 @@ def test_listing_counts_agree_with_visible_products_clause(app):
     visible = db.session.scalar(sa.select(sa.func.count(Product.id)).where(visible_products_clause()))
     total = sum(row["listings_visible"] for row in ind.village_rows(AS_OF))
     assert total == visible == 5
+
+
+def test_totals_and_groups_match_separate_queries(app):
+    build_world()
+    for by in ("commune", "category"):
+        total, groups = ind.totals_and_groups(AS_OF, by)
+        assert dict(total) | {"level": 0, "key": None} == dict(total)
+        assert {k: total[k] for k in ("recognized", "ecommerce", "sales_this")} == \
+            {k: ind.platform_totals(AS_OF)[k] for k in ("recognized", "ecommerce", "sales_this")}
+        separate = {g["key"]: dict(g) for g in ind.platform_totals(AS_OF, group_by=by)}
+        assert {g["key"]: {k: g[k] for k in separate[g["key"]]} for g in groups} == separate
