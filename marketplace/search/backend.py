@@ -375,7 +375,7 @@ class WhooshBackend:
             out = {d for d in out if arr[d] == want}
         if filters.get("ocop"):
             arr, want = gen.derived("ocop_valid"), int(filters["ocop"])
-            out = {d for d in out if arr[d] == want}
+            out = {d for d in out if arr[d] >= want}  # N stars or more, valid today
         if filters.get("price"):
             arr, want = gen.derived("band"), filters["price"]
             out = {d for d in out if arr[d] == want}
@@ -394,7 +394,9 @@ class WhooshBackend:
         return {
             "category": cats.most_common(),
             "village": villages.most_common(),
-            "ocop": sorted(ocop.items(), reverse=True),
+            # "N stars or more" (cumulative), like the filter
+            "ocop": [(n, sum(c for stars, c in ocop.items() if stars >= n)) for n in (5, 4, 3)
+                     if any(stars >= n for stars in ocop)],
             "price": [(key, bands[key]) for key in PRICE_BAND_KEYS if bands.get(key)],
         }
 

@@ -55,7 +55,8 @@ def clean_filters(category=None, village_id=None, ocop=None, price=None) -> dict
 
 def search_products(q: str | None, filters: dict | None = None, sort: str = "relevance", page: int = 1,
                     per_page: int | None = None, facets: bool = True) -> SearchResult:
-    """Search visible products. ``filters``: category, village_id, ocop (3–5), price (band key)."""
+    """Search visible products. ``filters``: category, village_id, ocop (3–5: that many stars or more, valid
+    today), price (band key). Returns ids in rank order, scores, total, facets, did_you_mean, fallback."""
     per_page = max(1, min(int(per_page or current_app.config.get("PER_PAGE", 24)), MAX_PER_PAGE))
     filters = clean_filters(**{k: v for k, v in (filters or {}).items()
                                if k in ("category", "village_id", "ocop", "price")})

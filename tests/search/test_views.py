@@ -59,7 +59,10 @@ def test_facet_filters(shared_search_app):
     assert all(200_000 <= p.min_price < 500_000 for p in products(ids_on(r)))
     r = client.get("/search?q=&ocop=3")
     shown = products(ids_on(r))
-    assert shown and all(p.ocop_stars == 3 and p.ocop_state == "valid" for p in shown)
+    assert shown and all(p.ocop_stars >= 3 and p.ocop_state == "valid" for p in shown)
+    r = client.get("/search?q=&ocop=4")
+    shown = products(ids_on(r))
+    assert shown and all(p.ocop_stars >= 4 and p.ocop_state == "valid" for p in shown)
 
 
 def test_facet_counts_match_results(shared_search_app):
@@ -68,6 +71,8 @@ def test_facet_counts_match_results(shared_search_app):
     assert sum(n for _, n in result.facets["price"]) == result.total
     for key, n in result.facets["category"]:
         assert search_products("gốm", {"category": key}).total == n
+    for stars, n in search_products("").facets["ocop"]:  # cumulative: N stars or more
+        assert search_products("", {"ocop": stars}).total == n
     village_id, n = result.facets["village"][0]
     assert search_products("gốm", {"village_id": village_id}).total == n
 
