@@ -9,8 +9,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import (
-    Response,
-    abort,
     current_app,
     flash,
     redirect,
