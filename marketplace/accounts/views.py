@@ -118,7 +118,8 @@ def login():
             login_user(user, remember=bool(form.remember.data))
             log.info("login ok user=%s ip=%s", user.id, request.remote_addr)
             return redirect(_after_login_url(form.next.data or request.args.get("next")), code=303)
-        log.warning("login failed ip=%s", request.remote_addr)
+        known = services.user_by_email(form.email.data)
+        log.warning("login failed user=%s ip=%s", known.id if known else "unknown", request.remote_addr)
         form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
     return render_template("accounts/login.html", form=form), (401 if form.errors else 200)
 

@@ -251,3 +251,16 @@ def test_demo_accounts_sign_in_with_the_form(demo_app, demo_client):
     response = login_form(demo_client, "artisan01@demo.cholangnghe.vn", DEMO_PASSWORD)
     assert response.status_code == 303
     assert is_signed_in(demo_client)
+
+
+def test_failed_login_logged_without_the_password(app, client, caplog):
+    import logging
+
+    user = make_account(email="lan@example.vn")
+    with caplog.at_level(logging.INFO, logger="marketplace.security"):
+        login_form(client, "lan@example.vn", "sai-mat-khau-bi-mat")
+        login_form(client, "lan@example.vn")
+    text = caplog.text
+    assert f"login failed user={user.id} ip=127.0.0.1" in text
+    assert f"login ok user={user.id}" in text
+    assert "sai-mat-khau-bi-mat" not in text and PASSWORD not in text
