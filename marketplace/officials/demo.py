@@ -36,9 +36,11 @@ RECORDED = (  # indicator, value, numerator, denominator, evidence
     ("trained_share", 64.0, 12_800, 20_000, "Sở Lao động: lớp kỹ năng, an toàn lao động, CNTT 2025 (minh họa)"),
     ("environment_share", 58.0, 188, 324, "Sở Nông nghiệp và Môi trường: kiểm tra năm 2025 (minh họa)"),
 )
-DECISIONS = (  # village slug, number, date, title
-    ("van-an", "1520/QĐ-UBND (minh họa)", date(2025, 9, 12), Recognition.TRADITIONAL),
-    ("kim-lan", "388/QĐ-UBND (minh họa)", date(2026, 3, 20), Recognition.CRAFT_VILLAGE),
+DECISIONS = (  # village slug, number, date, title — the data file's titles and years (2024), so the
+    # demo catalog is unchanged; the numbers are illustrative. No demo decision falls after the plan's start.
+    ("ngu-xa", "2196/QĐ-UBND (minh họa)", date(2024, 5, 20), Recognition.TRADITIONAL),
+    ("van-an", "2197/QĐ-UBND (minh họa)", date(2024, 5, 20), Recognition.CRAFT_VILLAGE),
+    ("hat-mon", "2198/QĐ-UBND (minh họa)", date(2024, 5, 20), Recognition.CRAFT_VILLAGE),
 )
 
 
@@ -152,7 +154,7 @@ def _seed_records(today: date, villages: dict, official_id: int | None) -> None:
             village = villages.get(slug)
             if village is not None:
                 db.session.add(RecognitionDecision(village_id=village.id, number=number, decided_on=decided_on,
-                                                   title=title, previous_title=village.recognition,
+                                                   title=title, previous_title=Recognition.NONE,
                                                    entered_by_id=official_id))
 
 
