@@ -160,3 +160,28 @@ def test_shopper_history_and_guest_link(client, login):
     login(client, shopper())
     assert client.get(f"/account/orders/{order_a.id}").status_code == 404
     assert client.get("/orders/c/forged-token").status_code == 404
+
+
+def test_buyer_confirms_receipt(client, login):
+    vase, scarf, buyer, order_a, _ = _setup()
+    owner = vase.shop.owner
+    order = db.session.get(Order, order_a.id)
+    services.ship_order(owner, order, "GHN", "G1")
+    services.deliver_order(owner, order)
+    db.session.commit()
+    login(client, buyer)
+    page = client.get(f"/account/orders/{order.id}").get_data(as_text=True)
+    assert "Đã nhận hàng" in page
+    assert client.post(f"/account/orders/{order.id}/complete").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "completed"
+
+
+def test_ledger_page_is_admin_only(client, login):
+    vase, scarf, buyer, order_a, _ = _setup()
+    login(client, vase.shop.owner)
+    assert client.get("/admin/ledger").status_code == 403
+    login(client, make_user("admin"))
+    db.session.commit()
+    page = client.get("/admin/ledger").get_data(as_text=True)
+    assert vase.shop.name in page and scarf.shop.name in page
