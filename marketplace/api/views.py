@@ -6,15 +6,14 @@ Writes call the same services as the HTML views (``marketplace.catalog.services`
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 
 from marketplace.accounts.permissions import public
 from marketplace.api import bp, serializers
 from marketplace.api.auth import token_required
 from marketplace.api.openapi import operation
 from marketplace.catalog import queries
-from marketplace.catalog.models import Category, CraftVillage, Product, Recognition, Shop, ShopStatus, \
-    visible_products_clause
+from marketplace.catalog.models import Category, CraftVillage, Product, Recognition, Shop, ShopStatus
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 

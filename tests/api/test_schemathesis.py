@@ -6,7 +6,6 @@ demo database, with an artisan's bearer token so the write operations run too.
 """
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
