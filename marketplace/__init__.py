@@ -81,7 +81,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from marketplace.core.i18n import select_locale, select_timezone
+    from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone
     from marketplace.core.sqlite import install_sqlite_pragmas
 
     db.init_app(app)
@@ -91,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_fast_gettext(app)
     limiter.init_app(app)
     from marketplace.core import cache
 
