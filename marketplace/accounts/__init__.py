@@ -18,6 +18,20 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
 
 
+@login_manager.unauthorized_handler
+def unauthorized():
+    """JSON clients (/api/…) get a 401 with the usual error shape; pages redirect to the sign-in form."""
+    from flask import flash, jsonify, redirect, request
+    from flask_login import login_url
+
+    from marketplace.errors import error_payload, wants_json
+
+    if wants_json():
+        return jsonify(error_payload(401, "unauthorized", "Sign in required")), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.full_path.rstrip("?")))
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
     """The id carries a session version: bumping it signs out every session and remember cookie."""

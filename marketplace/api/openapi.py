@@ -166,8 +166,7 @@ def _operation_for(rule, method: str, view) -> dict:
         if "public" not in access:
             op["security"] = [{"sessionCookie": []}]
             op["description"] = "Signed-in session of: " + ", ".join(access) + "."
-            responses["302"] = {"description": "Not signed in: redirect to the sign-in page",
-                                "content": {"text/html": {"schema": {"type": "string"}}}}
+            responses["401"] = _error_response(401)
             responses["403"] = _error_response(403)
         return op
     params = list(path_params)

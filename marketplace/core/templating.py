@@ -85,5 +85,6 @@ def register(app: Flask) -> None:
     def remember_language(response):
         chosen = g.get("set_lang_cookie")
         if chosen:
-            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                                secure=bool(app.config.get("SESSION_COOKIE_SECURE")))
         return response

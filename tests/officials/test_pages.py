@@ -237,3 +237,9 @@ def test_demo_dashboard_has_history(demo_app):
     assert db.session.scalar(sa.select(sa.func.count(ExternalPresence.id))) >= 4
     for secret in ("@demo.cholangnghe.vn", "Lan Nguyễn"):
         assert secret not in page
+
+
+def test_stats_villages_json_answers_401_json_when_not_signed_in(client):
+    r = client.get("/api/v1/stats/villages")
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"
