@@ -17,6 +17,7 @@ from marketplace.catalog.models import (
     ShopStatus,
     visible_products_clause,
 )
+from marketplace.core.pagination import Paged
 from marketplace.extensions import db
 
 SORTS = {
@@ -28,23 +29,11 @@ DEFAULT_SORT = "newest"
 
 
 @dataclass
-class Page:
+class Page(Paged):
     items: list
     page: int
     per_page: int
     total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def card_options():

@@ -16,3 +16,23 @@ def page_arg(value: str | None) -> int:
 def choice_arg(value: str | None, allowed, default=None):
     """Return ``value`` if it is one of ``allowed``; unknown values are ignored."""
     return value if value in allowed else default
+
+
+class Paged:
+    """Pager arithmetic for any result with ``page``, ``per_page`` and ``total``."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages

@@ -32,6 +32,7 @@ from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
+from marketplace.core.pagination import Paged
 from marketplace.search.analysis import fold_word, has_marks, index_analyzer
 from marketplace.search.parsing import ParsedQuery
 
@@ -87,7 +88,7 @@ def price_band(price: int | None) -> str | None:
 
 
 @dataclass
-class SearchResult:
+class SearchResult(Paged):
     ids: list[int] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     total: int = 0
@@ -102,18 +103,6 @@ class SearchResult:
     @property
     def hits(self) -> list[tuple[int, float]]:
         return list(zip(self.ids, self.scores))
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 class _Generation:
@@ -267,11 +256,7 @@ class WhooshBackend:
             return
         writer = self.writer(timeout)
         try:
-            for pid, doc in documents.items():
-                if doc is None:
-                    writer.delete_by_term("id", str(pid))
-                else:
-                    writer.update_document(**doc)
+            apply_documents(writer, documents)
         except BaseException:
             writer.cancel()
             raise
@@ -606,3 +591,12 @@ def _distance(a: str, b: str) -> int:
 
 
 __all__ = ["WhooshBackend", "SearchResult", "LockError", "PRICE_BANDS", "SORTS", "make_schema", "price_band"]
+
+
+def apply_documents(writer, documents: dict[int, dict | None]) -> None:
+    """Write each product's document, or delete it where the document is ``None``."""
+    for pid, doc in documents.items():
+        if doc is None:
+            writer.delete_by_term("id", str(pid))
+        else:
+            writer.update_document(**doc)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from marketplace.catalog.models import CraftVillage, Product, Shop, Variant
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
-from marketplace.search.backend import LockError
+from marketplace.search.backend import LockError, apply_documents
 from marketplace.search.documents import documents_for_ids, product_ids_for
 from marketplace.search.models import SearchDirty
 
@@ -181,11 +181,7 @@ def write(ids, timeout: float | None = None) -> bool:
             dirty = _dirty_rows(session)
             documents = documents_for_ids(session, ids | {pid for pid, _ in dirty})
             session.rollback()  # end the read transaction (SQLite: don't block other writers)
-            for pid, doc in documents.items():
-                if doc is None:
-                    writer.delete_by_term("id", str(pid))
-                else:
-                    writer.update_document(**doc)
+            apply_documents(writer, documents)
         except BaseException:
             writer.cancel()
             raise
