@@ -16,16 +16,17 @@ def _page_or_404(result):
     return result
 
 
-def _product_grid(name: str, **criteria):
-    """The product grid (count, cards, pager) for a listing page, rendered once per catalog version."""
+def _product_grid(name: str, template: str = "catalog/_product_grid.html", **criteria):
+    """A listing's product grid (count, cards, pager) — or the template wrapping it — rendered once per
+    catalog version. The template sees ``result`` and the criteria."""
     per_page = current_app.config["PER_PAGE"]
     page = page_arg(request.args.get("page"))
 
     def render():
         result = _page_or_404(queries.visible_products(page=page, per_page=per_page, **criteria))
-        return render_template("catalog/_product_grid.html", result=result)
+        return render_template(template, result=result, **criteria)
 
-    key = (request.path, tuple(sorted(criteria.items())), page, per_page)
+    key = (request.path, template, tuple(sorted(criteria.items())), page, per_page)
     return cached_fragment(name, key, render)
 
 
@@ -77,8 +78,8 @@ def village_detail(slug: str):
 def products():
     category = choice_arg(request.args.get("category"), Category.CHOICES)
     sort = choice_arg(request.args.get("sort"), queries.SORTS, queries.DEFAULT_SORT)
-    grid = _product_grid("products-grid", category=category, sort=sort)
-    return render_template("catalog/products.html", grid=grid, category=category, sort=sort)
+    body = _product_grid("products", "catalog/_products_body.html", category=category, sort=sort)
+    return render_template("catalog/products.html", body=body, category=category)
 
 
 @bp.get("/products/<int:product_id>")

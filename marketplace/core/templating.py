@@ -13,9 +13,17 @@ from marketplace.core.time import to_vn
 
 def current_lang() -> str:
     try:
-        return str(get_locale() or "vi")
+        locale = get_locale()
     except Exception:  # outside a request
         return "vi"
+    if locale is None:
+        return "vi"
+    cached = g.get("_current_lang")
+    if cached is not None and cached[0] is locale:  # force_locale swaps the object
+        return cached[1]
+    lang = str(locale)
+    g._current_lang = (locale, lang)
+    return lang
 
 
 def localized(obj, field: str) -> str:
