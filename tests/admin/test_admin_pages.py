@@ -203,8 +203,7 @@ def test_suspended_shop_leaves_search_at_once(app, client, login, admin):
     make_product(shop=shop, title_vi="Bình hút lộc men rạn cổ")
     db.session.commit()
     before = app.test_client().get("/search?q=men+ran")
-    if before.status_code == 404:
-        pytest.skip("search has not landed")
+    assert before.status_code == 200
     assert "Bình hút lộc" in before.get_data(as_text=True)
     login(client, admin)
     client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "kiểm tra"})
