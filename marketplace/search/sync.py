@@ -55,42 +55,37 @@ def _old_values(obj, attr) -> list:
     return [v for v in (history.deleted or ()) if v is not None]
 
 
+def _touched(obj, state: str) -> tuple[str | None, list]:
+    """Which index bucket a flushed object affects, and the ids to refresh there.
+
+    ``state`` is "new", "dirty" or "deleted"; dirty objects count only when an indexed attribute changed,
+    and a new shop or village has no indexed products yet."""
+    dirty = state == "dirty"
+    if isinstance(obj, Product):
+        if not dirty or _changed(obj, PRODUCT_ATTRS):
+            return "products", [obj.id]
+    elif isinstance(obj, Variant):
+        if not dirty:
+            return "products", [obj.product_id]
+        if _changed(obj, VARIANT_ATTRS):
+            return "products", [obj.product_id, *_old_values(obj, "product_id")]
+    elif isinstance(obj, Shop) and state != "new":
+        if not dirty or _changed(obj, SHOP_ATTRS):
+            return "shops", [obj.id]
+    elif isinstance(obj, CraftVillage) and state != "new":
+        if not dirty or _changed(obj, VILLAGE_ATTRS):
+            return "villages", [obj.id]
+    return None, []
+
+
 def after_flush(session, _flush_context) -> None:
     pending = None
-    for obj in session.new:
-        if isinstance(obj, Product):
-            pending = pending or _pending(session)
-            pending["products"].add(obj.id)
-        elif isinstance(obj, Variant):
-            pending = pending or _pending(session)
-            pending["products"].add(obj.product_id)
-    for obj in session.dirty:
-        if isinstance(obj, Product) and _changed(obj, PRODUCT_ATTRS):
-            pending = pending or _pending(session)
-            pending["products"].add(obj.id)
-        elif isinstance(obj, Variant) and _changed(obj, VARIANT_ATTRS):
-            pending = pending or _pending(session)
-            pending["products"].add(obj.product_id)
-            pending["products"].update(_old_values(obj, "product_id"))
-        elif isinstance(obj, Shop) and _changed(obj, SHOP_ATTRS):
-            pending = pending or _pending(session)
-            pending["shops"].add(obj.id)
-        elif isinstance(obj, CraftVillage) and _changed(obj, VILLAGE_ATTRS):
-            pending = pending or _pending(session)
-            pending["villages"].add(obj.id)
-    for obj in session.deleted:
-        if isinstance(obj, Product):
-            pending = pending or _pending(session)
-            pending["products"].add(obj.id)
-        elif isinstance(obj, Variant):
-            pending = pending or _pending(session)
-            pending["products"].add(obj.product_id)
-        elif isinstance(obj, Shop):
-            pending = pending or _pending(session)
-            pending["shops"].add(obj.id)
-        elif isinstance(obj, CraftVillage):
-            pending = pending or _pending(session)
-            pending["villages"].add(obj.id)
+    for state, objects in (("new", session.new), ("dirty", session.dirty), ("deleted", session.deleted)):
+        for obj in objects:
+            bucket, ids = _touched(obj, state)
+            if bucket is not None:
+                pending = pending or _pending(session)
+                pending[bucket].update(ids)
     if pending is not None:
         pending["products"].discard(None)
 
