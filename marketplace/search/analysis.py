@@ -14,6 +14,9 @@ import unicodedata
 
 from whoosh.analysis import Filter, LowercaseFilter, Tokenizer
 from whoosh.analysis.acore import Token
+from whoosh import formats
+from whoosh.fields import TEXT
+from whoosh.system import pack_uint
 
 # Letters and digits (after NFC, Vietnamese letters are single code points matched by \w).
 WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -52,12 +55,11 @@ def has_marks(word: str) -> bool:
 
 def words(text: str | None) -> list[str]:
     """NFC, lower-case word tokens (underscores dropped, over-long tokens cut)."""
-    out = []
-    for match in WORD_RE.finditer(nfc(text).lower()):
-        word = match.group().replace("_", "")
-        if word:
-            out.append(word[:MAX_TOKEN_LENGTH])
-    return out
+    lowered = nfc(text).lower()
+    found = WORD_RE.findall(lowered)
+    if "_" in lowered:
+        found = [w for w in (w.replace("_", "") for w in found) if w]
+    return [w if len(w) <= MAX_TOKEN_LENGTH else w[:MAX_TOKEN_LENGTH] for w in found]
 
 
 class NfcTokenizer(Tokenizer):
@@ -132,3 +134,38 @@ class FoldFilter(Filter):
 
 def folded_analyzer():
     return NfcTokenizer() | LowercaseFilter() | FoldFilter()
+
+
+class DualText(TEXT):
+    """A TEXT field indexed through :func:`words` directly: each word in its exact form and, when it
+    carries diacritics, its folded form at the same position — the same postings as
+    ``index_analyzer()`` (which queries and tests still use), but without Whoosh's per-token generator
+    pipeline, the slowest part of building an index. ``exact=False`` keeps only the folded forms."""
+
+    def __init__(self, exact: bool = True, **kwargs):
+        super().__init__(analyzer=index_analyzer() if exact else folded_analyzer(), **kwargs)
+        self.exact = exact
+        if not kwargs.get("phrase", True):
+            # No positions: keep only the weight (frequency × field boost) of each posting. Whoosh's
+            # Frequency format would also store the frequency again as a per-posting value.
+            self.format = formats.Existence(field_boost=self.format.field_boost)
+
+    def index(self, value, **kwargs):
+        if not isinstance(value, str):
+            return super().index(value, **kwargs)
+        fmt = self.format
+        boost = fmt.field_boost
+        exact = self.exact
+        found: dict[str, list[int]] = {}
+        for pos, word in enumerate(words(value)):
+            folded = fold_word(word)
+            if exact or folded == word:
+                found.setdefault(word, []).append(pos)
+            if folded != word:
+                found.setdefault(folded, []).append(pos)
+        if isinstance(fmt, formats.Positions):
+            encode = fmt.encode
+            return [(w.encode("utf-8"), len(p), len(p) * boost, encode(p)) for w, p in found.items()]
+        if isinstance(fmt, formats.Existence):
+            return [(w.encode("utf-8"), len(p), len(p) * boost, b"") for w, p in found.items()]
+        return [(w.encode("utf-8"), len(p), len(p) * boost, pack_uint(len(p))) for w, p in found.items()]
