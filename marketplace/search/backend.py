@@ -57,7 +57,7 @@ PRICE_BANDS = (  # key, low (inclusive), high (exclusive)
 PRICE_BAND_KEYS = tuple(b[0] for b in PRICE_BANDS)
 MAX_RESULTS_WINDOW = 2_000
 K1 = 1.2  # BM25 term-frequency saturation (no length normalization: titles are short and alike)
-TERM_CACHE_POSTINGS = 4_000_000  # postings kept decoded per process (~100 MB)
+TERM_CACHE_POSTINGS = 4_000_000  # postings kept decoded per process (16 bytes each: ~64 MB)
 COLUMNS = ("pid", "category", "village_id", "ocop", "ocop_until", "price", "published")
 
 
@@ -213,7 +213,6 @@ class _Generation:
         self.facets: OrderedDict = OrderedDict()
         self.terms: OrderedDict = OrderedDict()
         self._term_postings = 0
-        self.lock = threading.Lock()
         reader = searcher.reader()
         self.doc_count = reader.doc_count_all()
         self.size = max(self.doc_count, 1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from whoosh.analysis.acore import Token  # noqa: F401  (the standard pipeline below yields Tokens)
 from whoosh.fields import TEXT
 
 from marketplace.search.analysis import DualText, index_analyzer
