@@ -75,6 +75,9 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Chợ Làng Nghề <no-reply@cholangnghe.vn>")
+    # Mail queued in the outbox table is delivered by the process that queued it, after the response
+    # (or the commit, outside requests). False: only `flask mail send --loop` delivers it.
+    MAIL_DISPATCH_AFTER_COMMIT = _bool("MAIL_DISPATCH_AFTER_COMMIT", True)
     SITE_URL = _env("SITE_URL", "http://127.0.0.1:5000")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

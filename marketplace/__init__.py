@@ -125,6 +125,8 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from marketplace.core.outbox import mail_cli
     from marketplace.demo.cli import seed_demo
 
     app.cli.add_command(seed_demo)
+    app.cli.add_command(mail_cli)

@@ -14,6 +14,7 @@ from marketplace.catalog.models import (  # noqa: F401
     Variant,
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
+from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
 from marketplace.orders.models import (  # noqa: F401,E402
     Checkout, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Payout, ProcessedEvent, Refund, Review,
 )

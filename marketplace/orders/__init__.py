@@ -7,7 +7,7 @@ bp = Blueprint("orders", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from marketplace.orders import mailqueue  # noqa: F401  (registers the after-commit mail hook)
+    from marketplace.core import outbox  # noqa: F401  (registers the after-commit mail dispatch)
     from marketplace.orders.services import STATUS_LABELS, order_number, review_summary
 
     app.add_template_global(review_summary, "review_summary")

@@ -1,7 +1,8 @@
 """Export and erase a person's data. Orders stay (accounting, officials' statistics) without identity.
 
 Tables that hold personal data of a shopper: ``users`` (email, name, phone), ``checkouts`` and
-``orders`` (delivery address, contact), ``cart_items`` and ``favourites``, ``reviews``, ``api_tokens``.
+``orders`` (delivery address, contact), ``cart_items`` and ``favourites``, ``reviews``, ``api_tokens``,
+``mail_outbox`` (mail queued or sent in the last week).
 Functions flush; the caller commits.
 """
 from __future__ import annotations
@@ -81,6 +82,19 @@ def export_user_data(user: User) -> dict:
     return data
 
 
+def _erase_outbox(user: User) -> None:
+    """Mail to the account's address or to the addresses given at its checkouts, queued or kept after sending."""
+    from marketplace.core.outbox import OutboxMail
+    from marketplace.orders.models import Checkout, Order
+
+    addresses = {user.email}
+    for model in (Checkout, Order):
+        addresses.update(db.session.scalars(sa.select(model.email).where(model.buyer_id == user.id,
+                                                                          model.email.is_not(None))))
+    db.session.execute(sa.delete(OutboxMail).where(OutboxMail.to_address.in_(sorted(addresses)))
+                       .execution_options(synchronize_session=False))
+
+
 def delete_account(user: User, password: str) -> None:
     """Erase a shopper's personal data and close the account; their orders stay, without identity."""
     from marketplace.accounts.passwords import verify_password
@@ -91,6 +105,7 @@ def delete_account(user: User, password: str) -> None:
     if not verify_password(user.password_hash, password or ""):
         raise InvalidInput("Mật khẩu không đúng.", field="password")
     order_count = db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.buyer_id == user.id)) or 0
+    _erase_outbox(user)
     db.session.execute(sa.update(Order).where(Order.buyer_id == user.id)
                        .values(buyer_id=None, **{field: None for field in ADDRESS_FIELDS})
                        .execution_options(synchronize_session=False))

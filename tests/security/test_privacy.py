@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.passwords import hash_password
 from marketplace.core.audit import AuditEntry
+from marketplace.core.outbox import OutboxMail
 from marketplace.extensions import db
 from marketplace.orders.models import Checkout, Order
 from tests.factories import make_user
@@ -69,6 +70,8 @@ def test_delete_my_account_keeps_orders_without_identity(client, login):
         assert order.buyer_id is None and order.recipient_name is None and order.phone is None
         assert order.email is None and order.street is None and order.total > 0 and order.lines
     assert db.session.get(Checkout, checkout.id).email is None
+    kept = sa.select(sa.func.count()).select_from(OutboxMail).where(OutboxMail.to_address == "lan@example.vn")
+    assert db.session.scalar(kept) == 0  # the order confirmation, sent and kept a week, is erased too
     # the old session no longer works
     assert client.get("/account/privacy").status_code == 302
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "account.delete"))
