@@ -1,11 +1,15 @@
 """Checkouts per second through the real checkout service (``orders.services.place_checkout``: token,
 price lookup, conditional stock UPDATEs in id order, one order per shop with snapshot lines, recorded
-transition, confirmation mail to the outbox, commit) against a bare SQL transaction measured in the same
-run (``UPDATE variants SET stock = stock - 1 WHERE id = :id AND stock >= 1`` + ``INSERT INTO orders``,
+transition, confirmation mail queued in the ``mail_outbox`` table, commit) against a bare SQL transaction
+measured in the same run (``UPDATE variants SET stock = stock - 1 WHERE id = :id AND stock >= 1`` + ``INSERT INTO orders``,
 commit), with 1, 8 and 32 concurrent buyers (threads) over a hot set of 10 products, on PostgreSQL
 (``BENCH_DATABASE_URL``, default a ``bench_checkout`` database on 127.0.0.1, created if missing; skipped
 if unreachable) and a SQLite file. "oversold" counts units sold beyond the stock taken (must be 0); a
 last-units race (32 buyers, 20 units) is checked too. Goal: service ≥ 30 % of the bare transaction.
+
+Delivering the queued mail (render, build the message, write the .eml, mark sent) is the dispatcher's
+work, after the response (``marketplace.core.outbox``); its rate is measured separately on the mail the
+checkouts queued ("mail dispatch").
 """
 from __future__ import annotations
 
@@ -167,6 +171,24 @@ def scarce_race(app) -> tuple[int, int]:
     return sold, max(sold - 2 * HOT, 0) + max(-minimum, 0)
 
 
+def dispatch_rate(app, seconds: float) -> tuple[float, int]:
+    """Mails/s delivered by ``dispatch_outbox`` (one thread) from what the checkouts queued."""
+    from marketplace.core.outbox import dispatch_outbox
+    from marketplace.extensions import db
+
+    sent = 0
+    with app.app_context():
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            result = dispatch_outbox(limit=100)
+            if not result.claimed:
+                break
+            sent += result.sent
+        elapsed = time.perf_counter() - t0
+        db.session.remove()
+    return (sent / elapsed if elapsed else 0.0), sent
+
+
 def pg_uri() -> str | None:
     url = env_value("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_checkout")
     uri = _database_url(url)
@@ -203,6 +225,8 @@ def main() -> int:
             rows.append((name, clients, service_rate, bare_rate, service_rate / bare_rate if bare_rate else 0,
                          over, bare_err + svc_err))
             print(f"  {name} {clients} clients done", flush=True)
+        rate, sent = dispatch_rate(app, SECONDS)
+        rows.append((name, "mail", rate, sent, 0, 0, 0))
         sold, over = scarce_race(app)
         bad += over
         rows.append((name, "race", sold, 2 * HOT, 0, over, 0))
@@ -215,6 +239,8 @@ def main() -> int:
     for name, clients, svc, bare, ratio, over, errs in rows:
         if clients == "race":
             print(f"{name:<20} {'32':>6}   last-units race: sold {svc} of {bare} units, oversold {over}")
+        elif clients == "mail":
+            print(f"{name:<20} {'1':>6}   mail dispatch: {svc:.0f} mails/s ({bare} queued mails delivered)")
         else:
             print(f"{name:<20} {clients:>6} {svc:>10.0f} {bare:>10.0f} {ratio:>6.0%} {over:>8} {errs:>6}")
     print(f"\n{SECONDS:.0f} s per cell; goal: service ≥ 30 % of the bare transaction; oversold must be 0.")

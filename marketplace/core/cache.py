@@ -3,7 +3,10 @@
 Any commit that changes a product, variant, image, shop, village or IP record — through the ORM or
 an UPDATE/DELETE statement on those tables — bumps the catalog version. With REDIS_URL the version
 lives in Redis (shared by every host); otherwise it is the mtime of a file in DATA_DIR (shared by the
-gunicorn workers of one host). Each process keeps a small LRU of rendered fragments keyed by the
+gunicorn workers of one host). Stock changes by checkouts and cancellations are the exception: listings
+show stock only as "Hết hàng" (sold out), so those statements carry the ``STOCK_CHECKED`` execution option
+and bump the version themselves (``mark_catalog_changed``) only when a variant's stock reaches or leaves 0.
+Each process keeps a small LRU of rendered fragments keyed by the
 version, the language and the day (OCOP validity changes at midnight).
 """
 from __future__ import annotations
@@ -23,6 +26,14 @@ from marketplace.core.time import today_vn
 CATALOG_TABLES = {"products", "variants", "product_images", "shops", "craft_villages", "ip_protections"}
 MAX_ENTRIES = 2048
 _FLAG = "catalog_changed"
+# Execution option of a statement on a catalog table whose effect on cached pages the caller judges
+# itself (calling mark_catalog_changed when it matters): the statement alone bumps nothing.
+STOCK_CHECKED = "catalog_stock_checked"
+
+
+def mark_catalog_changed(session) -> None:
+    """The catalog version is bumped when this session's transaction commits."""
+    session.info[_FLAG] = True
 
 
 class FragmentCache:
@@ -149,7 +160,7 @@ def _install_listeners() -> None:
 
     @event.listens_for(session_class, "do_orm_execute")
     def _mark_execute(state):
-        if _touches_catalog(state.statement):
+        if _touches_catalog(state.statement) and not state.execution_options.get(STOCK_CHECKED):
             state.session.info[_FLAG] = True
 
     @event.listens_for(session_class, "after_commit")

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from marketplace.catalog.models import Product, Shop, Variant
+from marketplace.catalog.models import Product, Shop, Variant, visible_products_clause
+from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.audit import record
 from marketplace.core.money import format_vnd, to_minor_unit
 from marketplace.core.time import utcnow
-from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound, OutOfStock
+from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from marketplace.extensions import db
-from marketplace.orders.mailqueue import queue_mail
+from marketplace.core.outbox import queue_mail
 from marketplace.orders.models import (
     Checkout,
     Order,
@@ -104,115 +108,192 @@ def checkout_url(checkout: Checkout) -> str:
 
 
 # --- stock ---------------------------------------------------------------------------------------
+# Stock statements run on the session's connection (same transaction) with RETURNING the new stock.
+# Listings show stock only as "Hết hàng" (sold out), so they bump the catalog version only when a
+# variant's stock reaches 0 or leaves 0 (cached pages stay true without a bump per sale). The search
+# index holds no stock, so they are no search change either.
+
+_variants = Variant.__table__
+_TAKE = (sa.update(_variants)
+         .where(_variants.c.id == sa.bindparam("variant_id"), _variants.c.stock >= sa.bindparam("quantity"))
+         .values(stock=_variants.c.stock - sa.bindparam("quantity")).returning(_variants.c.stock)
+         .execution_options(**{STOCK_CHECKED: True}))
+_RETURN = (sa.update(_variants).where(_variants.c.id == sa.bindparam("variant_id"))
+           .values(stock=_variants.c.stock + sa.bindparam("quantity")).returning(_variants.c.stock)
+           .execution_options(**{STOCK_CHECKED: True}))
+
 
 def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None) -> None:
     """All or nothing: ``UPDATE variants SET stock = stock - :n WHERE id = :id AND stock >= :n`` in
     ascending id order (no deadlocks between carts). The caller's transaction is rolled back on failure."""
+    conn = db.session.connection()
     for variant_id in sorted(quantities):
         n = quantities[variant_id]
-        result = db.session.execute(
-            sa.update(Variant).where(Variant.id == variant_id, Variant.stock >= n)
-            .values(stock=Variant.stock - n).execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            left = db.session.scalar(sa.select(Variant.stock).where(Variant.id == variant_id)) or 0
+        left = conn.execute(_TAKE, {"variant_id": variant_id, "quantity": n}).scalar()
+        if left is None:
+            left = conn.scalar(sa.select(_variants.c.stock).where(_variants.c.id == variant_id)) or 0
             name = (titles or {}).get(variant_id, f"#{variant_id}")
             message = (f"“{name}” chỉ còn {left} sản phẩm." if left else f"“{name}” đã hết hàng.")
             raise OutOfStock(message, details={"variant_id": variant_id, "available": left, "title": name})
+        if left == 0:
+            mark_catalog_changed(db.session)  # sold out: listings show "Hết hàng"
 
 
 def return_stock(order: Order) -> None:
+    conn = db.session.connection()
     for line in sorted(order.lines, key=lambda l: l.variant_id or 0):
         if line.variant_id is not None:
-            db.session.execute(
-                sa.update(Variant).where(Variant.id == line.variant_id)
-                .values(stock=Variant.stock + line.quantity).execution_options(synchronize_session=False)
-            )
+            stock = conn.execute(_RETURN, {"variant_id": line.variant_id, "quantity": line.quantity}).scalar()
+            if stock is not None and stock == line.quantity:
+                mark_catalog_changed(db.session)  # back from 0: no longer "Hết hàng"
 
 
 # --- checkout ------------------------------------------------------------------------------------
+
+_checkouts, _orders, _lines, _events = (Checkout.__table__, Order.__table__, OrderLine.__table__,
+                                        OrderEvent.__table__)
+_P, _S, _V = Product.__table__.c, Shop.__table__.c, _variants.c
+_insert_checkout_by_dialect: dict = {}
+_INSERT_ORDERS = sa.insert(_orders).returning(_orders.c.id, sort_by_parameter_order=True)
+_INSERT_LINES = sa.insert(_lines)
+_INSERT_EVENTS = sa.insert(_events)
+
+
+@lru_cache(maxsize=1)
+def _cart_rows_statement():
+    """Variant, product and shop columns of a cart's variants, with the catalog's visibility rule."""
+    return (sa.select(_V.id, _V.name, _V.sku, _V.price, _P.id.label("product_id"), _P.title_vi,
+                      _S.id.label("shop_id"), _S.name.label("shop_name"), _S.village_id, _S.shipping_fee,
+                      _S.free_shipping_over, sa.case((visible_products_clause(), True), else_=False).label("visible"))
+            .select_from(_variants.join(Product.__table__, _V.product_id == _P.id)
+                         .join(Shop.__table__, _P.shop_id == _S.id))
+            .where(_V.id.in_(sa.bindparam("ids", expanding=True))).order_by(_S.id, _V.id))
+
 
 def find_checkout(token: str) -> Checkout | None:
     return db.session.scalar(sa.select(Checkout).where(Checkout.token == token))
 
 
-def place_checkout(buyer, items: dict[int, int], address: Address, payment_method: str, token: str,
-                   locale: str = "vi") -> Checkout:
-    """One checkout → one order per shop, lines snapshotting the sale; stock taken in this transaction.
-    A token already used returns its checkout (double submit → one set of orders)."""
-    if not token or len(token) > 64:
-        raise InvalidInput("Phiên đặt hàng không hợp lệ, vui lòng thử lại.")
-    existing = find_checkout(token)
-    if existing is not None:
-        return existing
+def _attach(model, values: dict):
+    """A row just INSERTed with Core as a persistent object of the session, without a SELECT: the
+    given column values count as loaded (and unchanged), the others load on first access."""
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
+
+
+def _insert_checkout(dialect: str):
+    """INSERT … ON CONFLICT (token) DO NOTHING RETURNING id: no row back = the token is already used
+    (on PostgreSQL a concurrent insert of the same token waits for the other transaction's outcome)."""
+    statement = _insert_checkout_by_dialect.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _insert_checkout_by_dialect[dialect] = (
+            insert(_checkouts).on_conflict_do_nothing(index_elements=[_checkouts.c.token])
+            .returning(_checkouts.c.id))
+    return statement
+
+
+def _cart_rows(conn, items: dict[int, int], payment_method: str) -> tuple[list, dict[int, str]]:
+    """The cart's variants with their product and shop, checked: sellable, visible, whole đồng."""
     if payment_method not in PaymentMethod.CHOICES:
         raise InvalidInput("Phương thức thanh toán không hợp lệ.", field="payment_method")
     if not items:
         raise InvalidInput("Giỏ hàng đang trống.")
     if len(items) > MAX_CHECKOUT_LINES or any(not isinstance(q, int) or q < 1 for q in items.values()):
         raise InvalidInput("Giỏ hàng không hợp lệ.")
-    rows = db.session.execute(
-        sa.select(Variant, Product, Shop).join(Product, Variant.product_id == Product.id)
-        .join(Shop, Product.shop_id == Shop.id).where(Variant.id.in_(list(items))).order_by(Shop.id, Variant.id)
-    ).all()
-    found = {v.id for v, _p, _s in rows}
-    if found != set(items):
+    rows = conn.execute(_cart_rows_statement(), {"ids": list(items)}).all()
+    if {r.id for r in rows} != set(items):
         raise OutOfStock("Một sản phẩm trong giỏ không còn được bán.")
     titles = {}
-    for variant, product, shop in rows:
-        titles[variant.id] = f"{product.title_vi} – {variant.name}"
-        if not product.is_visible:
-            raise OutOfStock(f"“{titles[variant.id]}” không còn được bán.", details={"variant_id": variant.id})
-        to_minor_unit(variant.price)  # int đồng only (T-W13)
+    for r in rows:
+        titles[r.id] = f"{r.title_vi} – {r.name}"
+        if not r.visible:
+            raise OutOfStock(f"“{titles[r.id]}” không còn được bán.", details={"variant_id": r.id})
+        to_minor_unit(r.price)  # int đồng only (T-W13)
+    return rows, titles
+
+
+def place_checkout(buyer, items: dict[int, int], address: Address, payment_method: str, token: str,
+                   locale: str = "vi") -> Checkout:
+    """One checkout → one order per shop, lines snapshotting the sale; stock taken in this transaction.
+    A token already used returns its checkout (double submit → one set of orders): the checkout row is
+    inserted with the unique token before any stock is touched.
+
+    Written with Core statements (one INSERT per table, RETURNING ids) on the session's connection;
+    the returned Checkout and its ``orders`` are ordinary persistent objects of the session."""
+    if not token or len(token) > 64:
+        raise InvalidInput("Phiên đặt hàng không hợp lệ, vui lòng thử lại.")
+    conn = db.session.connection()
+    try:
+        rows, titles = _cart_rows(conn, items, payment_method)
+    except DomainError:
+        existing = find_checkout(token)  # a repeated submit whose cart has changed since: the first one's
+        if existing is not None:
+            return existing
+        raise
 
     buyer_id = buyer.id if buyer is not None and getattr(buyer, "is_authenticated", False) else None
     email = address.email or (getattr(buyer, "email", None) if buyer_id else None)
     card = payment_method == PaymentMethod.STRIPE
     by_shop: dict[int, list] = {}
-    for variant, product, shop in rows:
-        by_shop.setdefault(shop.id, []).append((variant, product, shop))
+    for r in rows:
+        by_shop.setdefault(r.shop_id, []).append(r)
     totals = {}
     for shop_id, shop_rows in by_shop.items():
-        subtotal = sum(v.price * items[v.id] for v, _p, _s in shop_rows)
-        totals[shop_id] = (subtotal, shop_rows[0][2].shipping_fee_for(subtotal))
-    checkout = Checkout(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method,
-                        total=sum(a + b for a, b in totals.values()), locale=locale,
-                        hold_expires_at=utcnow() + STOCK_HOLD if card else None)
-    db.session.add(checkout)
-    db.session.flush()  # a concurrent duplicate token fails here (unique), before any stock is touched
+        subtotal = sum(r.price * items[r.id] for r in shop_rows)
+        totals[shop_id] = (subtotal, Shop.shipping_fee_for(shop_rows[0], subtotal))  # the shop's rule, on a row
+    now = utcnow()
+    checkout_values = dict(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method,
+                           total=sum(a + b for a, b in totals.values()), locale=locale,
+                           hold_expires_at=now + STOCK_HOLD if card else None, created_at=now)
+    checkout_id = conn.execute(_insert_checkout(conn.dialect.name), checkout_values).scalar()
+    if checkout_id is None:  # the token is used (a double submit, perhaps concurrent): nothing is taken twice
+        return find_checkout(token)
     take_stock(items, titles)
 
     status = S.PENDING_PAYMENT if card else S.AWAITING_SHIPMENT
-    placed = []
+    order_values = []
     for shop_id, shop_rows in by_shop.items():
-        shop = shop_rows[0][2]
         subtotal, fee = totals[shop_id]
-        order = Order(checkout_id=checkout.id, shop_id=shop.id, buyer_id=buyer_id, status=status,
-                      payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
-                      recipient_name=address.recipient_name, phone=address.phone, email=email,
-                      province=address.province, ward=address.ward, street=address.street, note=address.note)
-        for variant, product, _shop in shop_rows:
-            order.lines.append(OrderLine(product_id=product.id, variant_id=variant.id, shop_id=shop.id,
-                                         village_id=shop.village_id, title=product.title_vi, variant_name=variant.name,
-                                         sku=variant.sku, unit_price=variant.price, quantity=items[variant.id]))
-        db.session.add(order)
-        placed.append(order)
-    db.session.flush()
+        order_values.append(dict(
+            checkout_id=checkout_id, shop_id=shop_id, buyer_id=buyer_id, status=status,
+            payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
+            refunded_amount=0, commission=0, recipient_name=address.recipient_name, phone=address.phone,
+            email=email, province=address.province, ward=address.ward, street=address.street, note=address.note,
+            created_at=now))
+    order_ids = conn.execute(_INSERT_ORDERS, order_values).scalars().all()
+    line_values, event_values = [], []
+    actor_label = "shopper" if buyer_id else "guest"
+    for order_id, shop_rows in zip(order_ids, by_shop.values()):
+        for r in shop_rows:
+            line_values.append(dict(order_id=order_id, product_id=r.product_id, variant_id=r.id, shop_id=r.shop_id,
+                                    village_id=r.village_id, title=r.title_vi, variant_name=r.name, sku=r.sku,
+                                    unit_price=r.price, quantity=items[r.id], refunded_amount=0))
+        event_values.append(dict(order_id=order_id, from_status=None, to_status=status, actor_id=buyer_id,
+                                 actor_label=actor_label, note=None, created_at=now))
+    conn.execute(_INSERT_LINES, line_values)
+    conn.execute(_INSERT_EVENTS, event_values)
+
+    checkout = _attach(Checkout, {"id": checkout_id, "stripe_session_id": None, "payment_intent_id": None,
+                                  **checkout_values})
+    placed = [_attach(Order, {"id": order_id, **values}) for order_id, values in zip(order_ids, order_values)]
     for order in placed:
-        db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=order.status, actor_id=buyer_id,
-                                  actor_label="shopper" if buyer_id else "guest"))
+        set_committed_value(order, "checkout", checkout)
     set_committed_value(checkout, "orders", placed)
-    _mail_placed(checkout, placed)
+    _mail_placed(checkout, placed, by_shop, items)
     return checkout
 
 
-def _mail_placed(checkout: Checkout, placed: list[Order]) -> None:
+def _mail_placed(checkout: Checkout, placed: list[Order], by_shop: dict[int, list], items: dict[int, int]) -> None:
     queue_mail(db.session, checkout.email, "order_placed", checkout.locale,
                checkout_total=format_vnd(checkout.total), link=checkout_url(checkout),
                card=checkout.payment_method == PaymentMethod.STRIPE,
-               orders=[{"number": order_number(o.id), "shop": o.shop.name, "total": format_vnd(o.total),
-                        "lines": [f"{l.title} – {l.variant_name} × {l.quantity}" for l in o.lines]}
-                       for o in placed])
+               orders=[{"number": order_number(o.id), "shop": shop_rows[0].shop_name, "total": format_vnd(o.total),
+                        "lines": [f"{r.title_vi} – {r.name} × {items[r.id]}" for r in shop_rows]}
+                       for o, shop_rows in zip(placed, by_shop.values())])
 
 
 # --- transitions ---------------------------------------------------------------------------------
