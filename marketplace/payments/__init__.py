@@ -10,12 +10,29 @@ payments_cli = AppGroup("payments", help="Card payments (Stripe).")
 
 
 @payments_cli.command("reconcile")
-def reconcile_command():
-    """Retrieve pending Stripe sessions and settle what the webhooks missed."""
+@click.option("--every", type=click.IntRange(min=10), default=None, metavar="SECONDS",
+              help="Keep running, once every SECONDS (a scheduler for hosts without cron).")
+def reconcile_command(every):
+    """Retrieve pending Stripe sessions and refunds; settle what the webhooks missed and release
+    stock held past its expiry. Run it from cron (e.g. every 5 minutes) or with --every."""
+    import logging
+    import time
+
+    from marketplace.extensions import db
     from marketplace.payments.services import reconcile
 
-    counts = reconcile()
-    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    while True:
+        try:
+            counts = reconcile()
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        except Exception:  # a loop that dies silently would stop releasing stock: log and go on
+            if every is None:
+                raise
+            logging.getLogger(__name__).exception("payments reconcile failed; retrying in %s s", every)
+        if every is None:
+            return
+        db.session.remove()  # a fresh session (and connection) for the next round
+        time.sleep(every)
 
 
 def init_app(app: Flask) -> None:

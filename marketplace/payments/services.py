@@ -10,7 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import Checkout, Order, OrderStatus as S, PaymentMethod, ProcessedEvent, Refund
+from marketplace.orders.models import (
+    Checkout,
+    Order,
+    OrderStatus as S,
+    PaymentMethod,
+    ProcessedEvent,
+    Refund,
+    RefundStatus,
+)
 from marketplace.payments import stripe_gateway
 
 log = logging.getLogger(__name__)
@@ -155,9 +163,11 @@ def handle_event(event: dict) -> str:
 
 
 def reconcile(now=None) -> dict:
-    """Settle what webhooks missed: retrieve every pending card checkout's session from Stripe."""
+    """Settle what webhooks missed: retrieve every pending card checkout's session from Stripe (paid →
+    orders paid; expired or past the stock hold → stock released), then every card refund still pending
+    (succeeded → booked; failed or canceled → the amount is refundable again)."""
     now = now or utcnow()
-    counts = {"paid": 0, "released": 0, "unpaid": 0, "errors": 0}
+    counts = {"paid": 0, "released": 0, "unpaid": 0, "refunds": 0, "errors": 0}
     pending = db.session.scalars(
         sa.select(Checkout).where(Checkout.payment_method == PaymentMethod.STRIPE,
                                   Checkout.id.in_(sa.select(Order.checkout_id).where(Order.status == S.PENDING_PAYMENT)))
@@ -185,5 +195,22 @@ def reconcile(now=None) -> dict:
         except stripe_gateway.PaymentGatewayError:
             db.session.rollback()
             log.exception("reconcile: checkout %s", checkout.id)
+            counts["errors"] += 1
+    pending_refunds = db.session.scalars(
+        sa.select(Refund).where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_not(None))
+        .order_by(Refund.id)
+    ).all()
+    for refund in pending_refunds:
+        try:
+            data = stripe_gateway.retrieve_refund(refund.stripe_refund_id)
+            status = data.get("status")
+            if status == "succeeded" and orders.mark_refund_succeeded(refund):
+                counts["refunds"] += 1
+            elif status in ("failed", "canceled") and orders.mark_refund_failed(refund):
+                counts["refunds"] += 1
+            db.session.commit()
+        except stripe_gateway.PaymentGatewayError:
+            db.session.rollback()
+            log.exception("reconcile: refund %s", refund.id)
             counts["errors"] += 1
     return counts

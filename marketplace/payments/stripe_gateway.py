@@ -102,6 +102,13 @@ def create_refund(payment_intent: str, amount: int, idempotency_key: str, metada
         raise _error(exc) from exc
 
 
+def retrieve_refund(refund_id: str) -> dict:
+    try:
+        return _client().v1.refunds.retrieve(refund_id).to_dict()
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+
+
 def parse_webhook(payload: bytes, signature_header: str | None) -> dict:
     """Verify ``Stripe-Signature`` over the raw body, then decode it. Raises SignatureError."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")

@@ -177,6 +177,10 @@ class FakeStripe:
             return self.payment_intents[bits[2]]
         if method == "POST" and path == "/v1/refunds":
             return self.create_refund(params)
+        if method == "GET" and len(bits) == 3 and bits[:2] == ["v1", "refunds"]:
+            if bits[2] not in self.refunds:
+                raise StripeFault(404, "resource_missing", f"No such refund: '{bits[2]}'", "id")
+            return self.refunds[bits[2]]
         raise StripeFault(404, "resource_missing", f"Unrecognized request URL ({method}: {path}).")
 
     def _session(self, session_id: str) -> dict:
@@ -274,6 +278,16 @@ class FakeStripe:
             intent.update(status="succeeded", amount_received=intent["amount"])
             session["payment_status"] = "paid"
             return self.public(session)
+
+    def settle_refund(self, refund_id: str, status: str) -> dict:
+        """A pending refund ends (``succeeded``, ``failed`` or ``canceled``), as the bank decides."""
+        with self.lock:
+            refund = self.refunds[refund_id]
+            intent = self.payment_intents[refund["payment_intent"]]
+            if status in ("failed", "canceled") and refund["status"] != "failed":
+                intent["amount_refunded"] -= refund["amount"]
+            refund["status"] = status
+            return dict(refund)
 
     def expire(self, session_id: str) -> dict:
         with self.lock:

@@ -286,3 +286,36 @@ def test_refund_failing_later_is_not_in_ledger(client, fake_stripe):
     assert db.session.get(Order, order.id).refunded_amount == 0
     assert orders.shop_statement(vase.shop).refunds == 0
     assert orders.refundable_amount(db.session.get(Order, order.id)) == order.total
+
+
+def test_reconcile_settles_refunds_whose_events_never_came(client, runner, fake_stripe):
+    """Two card refunds stay pending (no webhook arrives): reconcile asks Stripe and books the one that
+    succeeded, gives back the one that failed, and a second run changes nothing."""
+    vase, scarf = two_shop_products()
+    checkout = _paid_checkout(client, fake_stripe, (vase.variants[0].id, 1), (scarf.variants[0].id, 1))
+    vase_order, scarf_order = sorted(db.session.get(Checkout, checkout.id).orders, key=lambda o: o.shop_id != vase.shop.id)
+    fake_stripe.refund_status = "pending"
+    good = orders.refund_order(vase.shop.owner, vase_order, 40_000)
+    bad = orders.refund_order(scarf.shop.owner, scarf_order, 30_000)
+    db.session.commit()
+    assert {good.status, bad.status} == {"pending"}
+    fake_stripe.settle_refund(good.stripe_refund_id, "succeeded")
+    fake_stripe.settle_refund(bad.stripe_refund_id, "failed")
+
+    result = runner.invoke(args=["payments", "reconcile"])
+    assert result.exit_code == 0, result.output
+    assert "refunds=2" in result.output and "errors=0" in result.output
+    db.session.expire_all()
+    assert db.session.get(Refund, good.id).status == "succeeded"
+    assert db.session.get(Refund, bad.id).status == "failed"
+    assert orders.shop_statement(vase.shop).refunds == 40_000
+    assert orders.shop_statement(scarf.shop).refunds == 0
+    assert db.session.get(Order, scarf_order.id).refunded_amount == 0
+    assert db.session.get(Order, vase_order.id).refunded_amount == 40_000
+    again = runner.invoke(args=["payments", "reconcile"])
+    assert "refunds=0" in again.output
+
+
+def test_reconcile_every_option_is_validated(runner):
+    result = runner.invoke(args=["payments", "reconcile", "--every", "1"])
+    assert result.exit_code != 0 and "--every" in result.output
