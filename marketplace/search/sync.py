@@ -90,13 +90,34 @@ def after_flush(session, _flush_context) -> None:
         pending["products"].discard(None)
 
 
+INDEXED_COLUMNS = {"products": set(PRODUCT_ATTRS), "variants": set(VARIANT_ATTRS), "shops": set(SHOP_ATTRS),
+                   "craft_villages": set(VILLAGE_ATTRS)}
+
+
+def _set_columns(statement) -> set[str] | None:
+    """Names of the columns an UPDATE sets, or None when the statement doesn't say (values at execute time)."""
+    values = getattr(statement, "_values", None)
+    ordered = getattr(statement, "_ordered_values", None)
+    keys = list(values or ()) + [k for k, _v in (ordered or ())]
+    if not keys:
+        return None
+    return {k if isinstance(k, str) else getattr(k, "key", None) or getattr(k, "name", "") for k in keys}
+
+
 def do_orm_execute(state) -> None:
+    """A bulk UPDATE or DELETE on an indexed table → a full sync at commit; an UPDATE that sets only
+    columns the index doesn't hold (e.g. stock, view counts) changes nothing in it."""
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
-    if name in WATCHED_TABLES:
-        _pending(state.session)["all"] = True
+    if name not in WATCHED_TABLES:
+        return
+    if state.is_update:
+        columns = _set_columns(state.statement)
+        if columns is not None and not columns & INDEXED_COLUMNS.get(name, columns):
+            return
+    _pending(state.session)["all"] = True
 
 
 def after_commit(session) -> None:

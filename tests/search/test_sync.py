@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Product, ProductStatus, Shop, ShopStatus
+from marketplace.catalog.models import Product, ProductStatus, Shop, ShopStatus, Variant
 from marketplace.extensions import db
 from marketplace.search import sync
 from marketplace.search.models import SearchDirty
@@ -115,6 +115,25 @@ def test_commit_without_indexed_change_opens_no_writer(app, monkeypatch):
     product.title_en = "Forged kitchen knife"
     db.session.commit()
     assert opened == [1]
+
+
+def test_bulk_stock_update_opens_no_writer_but_a_price_update_does(app, monkeypatch):
+    """Checkouts and cancellations change stock with UPDATE statements: the index holds no stock, so no
+    full sync; a bulk price change (indexed: price facet and sort) is still applied."""
+    product = make_product(title_vi="Bình gốm men lam", price=450_000)
+    db.session.commit()
+    opened = []
+    backend = get_backend()
+    real = backend.writer
+    monkeypatch.setattr(backend, "writer", lambda *a, **k: opened.append(1) or real(*a, **k))
+    variant_id = product.variants[0].id
+    db.session.execute(sa.update(Variant).where(Variant.id == variant_id).values(stock=Variant.stock - 1))
+    db.session.commit()
+    assert opened == []
+    db.session.execute(sa.update(Variant).where(Variant.id == variant_id).values(price=3_500_000))
+    db.session.commit()
+    assert opened == [1]
+    assert product.id in found("bình gốm men lam", price="tren-3tr")
 
 
 def test_locked_index_never_fails_a_save_and_loses_nothing(app):
