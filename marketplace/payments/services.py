@@ -132,11 +132,18 @@ def _refund_event(obj: dict, kind: str) -> str:
             outcome = "unknown"
             continue
         status = data.get("status")
-        if status == "succeeded" and orders.mark_refund_succeeded(refund):
-            outcome = "succeeded"
-        elif status in ("failed", "canceled") and orders.mark_refund_failed(refund):
-            outcome = "failed"
+        if _apply_refund_status(refund, status):
+            outcome = "succeeded" if status == "succeeded" else "failed"
     return outcome
+
+
+def _apply_refund_status(refund: Refund, status: str | None) -> bool:
+    """Stripe's final word on one of our refunds; True when it changed something here (once)."""
+    if status == "succeeded":
+        return orders.mark_refund_succeeded(refund)
+    if status in ("failed", "canceled"):
+        return orders.mark_refund_failed(refund)
+    return False
 
 
 def handle_event(event: dict) -> str:
@@ -165,7 +172,7 @@ def handle_event(event: dict) -> str:
 def reconcile(now=None) -> dict:
     """Settle what webhooks missed: retrieve every pending card checkout's session from Stripe (paid →
     orders paid; expired or past the stock hold → stock released), then every card refund still pending
-    (succeeded → booked; failed or canceled → the amount is refundable again)."""
+    (succeeded → booked; failed or canceled → the amount is refundable again). One commit per item."""
     now = now or utcnow()
     counts = {"paid": 0, "released": 0, "unpaid": 0, "refunds": 0, "errors": 0}
     pending = db.session.scalars(
@@ -173,44 +180,45 @@ def reconcile(now=None) -> dict:
                                   Checkout.id.in_(sa.select(Order.checkout_id).where(Order.status == S.PENDING_PAYMENT)))
         .order_by(Checkout.id)
     ).all()
-    for checkout in pending:
-        try:
-            if checkout.stripe_session_id:
-                session = stripe_gateway.retrieve_session(checkout.stripe_session_id)
-                outcome = settle_session(session, label="reconcile")
-                if outcome == "paid":
-                    counts["paid"] += 1
-                elif session.get("status") == "expired" or (
-                        checkout.hold_expires_at and checkout.hold_expires_at < now and session.get("status") != "complete"):
-                    if session.get("status") == "open":
-                        stripe_gateway.expire_session(checkout.stripe_session_id)
-                    if orders.release_checkout(checkout, S.EXPIRED, "reconcile"):
-                        counts["released"] += 1
-                else:
-                    counts["unpaid"] += 1
-            elif checkout.hold_expires_at and checkout.hold_expires_at < now:
-                if orders.release_checkout(checkout, S.EXPIRED, "reconcile", note="no Stripe session was created"):
-                    counts["released"] += 1
-            db.session.commit()
-        except stripe_gateway.PaymentGatewayError:
-            db.session.rollback()
-            log.exception("reconcile: checkout %s", checkout.id)
-            counts["errors"] += 1
+    _each(pending, lambda checkout: _reconcile_checkout(checkout, now, counts), counts, "checkout")
     pending_refunds = db.session.scalars(
         sa.select(Refund).where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_not(None))
         .order_by(Refund.id)
     ).all()
-    for refund in pending_refunds:
+    _each(pending_refunds, lambda refund: _reconcile_refund(refund, counts), counts, "refund")
+    return counts
+
+
+def _each(items, settle, counts: dict, what: str) -> None:
+    for item in items:
         try:
-            data = stripe_gateway.retrieve_refund(refund.stripe_refund_id)
-            status = data.get("status")
-            if status == "succeeded" and orders.mark_refund_succeeded(refund):
-                counts["refunds"] += 1
-            elif status in ("failed", "canceled") and orders.mark_refund_failed(refund):
-                counts["refunds"] += 1
+            settle(item)
             db.session.commit()
         except stripe_gateway.PaymentGatewayError:
             db.session.rollback()
-            log.exception("reconcile: refund %s", refund.id)
+            log.exception("reconcile: %s %s", what, item.id)
             counts["errors"] += 1
-    return counts
+
+
+def _reconcile_checkout(checkout: Checkout, now, counts: dict) -> None:
+    if not checkout.stripe_session_id:
+        if checkout.hold_expires_at and checkout.hold_expires_at < now:
+            if orders.release_checkout(checkout, S.EXPIRED, "reconcile", note="no Stripe session was created"):
+                counts["released"] += 1
+        return
+    session = stripe_gateway.retrieve_session(checkout.stripe_session_id)
+    if settle_session(session, label="reconcile") == "paid":
+        counts["paid"] += 1
+    elif session.get("status") == "expired" or (
+            checkout.hold_expires_at and checkout.hold_expires_at < now and session.get("status") != "complete"):
+        if session.get("status") == "open":
+            stripe_gateway.expire_session(checkout.stripe_session_id)
+        if orders.release_checkout(checkout, S.EXPIRED, "reconcile"):
+            counts["released"] += 1
+    else:
+        counts["unpaid"] += 1
+
+
+def _reconcile_refund(refund: Refund, counts: dict) -> None:
+    if _apply_refund_status(refund, stripe_gateway.retrieve_refund(refund.stripe_refund_id).get("status")):
+        counts["refunds"] += 1
