@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.cart.models import CartItem, Favourite
@@ -128,18 +129,18 @@ def _set_stored(user, variant_id: int, quantity: int) -> None:
 def _buyable_variant(variant_id: int) -> Variant:
     variant = db.session.get(Variant, variant_id)
     if variant is None or not variant.product.is_visible:
-        raise NotFound("Sản phẩm không còn được bán.")
+        raise NotFound(_("Sản phẩm không còn được bán."))
     return variant
 
 
 def set_quantity(user, variant_id: int, quantity: int) -> int:
     """Set a line's quantity (0 removes it), capped at the stock on hand. Returns the quantity kept."""
     if quantity < 0 or quantity > MAX_QTY:
-        raise InvalidInput(f"Số lượng phải từ 0 đến {MAX_QTY}.", field="quantity")
+        raise InvalidInput(_("Số lượng phải từ 0 đến %(max)s.", max=MAX_QTY), field="quantity")
     if quantity:
         variant = _buyable_variant(variant_id)
         if variant.stock <= 0:
-            raise OutOfStock(f"“{variant.product.title_vi} – {variant.name}” đã hết hàng.")
+            raise OutOfStock(_("“%(name)s” đã hết hàng.", name=f"{variant.product.title_vi} – {variant.name}"))
         quantity = min(quantity, variant.stock)
     if _signed_in(user):
         _set_stored(user, variant_id, quantity)
@@ -147,7 +148,7 @@ def set_quantity(user, variant_id: int, quantity: int) -> int:
         items = _session_items()
         if quantity:
             if variant_id not in items and len(items) >= MAX_LINES:
-                raise InvalidInput("Giỏ hàng đã đầy.")
+                raise InvalidInput(_("Giỏ hàng đã đầy."))
             items[variant_id] = quantity
         else:
             items.pop(variant_id, None)
@@ -157,7 +158,7 @@ def set_quantity(user, variant_id: int, quantity: int) -> int:
 
 def add_item(user, variant_id: int, quantity: int = 1) -> int:
     if quantity < 1 or quantity > MAX_QTY:
-        raise InvalidInput(f"Số lượng phải từ 1 đến {MAX_QTY}.", field="quantity")
+        raise InvalidInput(_("Số lượng phải từ 1 đến %(max)s.", max=MAX_QTY), field="quantity")
     current = cart_items(user).get(variant_id, 0)
     return set_quantity(user, variant_id, min(current + quantity, MAX_QTY))
 
@@ -208,16 +209,16 @@ def build_cart(items: dict[int, int]) -> Cart:
 def toggle_favourite(user, *, product_id: int | None = None, shop_id: int | None = None) -> bool:
     """Save or unsave a product or shop. Returns True when it is now saved."""
     if (product_id is None) == (shop_id is None):
-        raise InvalidInput("Chọn một sản phẩm hoặc một cửa hàng.")
+        raise InvalidInput(_("Chọn một sản phẩm hoặc một cửa hàng."))
     if product_id is not None:
         product = db.session.get(Product, product_id)
         if product is None or not product.is_visible:
-            raise NotFound("Không tìm thấy sản phẩm.")
+            raise NotFound(_("Không tìm thấy sản phẩm."))
         clause = Favourite.product_id == product_id
     else:
         shop = db.session.get(Shop, shop_id)
         if shop is None or not shop.is_active:
-            raise NotFound("Không tìm thấy cửa hàng.")
+            raise NotFound(_("Không tìm thấy cửa hàng."))
         clause = Favourite.shop_id == shop_id
     existing = db.session.scalar(sa.select(Favourite).where(Favourite.user_id == user.id, clause))
     if existing is not None:

@@ -46,7 +46,7 @@ def add():
         kept = services.add_item(current_user, variant_id, quantity)
     except DomainError as exc:
         db.session.rollback()
-        flash(_(exc.message) if exc.message else _("Không thêm được vào giỏ."), "error")
+        flash(exc.message or _("Không thêm được vào giỏ."), "error")
         return redirect(_safe_next(url_for("cart.view")), 303)
     db.session.commit()
     if kept < requested:

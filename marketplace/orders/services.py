@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from marketplace.catalog.models import Product, Shop, Variant, visible_products_clause
@@ -88,10 +89,10 @@ def checkout_from_token(token: str) -> Checkout:
     try:
         checkout_id = int(_serializer().loads(token))
     except (BadSignature, TypeError, ValueError):
-        raise NotFound("Đường dẫn không hợp lệ.") from None
+        raise NotFound(_("Đường dẫn không hợp lệ.")) from None
     checkout = db.session.get(Checkout, checkout_id)
     if checkout is None:
-        raise NotFound("Không tìm thấy đơn hàng.")
+        raise NotFound(_("Không tìm thấy đơn hàng."))
     return checkout
 
 
@@ -133,7 +134,8 @@ def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None)
         if left is None:
             left = conn.scalar(sa.select(_variants.c.stock).where(_variants.c.id == variant_id)) or 0
             name = (titles or {}).get(variant_id, f"#{variant_id}")
-            message = (f"“{name}” chỉ còn {left} sản phẩm." if left else f"“{name}” đã hết hàng.")
+            message = (_("“%(name)s” chỉ còn %(left)s sản phẩm.", name=name, left=left) if left
+                       else _("“%(name)s” đã hết hàng.", name=name))
             raise OutOfStock(message, details={"variant_id": variant_id, "available": left, "title": name})
         if left == 0:
             mark_catalog_changed(db.session)  # sold out: listings show "Hết hàng"
@@ -199,19 +201,19 @@ def _insert_checkout(dialect: str):
 def _cart_rows(conn, items: dict[int, int], payment_method: str) -> tuple[list, dict[int, str]]:
     """The cart's variants with their product and shop, checked: sellable, visible, whole đồng."""
     if payment_method not in PaymentMethod.CHOICES:
-        raise InvalidInput("Phương thức thanh toán không hợp lệ.", field="payment_method")
+        raise InvalidInput(_("Phương thức thanh toán không hợp lệ."), field="payment_method")
     if not items:
-        raise InvalidInput("Giỏ hàng đang trống.")
+        raise InvalidInput(_("Giỏ hàng đang trống."))
     if len(items) > MAX_CHECKOUT_LINES or any(not isinstance(q, int) or q < 1 for q in items.values()):
-        raise InvalidInput("Giỏ hàng không hợp lệ.")
+        raise InvalidInput(_("Giỏ hàng không hợp lệ."))
     rows = conn.execute(_cart_rows_statement(), {"ids": list(items)}).all()
     if {r.id for r in rows} != set(items):
-        raise OutOfStock("Một sản phẩm trong giỏ không còn được bán.")
+        raise OutOfStock(_("Một sản phẩm trong giỏ không còn được bán."))
     titles = {}
     for r in rows:
         titles[r.id] = f"{r.title_vi} – {r.name}"
         if not r.visible:
-            raise OutOfStock(f"“{titles[r.id]}” không còn được bán.", details={"variant_id": r.id})
+            raise OutOfStock(_("“%(name)s” không còn được bán.", name=titles[r.id]), details={"variant_id": r.id})
         to_minor_unit(r.price)  # int đồng only (T-W13)
     return rows, titles
 
@@ -225,7 +227,7 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
     Written with Core statements (one INSERT per table, RETURNING ids) on the session's connection;
     the returned Checkout and its ``orders`` are ordinary persistent objects of the session."""
     if not token or len(token) > 64:
-        raise InvalidInput("Phiên đặt hàng không hợp lệ, vui lòng thử lại.")
+        raise InvalidInput(_("Phiên đặt hàng không hợp lệ, vui lòng thử lại."))
     conn = db.session.connection()
     try:
         rows, titles = _cart_rows(conn, items, payment_method)
@@ -340,13 +342,13 @@ def can_manage_order(user, order: Order) -> bool:
 
 def _require_manager(user, order: Order) -> None:
     if not can_manage_order(user, order):
-        raise NotAllowed("Bạn không quản lý đơn hàng này.")
+        raise NotAllowed(_("Bạn không quản lý đơn hàng này."))
 
 
 def get_order(order_id: int) -> Order:
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound("Không tìm thấy đơn hàng.")
+        raise NotFound(_("Không tìm thấy đơn hàng."))
     return order
 
 
@@ -354,10 +356,10 @@ def ship_order(user, order: Order, carrier: str, tracking_number: str) -> Order:
     _require_manager(user, order)
     carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     if not carrier or not tracking_number:
-        raise InvalidInput("Cần đơn vị vận chuyển và mã vận đơn.", field="tracking_number")
+        raise InvalidInput(_("Cần đơn vị vận chuyển và mã vận đơn."), field="tracking_number")
     if not transition(order, SHIPPABLE, S.SHIPPED, user, carrier=carrier[:80], tracking_number=tracking_number[:80],
                       shipped_at=utcnow()):
-        raise Conflict("Đơn hàng không ở trạng thái chờ giao.")
+        raise Conflict(_("Đơn hàng không ở trạng thái chờ giao."))
     record(user, "order.ship", "order", order.id, after={"carrier": carrier, "tracking": tracking_number})
     return order
 
@@ -370,7 +372,7 @@ def deliver_order(user, order: Order) -> Order:
     if order.payment_method == PaymentMethod.COD:
         values.update(paid_at=now, commission=commission_for(order))
     if not transition(order, (S.SHIPPED,), S.DELIVERED, user, **values):
-        raise Conflict("Chỉ đơn đang giao mới có thể xác nhận đã giao.")
+        raise Conflict(_("Chỉ đơn đang giao mới có thể xác nhận đã giao."))
     record(user, "order.deliver", "order", order.id)
     return order
 
@@ -379,9 +381,9 @@ def complete_order(user, order: Order) -> Order:
     """The buyer confirms receipt (or an admin closes it)."""
     is_buyer = user is not None and getattr(user, "is_authenticated", False) and order.buyer_id == user.id
     if not (is_buyer or getattr(user, "role", None) == "admin"):
-        raise NotAllowed("Bạn không thể hoàn tất đơn này.")
+        raise NotAllowed(_("Bạn không thể hoàn tất đơn này."))
     if not transition(order, (S.DELIVERED,), S.COMPLETED, user):
-        raise Conflict("Chỉ đơn đã giao mới hoàn tất được.")
+        raise Conflict(_("Chỉ đơn đã giao mới hoàn tất được."))
     return order
 
 
@@ -389,9 +391,9 @@ def cancel_order(user, order: Order, reason: str | None = None) -> Order:
     """Cancel before shipping; stock returns. A paid card order must be refunded in full first."""
     _require_manager(user, order)
     if order.payment_method == PaymentMethod.STRIPE and order.paid_at and order.refunded_amount < order.total:
-        raise Conflict("Đơn đã thanh toán bằng thẻ: hãy hoàn tiền toàn bộ trước khi hủy.")
+        raise Conflict(_("Đơn đã thanh toán bằng thẻ: hãy hoàn tiền toàn bộ trước khi hủy."))
     if not transition(order, CANCELLABLE, S.CANCELLED, user, note=reason, cancelled_at=utcnow()):
-        raise Conflict("Đơn hàng không thể hủy ở trạng thái này.")
+        raise Conflict(_("Đơn hàng không thể hủy ở trạng thái này."))
     return_stock(order)
     record(user, "order.cancel", "order", order.id, note=reason)
     return order
@@ -426,19 +428,20 @@ def refund_order(user, order: Order, amount: int, reason: str | None = None) -> 
     order's state; COD: recorded for a manual bank transfer."""
     _require_manager(user, order)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-        raise InvalidInput("Số tiền hoàn phải là số đồng nguyên dương.", field="amount")
+        raise InvalidInput(_("Số tiền hoàn phải là số đồng nguyên dương."), field="amount")
     if not order.paid_at:
-        raise Conflict("Đơn chưa được thanh toán nên chưa thể hoàn tiền.")
+        raise Conflict(_("Đơn chưa được thanh toán nên chưa thể hoàn tiền."))
     before = order.refunded_amount or 0
     if amount > order.total - before:
-        raise InvalidInput(f"Chỉ có thể hoàn tối đa {format_vnd(order.total - before)}.", field="amount")
+        raise InvalidInput(_("Chỉ có thể hoàn tối đa %(amount)s.", amount=format_vnd(order.total - before)),
+                           field="amount")
     result = db.session.execute(
         sa.update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= Order.total,
                                Order.refunded_amount == before)
         .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise Conflict("Đơn vừa được hoàn tiền bởi người khác, vui lòng tải lại trang.")
+        raise Conflict(_("Đơn vừa được hoàn tiền bởi người khác, vui lòng tải lại trang."))
     key = f"refund-{order.id}-{before}-{amount}"
     refund = Refund(order_id=order.id, shop_id=order.shop_id, amount=amount, method=order.payment_method,
                     reason=(reason or "")[:300] or None, idempotency_key=key, actor_id=getattr(user, "id", None))
@@ -449,7 +452,7 @@ def refund_order(user, order: Order, amount: int, reason: str | None = None) -> 
 
         checkout = order.checkout
         if not checkout.payment_intent_id:
-            raise Conflict("Chưa có mã thanh toán Stripe cho đơn này.")
+            raise Conflict(_("Chưa có mã thanh toán Stripe cho đơn này."))
         data = stripe_gateway.create_refund(checkout.payment_intent_id, amount, key,
                                             {"order_id": str(order.id), "vendor_id": str(order.shop_id),
                                              "checkout_id": str(checkout.id)})
@@ -530,11 +533,11 @@ def shop_statement(shop: Shop) -> Statement:
 
 def record_payout(user, shop: Shop, amount: int, reference: str | None = None) -> Payout:
     if getattr(user, "role", None) != "admin":
-        raise NotAllowed("Chỉ quản trị viên ghi nhận chi trả.")
+        raise NotAllowed(_("Chỉ quản trị viên ghi nhận chi trả."))
     if not isinstance(amount, int) or amount < 1:
-        raise InvalidInput("Số tiền không hợp lệ.", field="amount")
+        raise InvalidInput(_("Số tiền không hợp lệ."), field="amount")
     if amount > shop_statement(shop).balance:
-        raise InvalidInput("Số tiền chi trả lớn hơn số dư của cửa hàng.", field="amount")
+        raise InvalidInput(_("Số tiền chi trả lớn hơn số dư của cửa hàng."), field="amount")
     payout = Payout(shop_id=shop.id, amount=amount, reference=reference, actor_id=user.id)
     db.session.add(payout)
     db.session.flush()
@@ -556,12 +559,12 @@ def can_review(user, product_id: int) -> bool:
 
 def add_review(user, product: Product, rating: int, body: str | None) -> Review:
     if not can_review(user, product.id):
-        raise NotAllowed("Bạn chỉ có thể đánh giá sản phẩm đã nhận.")
+        raise NotAllowed(_("Bạn chỉ có thể đánh giá sản phẩm đã nhận."))
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput("Chọn từ 1 đến 5 sao.", field="rating")
+        raise InvalidInput(_("Chọn từ 1 đến 5 sao."), field="rating")
     exists = db.session.scalar(sa.select(Review.id).where(Review.product_id == product.id, Review.buyer_id == user.id))
     if exists:
-        raise Conflict("Bạn đã đánh giá sản phẩm này.")
+        raise Conflict(_("Bạn đã đánh giá sản phẩm này."))
     review = Review(product_id=product.id, buyer_id=user.id, shop_id=product.shop_id, rating=rating,
                     body=(body or "").strip() or None)
     db.session.add(review)
@@ -572,14 +575,14 @@ def add_review(user, product: Product, rating: int, body: str | None) -> Review:
 def reply_review(user, review: Review, reply: str) -> Review:
     shop = db.session.get(Shop, review.shop_id)
     if not (user.is_authenticated and (user.role == "admin" or shop.owner_id == user.id)):
-        raise NotAllowed("Chỉ cửa hàng mới trả lời được.")
+        raise NotAllowed(_("Chỉ cửa hàng mới trả lời được."))
     reply = (reply or "").strip()
     if not reply:
-        raise InvalidInput("Nhập nội dung trả lời.", field="reply")
+        raise InvalidInput(_("Nhập nội dung trả lời."), field="reply")
     result = db.session.execute(sa.update(Review).where(Review.id == review.id, Review.reply.is_(None))
                                 .values(reply=reply[:2000], replied_at=utcnow()).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict("Cửa hàng đã trả lời đánh giá này.")
+        raise Conflict(_("Cửa hàng đã trả lời đánh giá này."))
     db.session.expire(review)
     return review
 

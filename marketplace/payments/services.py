@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.core.time import utcnow
@@ -35,10 +36,14 @@ def start_session(checkout: Checkout) -> dict:
               "metadata": {"listing_id": str(line.product_id or ""), "vendor_id": str(line.shop_id),
                            "order_id": str(line.order_id)}}
              for order in checkout.orders for line in order.lines]
-    for order in checkout.orders:
-        if order.shipping_fee:
-            lines.append({"name": f"Phí vận chuyển – {order.shop.name}", "unit_amount": order.shipping_fee,
-                          "quantity": 1, "metadata": {"vendor_id": str(order.shop_id), "order_id": str(order.id)}})
+    # In the checkout's language, not the request's: a retry under the same idempotency key must send
+    # the same parameters, whichever language the shopper has switched to since.
+    with force_locale(checkout.locale or "vi"):
+        for order in checkout.orders:
+            if order.shipping_fee:
+                lines.append({"name": _("Phí vận chuyển – %(shop)s", shop=order.shop.name),
+                              "unit_amount": order.shipping_fee, "quantity": 1,
+                              "metadata": {"vendor_id": str(order.shop_id), "order_id": str(order.id)}})
     metadata = {"checkout_id": str(checkout.id), "order_ids": ",".join(str(o.id) for o in checkout.orders)}
     session = stripe_gateway.create_checkout_session(
         lines=lines, metadata=metadata, client_reference_id=f"checkout-{checkout.id}",

@@ -8,6 +8,7 @@ import time
 
 import stripe
 from flask import current_app
+from flask_babel import gettext as _
 
 from marketplace.core.money import to_minor_unit
 from marketplace.errors import DomainError
@@ -39,8 +40,8 @@ def _client() -> stripe.StripeClient:
 
 def _error(exc: stripe.StripeError) -> PaymentGatewayError:
     retryable = isinstance(exc, (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError))
-    message = ("Cổng thanh toán đang bận hoặc không phản hồi. Vui lòng thử lại sau ít phút." if retryable
-               else "Cổng thanh toán từ chối yêu cầu.")
+    message = (_("Cổng thanh toán đang bận hoặc không phản hồi. Vui lòng thử lại sau ít phút.") if retryable
+               else _("Cổng thanh toán từ chối yêu cầu."))
     return PaymentGatewayError(message, details={"stripe_code": getattr(exc, "code", None), "retryable": retryable})
 
 
@@ -76,7 +77,7 @@ def retrieve_session(session_id: str) -> dict:
         return _client().v1.checkout.sessions.retrieve(session_id).to_dict()
     except stripe.InvalidRequestError as exc:
         if getattr(exc, "http_status", None) == 404:
-            raise PaymentGatewayError("Không tìm thấy phiên thanh toán.", details={"not_found": True}) from exc
+            raise PaymentGatewayError(_("Không tìm thấy phiên thanh toán."), details={"not_found": True}) from exc
         raise _error(exc) from exc
     except stripe.StripeError as exc:
         raise _error(exc) from exc
@@ -96,7 +97,7 @@ def create_refund(payment_intent: str, amount: int, idempotency_key: str, metada
         return _client().v1.refunds.create(params, {"idempotency_key": idempotency_key}).to_dict()
     except stripe.InvalidRequestError as exc:
         if getattr(exc, "code", None) == "charge_already_refunded":
-            raise PaymentGatewayError("Khoản thanh toán đã được hoàn hết.", details={"stripe_code": exc.code}) from exc
+            raise PaymentGatewayError(_("Khoản thanh toán đã được hoàn hết."), details={"stripe_code": exc.code}) from exc
         raise _error(exc) from exc
     except stripe.StripeError as exc:
         raise _error(exc) from exc

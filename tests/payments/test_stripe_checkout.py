@@ -196,3 +196,30 @@ def test_live_stripe_session_smoke():  # pragma: no cover - needs network and a 
         assert session["amount_total"] == 350000 and session["currency"] == "vnd"
         assert stripe_gateway.retrieve_session(session["id"])["payment_status"] == "unpaid"
         stripe_gateway.expire_session(session["id"])
+
+
+def test_gateway_error_in_english_and_stripe_lines_in_the_checkouts_language(client, fake_stripe):
+    """Error messages follow the shopper's language; the Stripe line names follow the checkout's, so that
+    "Pay" again after switching language sends the same parameters under the same idempotency key."""
+    from urllib.parse import urlsplit
+
+    from marketplace.orders.services import checkout_url
+
+    vase, _ = two_shop_products()
+    client.get("/cart?lang=en")
+    for _ in range(3):
+        fake_stripe.fail_next("POST /v1/checkout/sessions", 503)
+    r, token, checkout = card_checkout(client, (vase.variants[0].id, 1))
+    assert checkout.locale == "en" and "/orders/c/" in r.headers["Location"]
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "The payment gateway is busy or not responding" in page and "Cổng thanh toán đang bận" not in page
+    link = urlsplit(checkout_url(checkout)).path
+    first = client.post(link + "/pay")
+    assert first.status_code == 303 and "/pay/cs_test_" in first.headers["Location"]
+    client.get(link + "?lang=vi")
+    again = client.post(link + "/pay")
+    assert again.headers["Location"] == first.headers["Location"]
+    posts = [p for p in _session_posts(fake_stripe) if p["body"]][-2:]
+    assert posts[0]["body"] == posts[1]["body"] and len(fake_stripe.sessions) == 1
+    form = parse_qs(posts[1]["body"])
+    assert form["line_items[1][price_data][product_data][name]"] == [f"Shipping – {vase.shop.name}"]
