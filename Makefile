@@ -50,7 +50,7 @@ bench: install system-deps
 # Re-extract UI strings and merge them into translations/en (translate the new empty msgstr), then compile the .mo.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot marketplace templates
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-location --omit-header --width 120
+	$(BIN)/pybabel update -N -i translations/messages.pot -d translations -l en --width 120
 	$(BIN)/pybabel compile -d translations -l en
 	rm -f translations/messages.pot
 
