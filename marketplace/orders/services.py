@@ -388,14 +388,17 @@ def complete_order(user, order: Order) -> Order:
 
 
 def cancel_order(user, order: Order, reason: str | None = None) -> Order:
-    """Cancel before shipping; stock returns. A paid card order must be refunded in full first."""
+    """Cancel before shipping; stock returns. A card order already paid is refunded in the same step (what
+    is left of it, through Stripe with an idempotency key): if Stripe refuses, the caller rolls back and
+    nothing is cancelled."""
     _require_manager(user, order)
-    if order.payment_method == PaymentMethod.STRIPE and order.paid_at and order.refunded_amount < order.total:
-        raise Conflict(_("Đơn đã thanh toán bằng thẻ: hãy hoàn tiền toàn bộ trước khi hủy."))
+    to_refund = refundable_amount(order) if order.payment_method == PaymentMethod.STRIPE else 0
     if not transition(order, CANCELLABLE, S.CANCELLED, user, note=reason, cancelled_at=utcnow()):
         raise Conflict(_("Đơn hàng không thể hủy ở trạng thái này."))
     return_stock(order)
     record(user, "order.cancel", "order", order.id, note=reason)
+    if to_refund:
+        refund_order(user, order, to_refund, reason or _("Hủy đơn"))
     return order
 
 

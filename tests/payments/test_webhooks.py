@@ -319,3 +319,46 @@ def test_reconcile_settles_refunds_whose_events_never_came(client, runner, fake_
 def test_reconcile_every_option_is_validated(runner):
     result = runner.invoke(args=["payments", "reconcile", "--every", "1"])
     assert result.exit_code != 0 and "--every" in result.output
+
+
+def test_cancelling_a_paid_card_order_refunds_what_is_left(client, fake_stripe, login):
+    """The artisan cancels a paid card order that was partly refunded already: Stripe refunds the rest,
+    stock returns, the ledger nets to zero and the order ends refunded."""
+    vase, _ = two_shop_products()
+    variant_id = vase.variants[0].id
+    stock_before = db.session.get(Variant, variant_id).stock
+    checkout = _paid_checkout(client, fake_stripe, (variant_id, 2))
+    order = db.session.get(Checkout, checkout.id).orders[0]
+    orders.refund_order(vase.shop.owner, order, 50_000, "giao chậm")
+    db.session.commit()
+    login(client, vase.shop.owner)
+    page = client.get(f"/seller/orders/{order.id}").get_data(as_text=True)
+    assert "hủy đơn sẽ hoàn lại" in page
+    r = client.post(f"/seller/orders/{order.id}/cancel", data={"reason": "hết men"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    amounts = sorted(rf["amount"] for rf in fake_stripe.refunds.values())
+    assert amounts == [50_000, order.total - 50_000]
+    assert statuses(checkout) == ["refunded"]
+    assert db.session.get(Variant, variant_id).stock == stock_before
+    statement = orders.shop_statement(vase.shop)
+    assert statement.sales == statement.refunds == order.total
+    trail = [e.to_status for e in db.session.scalars(sa.select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                                      .order_by(OrderEvent.id))]
+    assert trail[-2:] == ["cancelled", "refunded"]
+
+
+def test_cancel_is_undone_when_stripe_refuses_the_refund(client, fake_stripe, login):
+    vase, _ = two_shop_products()
+    variant_id = vase.variants[0].id
+    checkout = _paid_checkout(client, fake_stripe, (variant_id, 1))
+    order = db.session.get(Checkout, checkout.id).orders[0]
+    stock_after_sale = db.session.get(Variant, variant_id).stock
+    login(client, vase.shop.owner)
+    fake_stripe.fail_next("POST /v1/refunds", 400)  # refused (a 5xx would be retried by the SDK)
+    r = client.post(f"/seller/orders/{order.id}/cancel", data={"reason": "hết hàng"}, follow_redirects=True)
+    assert r.status_code == 200
+    db.session.expire_all()
+    assert statuses(checkout) == ["paid"]
+    assert db.session.get(Variant, variant_id).stock == stock_after_sale
+    assert _count(Refund) == 0 and fake_stripe.refunds == {}
