@@ -16,6 +16,7 @@ from marketplace.core.audit import AuditEntry
 from marketplace.core.pagination import choice_arg, page_arg
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.shops.models import ShopConsent
 
 PER_PAGE = 50
@@ -43,8 +44,39 @@ def index():
         sa.select(sa.func.count()).select_from(Shop).where(Shop.verified.is_(False), Shop.status == ShopStatus.ACTIVE)
     )
     recent = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)).all()
+    review_orders, unmatched = _payment_review_counts()
     return render_template("admin/index.html", users_by_role=users_by_role, shops_by_status=shops_by_status,
-                           unverified=unverified, recent=recent, roles=Role.CHOICES)
+                           unverified=unverified, recent=recent, roles=Role.CHOICES,
+                           review_orders=review_orders, unmatched_refunds=unmatched)
+
+
+# --- payments needing a person -------------------------------------------------------------------------
+
+def _unmatched_refunds_stmt():
+    """Newest entry per Stripe refund we could not match (several events may report the same refund)."""
+    from marketplace.payments.services import UNMATCHED_REFUND
+
+    newest = (sa.select(sa.func.max(AuditEntry.id)).where(AuditEntry.action == UNMATCHED_REFUND)
+              .group_by(AuditEntry.target_id))
+    return sa.select(AuditEntry).where(AuditEntry.id.in_(newest)).order_by(AuditEntry.id.desc())
+
+
+def _payment_review_counts() -> tuple[int, int]:
+    orders = db.session.scalar(sa.select(sa.func.count()).select_from(Order)
+                               .where(Order.status == OrderStatus.NEEDS_REVIEW)) or 0
+    unmatched = db.session.scalar(sa.select(sa.func.count()).select_from(_unmatched_refunds_stmt().subquery())) or 0
+    return orders, unmatched
+
+
+@bp.get("/payments")
+@role_required("admin")
+def payments():
+    """Card payments a person must look at: orders under review (amount mismatch, paid after the hold
+    expired) and refunds made outside the site."""
+    orders = db.session.scalars(sa.select(Order).where(Order.status == OrderStatus.NEEDS_REVIEW)
+                                .order_by(Order.id.desc()).limit(200)).all()
+    refunds = db.session.scalars(_unmatched_refunds_stmt().limit(200)).all()
+    return render_template("admin/payments.html", orders=orders, refunds=refunds)
 
 
 # --- shops ------------------------------------------------------------------------------------------

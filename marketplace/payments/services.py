@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale, gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.core.audit import record
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.orders import services as orders
@@ -133,13 +134,28 @@ def _refund_event(obj: dict, kind: str) -> str:
     for data in refunds:
         refund = db.session.scalar(sa.select(Refund).where(Refund.stripe_refund_id == data.get("id")))
         if refund is None:
-            log.warning("Stripe refund %s is not one of ours (made in the Dashboard?): needs review", data.get("id"))
+            _record_unmatched_refund(data)
             outcome = "unknown"
             continue
         status = data.get("status")
         if _apply_refund_status(refund, status):
             outcome = "succeeded" if status == "succeeded" else "failed"
     return outcome
+
+
+UNMATCHED_REFUND = "payment.refund_unmatched"
+
+
+def _record_unmatched_refund(data: dict) -> None:
+    """A refund Stripe knows and we don't (made in the Dashboard?): one payment can cover several shops'
+    orders, so it is not booked against any of them; it is listed for an admin on /admin/payments."""
+    refund_id = str(data.get("id") or "")[:40]
+    log.warning("Stripe refund %s is not one of ours (made in the Dashboard?): needs review", refund_id)
+    intent = data.get("payment_intent")
+    checkout_id = db.session.scalar(sa.select(Checkout.id).where(Checkout.payment_intent_id == intent)) if intent else None
+    record(None, UNMATCHED_REFUND, "stripe_refund", refund_id,
+           after={"amount": data.get("amount"), "currency": data.get("currency"), "status": data.get("status"),
+                  "payment_intent": intent, "checkout_id": checkout_id})
 
 
 def _apply_refund_status(refund: Refund, status: str | None) -> bool:

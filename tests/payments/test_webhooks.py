@@ -362,3 +362,32 @@ def test_cancel_is_undone_when_stripe_refuses_the_refund(client, fake_stripe, lo
     assert statuses(checkout) == ["paid"]
     assert db.session.get(Variant, variant_id).stock == stock_after_sale
     assert _count(Refund) == 0 and fake_stripe.refunds == {}
+
+
+def test_payments_needing_a_person_are_listed_for_admins(client, fake_stripe, login):
+    """An amount mismatch (order under review) and a refund made in the Stripe Dashboard (reported twice)
+    both appear once on /admin/payments and on the admin overview; shoppers and artisans get no access."""
+    from tests.accounts.helpers import make_account
+
+    vase, scarf = two_shop_products()
+    _r, _t, mismatched = card_checkout(client, (vase.variants[0].id, 1))
+    deliver(fake_stripe, client, "checkout.session.completed",
+            fake_stripe.pay(mismatched.stripe_session_id, amount_total=1_000))
+    paid = _paid_checkout(client, fake_stripe, (scarf.variants[0].id, 1))
+    intent = db.session.get(Checkout, paid.id).payment_intent_id
+    foreign = {"id": "re_dashboard_1", "object": "refund", "amount": 70_000, "currency": "vnd",
+               "status": "succeeded", "payment_intent": intent}
+    for kind in ("refund.created", "refund.updated"):
+        r = deliver(fake_stripe, client, kind, foreign)
+        assert r.status_code == 200 and r.get_json()["outcome"] == "unknown"
+    order = db.session.get(Checkout, mismatched.id).orders[0]
+    assert orders.shop_statement(scarf.shop).refunds == 0  # not booked against any order
+
+    login(client, scarf.shop.owner)
+    assert client.get("/admin/payments").status_code == 403
+    login(client, make_account("admin", email="admin-pay@example.vn"))
+    page = client.get("/admin/payments").get_data(as_text=True)
+    assert orders.order_number(order.id) in page and "1000" in page
+    assert page.count("re_dashboard_1") == 1 and "70.000 ₫" in page and f"#{paid.id}" in page
+    overview = client.get("/admin").get_data(as_text=True)
+    assert 'href="/admin/payments">1</a>' in overview and 'href="/admin/payments#refunds">1</a>' in overview
