@@ -16,7 +16,6 @@ from whoosh.analysis import Filter, LowercaseFilter, Tokenizer
 from whoosh.analysis.acore import Token
 from whoosh import formats
 from whoosh.fields import TEXT
-from whoosh.system import pack_uint
 
 # Letters and digits (after NFC, Vietnamese letters are single code points matched by \w).
 WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -120,34 +119,16 @@ def index_analyzer():
     return NfcTokenizer() | LowercaseFilter() | DualFoldFilter()
 
 
-class FoldFilter(Filter):
-    """Replace each token by its folded form (used for long text, where exact forms add little)."""
-
-    def __eq__(self, other):
-        return isinstance(other, FoldFilter)
-
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = fold_word(token.text)
-            yield token
-
-
-def folded_analyzer():
-    return NfcTokenizer() | LowercaseFilter() | FoldFilter()
-
-
 class DualText(TEXT):
     """A TEXT field indexed through :func:`words` directly: each word in its exact form and, when it
     carries diacritics, its folded form at the same position — the same postings as
-    ``index_analyzer()`` (which queries and tests still use), but without Whoosh's per-token generator
-    pipeline, the slowest part of building an index. ``exact=False`` keeps only the folded forms."""
+    ``index_analyzer()`` (a test compares them), but without Whoosh's per-token generator pipeline, the
+    slowest part of building an index. With ``phrase=False`` a posting keeps only its weight (frequency ×
+    field boost): Whoosh's Frequency format would store the frequency again as a per-posting value."""
 
-    def __init__(self, exact: bool = True, **kwargs):
-        super().__init__(analyzer=index_analyzer() if exact else folded_analyzer(), **kwargs)
-        self.exact = exact
+    def __init__(self, **kwargs):
+        super().__init__(analyzer=index_analyzer(), **kwargs)
         if not kwargs.get("phrase", True):
-            # No positions: keep only the weight (frequency × field boost) of each posting. Whoosh's
-            # Frequency format would also store the frequency again as a per-posting value.
             self.format = formats.Existence(field_boost=self.format.field_boost)
 
     def index(self, value, **kwargs):
@@ -155,17 +136,13 @@ class DualText(TEXT):
             return super().index(value, **kwargs)
         fmt = self.format
         boost = fmt.field_boost
-        exact = self.exact
         found: dict[str, list[int]] = {}
         for pos, word in enumerate(words(value)):
+            found.setdefault(word, []).append(pos)
             folded = fold_word(word)
-            if exact or folded == word:
-                found.setdefault(word, []).append(pos)
             if folded != word:
                 found.setdefault(folded, []).append(pos)
         if isinstance(fmt, formats.Positions):
             encode = fmt.encode
             return [(w.encode("utf-8"), len(p), len(p) * boost, encode(p)) for w, p in found.items()]
-        if isinstance(fmt, formats.Existence):
-            return [(w.encode("utf-8"), len(p), len(p) * boost, b"") for w, p in found.items()]
-        return [(w.encode("utf-8"), len(p), len(p) * boost, pack_uint(len(p))) for w, p in found.items()]
+        return [(w.encode("utf-8"), len(p), len(p) * boost, b"") for w, p in found.items()]

@@ -135,8 +135,9 @@ class RebuildWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def update_document(self, **fields):  # pragma: no cover - guard
-        raise NotImplementedError("RebuildWriter only adds documents to a new index")
+    def update_document(self, **fields):
+        # Updating would have to look up the pending postings; a rebuild has nothing to update.
+        raise TypeError("RebuildWriter only adds documents; use WhooshBackend.index() to update")
 
     def _flush_segment(self):
         self.perdocwriter.close()

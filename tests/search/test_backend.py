@@ -167,3 +167,16 @@ def test_ranking_is_exact_at_the_page_boundary(tmp_path):
     prices = {d["pid"]: d["price"] for d in docs}
     assert sorted(flat) == list(range(1, 121))
     assert flat == sorted(flat, key=lambda pid: (prices[pid], pid))
+
+
+def test_rebuild_writer_refuses_updates(tmp_path):
+    from marketplace.search.backend import RebuildWriter
+
+    backend = WhooshBackend(str(tmp_path / "ix"))
+    backend.create()
+    writer = RebuildWriter(backend.open(), timeout=5)
+    try:
+        with pytest.raises(TypeError, match="only adds documents"):
+            writer.update_document(**index_fields(_docs(1)[0]))
+    finally:
+        writer.cancel()
