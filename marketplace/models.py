@@ -16,8 +16,9 @@ from marketplace.catalog.models import (  # noqa: F401
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
 from marketplace.orders.models import (  # noqa: F401,E402
-    Checkout, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Payout, ProcessedEvent, Refund, Review,
+    Checkout, Order, OrderEvent, OrderLine, OrderStatus, Payout, Review,
 )
+from marketplace.payments.models import ProcessedEvent, Refund  # noqa: F401,E402
 from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, ShopConsent  # noqa: F401,E402
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402

@@ -5,7 +5,7 @@ import uuid
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -18,30 +18,24 @@ from marketplace.errors import DomainError, OutOfStock
 from marketplace.extensions import db
 from marketplace.orders import addresses, bp, services
 from marketplace.orders.forms import CheckoutForm, EmptyForm, PayoutForm, RefundForm, ReplyForm, ReviewForm, ShipForm
-from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, PaymentMethod, Refund, Review
+from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, Review
+from marketplace.payments import registry
+from marketplace.payments.gateway import PaymentGatewayError
+from marketplace.payments.models import Refund
 
 TOKEN_KEY = "checkout_token"
 
 
-def _stripe_enabled() -> bool:
-    from marketplace.payments import stripe_gateway
-
-    return stripe_gateway.enabled()
-
-
 def _start_payment(checkout: Checkout):
-    from marketplace.payments import services as payments
-    from marketplace.payments.stripe_gateway import PaymentGatewayError
-
     try:
-        stripe_session = payments.start_session(checkout)
+        location = services.start_payment(checkout)
         db.session.commit()
     except PaymentGatewayError as exc:
         db.session.rollback()
         flash(_("Chưa mở được trang thanh toán thẻ: %(msg)s Hàng được giữ 30 phút, bấm “Thanh toán” để thử lại.",
                 msg=exc.message), "error")
         return redirect(services.checkout_url(checkout), 303)
-    return redirect(stripe_session["url"], 303)
+    return redirect(location, 303)
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -49,7 +43,7 @@ def _start_payment(checkout: Checkout):
 def checkout():
     cart = cart_services.build_cart(cart_services.cart_items())
     signed_in = current_user.is_authenticated
-    form = CheckoutForm(require_email=not signed_in, stripe_enabled=_stripe_enabled())
+    form = CheckoutForm(require_email=not signed_in, methods=registry.enabled(current_app.config))
     if request.method == "GET":
         if not cart.lines:
             return redirect(url_for("cart.view"), 303)
@@ -97,7 +91,7 @@ def checkout():
 
 
 def _after_checkout(placed: Checkout):
-    if placed.payment_method == PaymentMethod.STRIPE and any(o.status == OrderStatus.PENDING_PAYMENT for o in placed.orders):
+    if services.awaiting_payment(placed):
         return _start_payment(placed)
     flash(_("Đã đặt hàng. Cảm ơn bạn!"), "success")
     return redirect(services.checkout_url(placed), 303)
@@ -108,15 +102,14 @@ def _after_checkout(placed: Checkout):
 def checkout_view(token: str):
     placed = services.checkout_from_token(token)
     return render_template("orders/checkout_view.html", checkout=placed, token=token, form=EmptyForm(),
-                           stripe_enabled=_stripe_enabled())
+                           can_pay=services.awaiting_payment(placed))
 
 
 @bp.route("/orders/c/<token>/pay", methods=["POST"])
 @public
 def pay(token: str):
     placed = services.checkout_from_token(token)
-    if not _stripe_enabled() or placed.payment_method != PaymentMethod.STRIPE or not any(
-            o.status == OrderStatus.PENDING_PAYMENT for o in placed.orders):
+    if not services.awaiting_payment(placed):
         flash(_("Đơn hàng này không chờ thanh toán."), "warning")
         return redirect(services.checkout_url(placed), 303)
     return _start_payment(placed)

@@ -6,7 +6,8 @@ from marketplace.catalog.models import Variant
 from marketplace.core.mail import read_outbox
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.models import Order, OrderEvent, Refund, Review
+from marketplace.orders.models import Order, OrderEvent, Review
+from marketplace.payments.models import Refund
 from tests.factories import make_user
 from tests.orders.helpers import place, shopper, two_shop_products
 
