@@ -14,6 +14,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from flask import current_app
@@ -619,7 +620,10 @@ def add_review(user, product: Product, rating: int, body: str | None) -> Review:
     review = Review(product_id=product.id, buyer_id=user.id, shop_id=product.shop_id, rating=rating,
                     body=(body or "").strip() or None)
     db.session.add(review)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent review of the same product by the same buyer (unique key)
+        raise Conflict(_("Bạn đã đánh giá sản phẩm này.")) from None
     return review
 
 

@@ -1,4 +1,5 @@
-"""``flask payments reconcile [--every SECONDS]``."""
+"""``flask payments reconcile [--every SECONDS]``. The command runs in the unit of work; it commits after
+each item (``uow.commit_early``) so that one item the provider fails on is rolled back alone."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +8,7 @@ import time
 import click
 from flask.cli import AppGroup
 
+from marketplace.core import uow
 from marketplace.extensions import db
 from marketplace.payments import services
 from marketplace.payments.gateway import PaymentGatewayError
@@ -16,15 +18,15 @@ payments_cli = AppGroup("payments", help="Online payments (Stripe…).")
 
 
 def reconcile_once() -> dict:
-    """One round: each pending item settled and committed on its own; one the provider fails on is
+    """One round: each pending item settled and committed on its own; an item the provider fails on is
     rolled back alone and counted in ``errors``."""
     counts, steps = services.reconcile_steps()
     for step in steps:
-        try:
+        with uow.field_errors() as outcome:  # a DomainError rolls back this item only
             step()
-            db.session.commit()
-        except PaymentGatewayError:
-            db.session.rollback()
+        if outcome.error is not None and not isinstance(outcome.error, PaymentGatewayError):
+            raise outcome.error
+        uow.commit_early("reconcile: each item is settled at its provider and committed on its own")
     return counts
 
 
@@ -44,5 +46,7 @@ def reconcile_command(every):
             log.exception("payments reconcile failed; retrying in %s s", every)
         if every is None:
             return
-        db.session.remove()  # a fresh session (and connection) for the next round
+        # A fresh session (and connection) for the next round; what a failed round left uncommitted is
+        # discarded with it.
+        db.session.remove()
         time.sleep(every)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.core.audit import record
 from marketplace.core.time import utcnow
+from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus as S
@@ -33,8 +34,10 @@ log = logging.getLogger(__name__)
 UNMATCHED_REFUND = "payment.refund_unmatched"
 
 
-class DuplicateEvent(Exception):
-    pass
+class DuplicateEvent(Conflict):
+    """This provider event was applied already (its id is in processed_events)."""
+
+    code = "duplicate_event"
 
 
 def _checkout_for(state: PaymentState) -> Checkout | None:
@@ -134,10 +137,6 @@ def handle_event(gateway: PaymentGateway, event: PaymentEvent) -> str:
     if event.kind == EventKind.REFUND:
         return _refund_event(gateway, event.refunds)
     return "ignored"
-
-
-def was_processed(event_id: str) -> bool:
-    return db.session.get(ProcessedEvent, event_id[:255]) is not None
 
 
 # --- reconcile -------------------------------------------------------------------------------------

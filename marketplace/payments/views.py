@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request
 
 from marketplace.accounts.permissions import public
+from marketplace.core import uow
 from marketplace.extensions import csrf, db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, OrderStatus
@@ -26,21 +27,14 @@ def stripe_webhook():
     except SignatureError as exc:
         log.warning("rejected %s webhook: %s", gateway.identifier, exc)
         return jsonify({"error": "invalid signature"}), 400
-    try:
-        outcome = services.handle_event(gateway, event)
-        db.session.commit()
-    except services.DuplicateEvent:
-        db.session.rollback()
+    with uow.field_errors() as outcome:
+        result = services.handle_event(gateway, event)
+    if isinstance(outcome.error, services.DuplicateEvent):  # rolled back: applied once already
         return jsonify({"received": True, "duplicate": True}), 200
-    except Exception:
-        db.session.rollback()
-        # The provider retries non-2xx; the processed-event row was rolled back with the change.
-        if services.was_processed(event.id):
-            return jsonify({"received": True, "duplicate": True}), 200
-        log.exception("%s webhook %s failed", gateway.identifier, event.id)
-        return jsonify({"error": "retry"}), 500
-    log.info("%s event %s %s: %s", gateway.identifier, event.id, event.type, outcome)
-    return jsonify({"received": True, "outcome": outcome}), 200
+    if outcome.error is not None:
+        raise outcome.error  # any other failure is rolled back and answered non-2xx: the provider retries
+    log.info("%s event %s %s: %s", gateway.identifier, event.id, event.type, result)
+    return jsonify({"received": True, "outcome": result}), 200
 
 
 csrf.exempt(stripe_webhook)
@@ -56,9 +50,8 @@ def success():
         return render_template("payments/unknown.html"), 404
     gateway = registry.get(checkout.payment_method)
     if gateway.enabled(current_app.config) and any(o.status == OrderStatus.PENDING_PAYMENT for o in checkout.orders):
-        try:
+        with uow.field_errors() as outcome:  # the provider unreachable: the webhook or reconcile settles it
             services.settle_payment(gateway, gateway.reconcile_payment(session_id), label="success_page")
-            db.session.commit()
-        except PaymentGatewayError:
-            db.session.rollback()
+        if outcome.error is not None and not isinstance(outcome.error, PaymentGatewayError):
+            raise outcome.error
     return redirect(orders.checkout_url(checkout), 303)
