@@ -40,13 +40,13 @@ _EPOCH = datetime(1970, 1, 1)
 
 def enabled(config: Mapping | None = None) -> bool:
     cfg = current_app.config if config is None else config
-    return bool(cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_WEBHOOK_SECRET"))
+    return bool(cfg["STRIPE_SECRET_KEY"] and cfg["STRIPE_WEBHOOK_SECRET"])
 
 
 def _client() -> stripe.StripeClient:
     cfg = current_app.config
     kwargs = {"max_network_retries": 2}
-    if cfg.get("STRIPE_API_BASE"):
+    if cfg["STRIPE_API_BASE"]:
         kwargs["base_addresses"] = {"api": cfg["STRIPE_API_BASE"]}
     return stripe.StripeClient(cfg["STRIPE_SECRET_KEY"], **kwargs)
 
@@ -125,7 +125,7 @@ def retrieve_refund(refund_id: str) -> dict:
 
 def parse_webhook(payload: bytes, signature_header: str | None) -> dict:
     """Verify ``Stripe-Signature`` over the raw body, then decode it. Raises SignatureError."""
-    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret or not signature_header:
         raise SignatureError("missing signature or secret")
     try:
