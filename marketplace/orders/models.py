@@ -84,7 +84,7 @@ class Checkout(db.Model):
     payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     locale: Mapped[str | None] = mapped_column(sa.String(5))
 
-    orders: Mapped[list["Order"]] = relationship(back_populates="checkout", order_by="Order.id")
+    orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
 
 
 class Order(db.Model):
@@ -125,7 +125,7 @@ class Order(db.Model):
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     shop = relationship("Shop")
-    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
                                                     cascade="all, delete-orphan")
 
 

@@ -13,32 +13,35 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from flask import current_app
-from flask_babel import force_locale, gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from marketplace.catalog.models import Product, Shop, Variant, visible_products_clause
-from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.audit import record
+from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.money import format_vnd, to_minor_unit
+from marketplace.core.outbox import queue_mail
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from marketplace.extensions import db
-from marketplace.core.outbox import queue_mail
 from marketplace.orders.models import (
+    TRANSITIONS,
     Checkout,
     Order,
     OrderEvent,
     OrderLine,
-    OrderStatus as S,
     Payout,
     Review,
-    TRANSITIONS,
     sources_of,
+)
+from marketplace.orders.models import (
+    OrderStatus as S,
 )
 from marketplace.payments import registry
 from marketplace.payments.gateway import (
@@ -177,7 +180,7 @@ def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None)
 
 def return_stock(order: Order) -> None:
     conn = db.session.connection()
-    for line in sorted(order.lines, key=lambda l: l.variant_id or 0):
+    for line in sorted(order.lines, key=lambda ln: ln.variant_id or 0):
         if line.variant_id is not None:
             stock = conn.execute(_RETURN, {"variant_id": line.variant_id, "quantity": line.quantity}).scalar()
             if stock is not None and stock == line.quantity:
@@ -291,7 +294,7 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
 
     status = S.PENDING_PAYMENT if gateway.prepaid else S.AWAITING_SHIPMENT
     order_values = []
-    for shop_id, shop_rows in by_shop.items():
+    for shop_id in by_shop:
         subtotal, fee = totals[shop_id]
         order_values.append(dict(
             checkout_id=checkout_id, shop_id=shop_id, buyer_id=buyer_id, status=status,

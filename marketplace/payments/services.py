@@ -16,7 +16,8 @@ from marketplace.core.time import utcnow
 from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import Checkout, Order, OrderStatus as S
+from marketplace.orders.models import Checkout, Order
+from marketplace.orders.models import OrderStatus as S
 from marketplace.payments import registry
 from marketplace.payments.gateway import (
     EventKind,

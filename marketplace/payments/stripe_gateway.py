@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 import stripe
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace.core.money import to_minor_unit
 from marketplace.errors import Conflict

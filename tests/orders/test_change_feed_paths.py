@@ -13,7 +13,8 @@ import pytest
 from marketplace.core import changes
 from marketplace.core.cache import STOCK_CHECKED
 from marketplace.extensions import db
-from marketplace.orders.models import Order, OrderStatus as S
+from marketplace.orders.models import Order
+from marketplace.orders.models import OrderStatus as S
 from tests.orders.helpers import ADDRESS, add_to_cart, checkout_token, place, shopper, two_shop_products
 from tests.payments.conftest import WEBHOOK_SECRET, fake_stripe  # noqa: F401  (fixture)
 from tests.payments.helpers import card_checkout

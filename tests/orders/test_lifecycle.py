@@ -104,6 +104,7 @@ def test_cod_refund_limits_and_ledger(client, login, app):
 def test_refund_before_payment_refused(app):
     vase, scarf, buyer, order_a, _ = _setup()
     import pytest
+
     from marketplace.errors import Conflict
 
     with pytest.raises(Conflict):

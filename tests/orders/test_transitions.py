@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.models import INITIAL_STATES, TRANSITIONS, Order, OrderEvent, OrderStatus as S, may_transition
-from marketplace.payments import registry, services as payments
+from marketplace.orders.models import INITIAL_STATES, TRANSITIONS, Order, OrderEvent, may_transition
+from marketplace.orders.models import OrderStatus as S
+from marketplace.payments import registry
+from marketplace.payments import services as payments
 from marketplace.payments.gateway import PaymentState, PaymentStatus
 from tests.factories import make_user
 from tests.orders.helpers import place, shopper, two_shop_products
