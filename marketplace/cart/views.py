@@ -11,6 +11,7 @@ from marketplace.cart import bp, services
 from marketplace.cart.models import Favourite
 from marketplace.catalog.models import Product, Shop
 from marketplace.core import uow
+from marketplace.core.inputs import parse_id
 from marketplace.extensions import db
 
 
@@ -41,7 +42,7 @@ def view():
 @public
 @uow.error_redirect(_back)
 def add():
-    variant_id = _int(request.form.get("variant_id"))
+    variant_id = parse_id(request.form.get("variant_id"))
     quantity = _int(request.form.get("quantity"), 1)
     if not variant_id or quantity is None:
         return uow.done(_("Vui lòng chọn phân loại và số lượng."), _back(), "error")
@@ -58,7 +59,7 @@ def add():
 @public
 @uow.error_redirect("cart.view")
 def update():
-    remove = _int(request.form.get("remove"))
+    remove = parse_id(request.form.get("remove"))
     changed = False
     if remove:
         services.set_quantity(current_user, remove, 0)
@@ -67,7 +68,7 @@ def update():
         for key, value in request.form.items():
             if not key.startswith("qty-"):
                 continue
-            vid, qty = _int(key[4:]), _int(value)
+            vid, qty = parse_id(key[4:]), _int(value)
             if vid is None or qty is None or qty < 0:
                 flash(_("Số lượng không hợp lệ."), "error")
                 continue
