@@ -13,9 +13,10 @@ from marketplace.api import bp, serializers
 from marketplace.api.auth import token_required
 from marketplace.api.openapi import operation
 from marketplace.catalog import queries
-from marketplace.catalog.models import Category, CraftVillage, Product, Recognition, Shop, ShopStatus
+from marketplace.catalog.models import Category, CraftVillage, Product, Recognition
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 24

@@ -9,9 +9,10 @@ from flask_login import current_user
 from marketplace.accounts.permissions import login_required_any, public
 from marketplace.cart import bp, services
 from marketplace.cart.models import Favourite
-from marketplace.catalog.models import Product, Shop
+from marketplace.catalog.models import Product
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 
 
 def _int(value, default=None):

@@ -22,7 +22,7 @@ def import_products(csv_path: Path, zip_path: Path | None, shop_slug: str, all_o
     """Import products (with variants and photos) into a shop."""
     from marketplace.catalog.importer import run_import
     from marketplace.catalog.services import SYSTEM
-    from marketplace.catalog.models import Shop
+    from marketplace.shops.models import Shop
     from marketplace.errors import InvalidInput
     from marketplace.extensions import db
 

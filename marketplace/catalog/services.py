@@ -24,7 +24,6 @@ from marketplace.catalog.models import (
     Product,
     ProductImage,
     ProductStatus,
-    Shop,
     Variant,
 )
 from marketplace.core.audit import record
@@ -33,6 +32,7 @@ from marketplace.core.text import nfc
 from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 
 OCOP_STARS = (3, 4, 5)
 MAX_STOCK = 1_000_000

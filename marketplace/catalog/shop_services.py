@@ -18,14 +18,14 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import can_manage_shop
 from marketplace.accounts.phone import normalize_vn_mobile
-from marketplace.catalog.models import CraftVillage, Shop, ShopStatus
+from marketplace.catalog.models import CraftVillage
 from marketplace.core.audit import record
 from marketplace.core.money import parse_vnd
 from marketplace.core.text import nfc, slugify
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
-from marketplace.shops.models import ConsentMethod, ShopConsent
+from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus
 
 MAX_SHIPPING_FEE = 2_000_000
 MAX_FREE_ABOVE = 99_999_999

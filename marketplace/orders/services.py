@@ -17,7 +17,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from marketplace.catalog.models import Product, Shop, Variant, visible_products_clause
+from marketplace.catalog.models import Product, Variant, visible_products_clause
 from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.audit import record
 from marketplace.core.money import format_vnd, to_minor_unit
@@ -37,6 +37,7 @@ from marketplace.orders.models import (
     RefundStatus,
     Review,
 )
+from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 # Card payments hold stock this long; the Stripe session's expires_at is the same moment (Stripe needs

@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.permissions import login_required_any, public, role_required
 from marketplace.cart import services as cart_services
-from marketplace.catalog.models import Product, Shop
+from marketplace.catalog.models import Product
 from marketplace.core.templating import current_lang
 from marketplace.errors import DomainError, OutOfStock
 from marketplace.extensions import db
 from marketplace.orders import addresses, bp, services
 from marketplace.orders.forms import CheckoutForm, EmptyForm, PayoutForm, RefundForm, ReplyForm, ReviewForm, ShipForm
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, PaymentMethod, Refund, Review
+from marketplace.shops.models import Shop
 
 TOKEN_KEY = "checkout_token"
 

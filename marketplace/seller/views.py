@@ -28,12 +28,12 @@ from marketplace.catalog.models import (
     IpProtection,
     Product,
     ProductStatus,
-    Shop,
     Variant,
 )
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.seller import bp
+from marketplace.shops.models import Shop
 
 SELLER_ROLES = ("artisan", "official", "admin")
 DEFAULT_LOW_STOCK = 3

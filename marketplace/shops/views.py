@@ -11,14 +11,14 @@ from wtforms import SelectChoice
 from marketplace.accounts.models import User
 from marketplace.accounts.permissions import can_manage_shop, role_required
 from marketplace.catalog import shop_services
-from marketplace.catalog.models import CraftVillage, Shop
+from marketplace.catalog.models import CraftVillage
 from marketplace.core.audit import AuditEntry
 from marketplace.core.templating import label
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
 from marketplace.shops import bp
 from marketplace.shops.forms import AssistedShopForm, HandOverForm, ShopForm
-from marketplace.shops.models import ConsentMethod
+from marketplace.shops.models import ConsentMethod, Shop
 
 
 def _village_choices() -> list[SelectChoice]:

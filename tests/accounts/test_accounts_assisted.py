@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.permissions import can_manage_shop
 from marketplace.catalog import shop_services
-from marketplace.catalog.models import Shop
+from marketplace.shops.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db

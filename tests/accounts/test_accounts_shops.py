@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.phone import normalize_vn_mobile
 from marketplace.catalog import shop_services
-from marketplace.catalog.models import Shop
+from marketplace.shops.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db

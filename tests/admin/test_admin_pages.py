@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Shop
+from marketplace.shops.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.extensions import db
 from tests.accounts.helpers import make_account
