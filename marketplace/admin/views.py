@@ -10,13 +10,13 @@ from marketplace.accounts import services as account_services
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import role_required
 from marketplace.admin import bp
-from marketplace.catalog import shop_services
 from marketplace.catalog.models import CraftVillage
 from marketplace.core.audit import AuditEntry
 from marketplace.core.pagination import choice_arg, page_arg
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.shops import services as shop_services
 from marketplace.shops.models import Shop, ShopConsent, ShopStatus
 
 PER_PAGE = 50

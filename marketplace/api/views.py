@@ -17,6 +17,7 @@ from marketplace.catalog.models import Category, CraftVillage, Product, Recognit
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
+from marketplace.shops.services import owned_shops
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 24
@@ -196,9 +197,7 @@ def _seller_services():
 
 
 def _own_shops(user) -> list[Shop]:
-    services = _seller_services()
-    stmt = sa.select(Shop).where(Shop.owner_id == user.id).order_by(Shop.id)
-    return [s for s in db.session.scalars(stmt) if services.can_manage(user, s)]
+    return owned_shops(user)
 
 
 def _target_shop(user, body: dict) -> Shop:

@@ -37,6 +37,7 @@ from marketplace.orders.models import (
     RefundStatus,
     Review,
 )
+from marketplace.shops.access import can_handle_orders
 from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
@@ -334,11 +335,7 @@ def _mail_status(order: Order) -> None:
 
 
 def can_manage_order(user, order: Order) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
-        return True
-    return user.role == "artisan" and order.shop is not None and order.shop.owner_id == user.id
+    return can_handle_orders(user, order.shop)
 
 
 def _require_manager(user, order: Order) -> None:
@@ -577,8 +574,7 @@ def add_review(user, product: Product, rating: int, body: str | None) -> Review:
 
 
 def reply_review(user, review: Review, reply: str) -> Review:
-    shop = db.session.get(Shop, review.shop_id)
-    if not (user.is_authenticated and (user.role == "admin" or shop.owner_id == user.id)):
+    if not can_handle_orders(user, db.session.get(Shop, review.shop_id)):
         raise NotAllowed(_("Chỉ cửa hàng mới trả lời được."))
     reply = (reply or "").strip()
     if not reply:

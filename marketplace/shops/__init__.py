@@ -3,6 +3,8 @@ ownership rule (``access``), and the pages: an artisan's own shop (/seller/shop/
 (/assisted/...)."""
 from flask import Blueprint, Flask
 
+from marketplace.shops.access import can_handle_orders, can_manage_shop
+
 bp = Blueprint("shops", __name__)
 
 
@@ -11,3 +13,6 @@ def init_app(app: Flask) -> None:
     # imports shops.models, and loading the views (which need catalog.models) whenever shops.models is
     # imported would be a cycle.
     from marketplace.shops import views  # noqa: F401
+
+    app.add_template_global(can_manage_shop, "can_manage_shop")
+    app.add_template_global(can_handle_orders, "can_handle_orders")

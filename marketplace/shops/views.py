@@ -9,14 +9,15 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from marketplace.accounts.models import User
-from marketplace.accounts.permissions import can_manage_shop, role_required
-from marketplace.catalog import shop_services
+from marketplace.accounts.permissions import role_required
 from marketplace.catalog.models import CraftVillage
 from marketplace.core.audit import AuditEntry
 from marketplace.core.templating import label
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
 from marketplace.shops import bp
+from marketplace.shops import services as shop_services
+from marketplace.shops.access import can_manage_shop
 from marketplace.shops.forms import AssistedShopForm, HandOverForm, ShopForm
 from marketplace.shops.models import ConsentMethod, Shop
 

@@ -8,6 +8,7 @@ from marketplace.shops.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.extensions import db
 from tests.accounts.helpers import make_account
+from tests.shops.helpers import shop_form
 from tests.factories import make_product, make_shop
 
 MY_BLUEPRINTS = ("accounts", "shops", "admin")
@@ -191,8 +192,6 @@ def test_huge_ids_are_404_not_500(app, client, login, admin):
     assert client.post(f"/admin/users/{huge}/role", data={"role": "admin"}).status_code == 404
     assert client.get(f"/assisted/{huge}").status_code == 404
     make_account("artisan", email="a2@example.vn")
-    from tests.accounts.helpers import shop_form
-
     login(client, make_account("artisan"))
     response = client.post("/seller/shop/new", data=shop_form(str(huge)))
     assert response.status_code == 400
