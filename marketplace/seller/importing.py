@@ -10,7 +10,7 @@ from marketplace.catalog.importer import COLUMNS, MAX_ROWS, run_import, template
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.seller import bp
-from marketplace.seller.views import SELLER_ROLES, current_shop, require_shop, shop_args
+from marketplace.seller.context import SELLER_ROLES, current_shop, require_shop, shop_args
 
 
 @bp.get("/import/template.csv")

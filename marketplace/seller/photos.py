@@ -12,7 +12,7 @@ from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.media.images import ACCEPT_MIMETYPES, delete_derivatives
 from marketplace.seller import bp
-from marketplace.seller.views import SELLER_ROLES, load_product, shop_args
+from marketplace.seller.context import SELLER_ROLES, load_product, shop_args
 
 
 @bp.route("/products/<int:product_id>/photos", methods=["GET", "POST"])

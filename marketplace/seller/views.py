@@ -27,70 +27,26 @@ from marketplace.catalog.models import (
     Category,
     IpProtection,
     Product,
+    ProductImage,
     ProductStatus,
     Variant,
 )
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.seller import bp
+from marketplace.seller.context import SELLER_ROLES, current_shop, load_product, require_shop, shop_args
 from marketplace.shops.models import Shop
 
-SELLER_ROLES = ("artisan", "official", "admin")
-DEFAULT_LOW_STOCK = 3
 DIGITIZED_MIN_DESCRIPTION = 30
 NEW_VARIANT_ROWS = 2
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
-def low_stock_threshold() -> int:
-    return int(current_app.config.get("LOW_STOCK_THRESHOLD", DEFAULT_LOW_STOCK))
-
-
-def current_shop() -> Shop | None:
-    """The shop the page is about: ``?shop=<id>`` when the user may manage it, else their own shop."""
-    wanted = request.values.get("shop", type=int)
-    if wanted is not None:
-        shop = db.session.get(Shop, wanted) if services.valid_id(wanted) else None
-        if not services.can_manage(current_user, shop):
-            raise NotFound(_("Không tìm thấy cửa hàng."))
-        return shop
-    return db.session.scalars(
-        sa.select(Shop).where(Shop.owner_id == current_user.id).order_by(Shop.id).limit(1)
-    ).first()
-
-
-def shop_args(shop: Shop) -> dict:
-    """Query args that keep a non-owner (official/admin helping a shop) on the same shop."""
-    return {} if shop.owner_id == current_user.id else {"shop": shop.id}
-
-
-def require_shop() -> Shop:
-    shop = current_shop()
-    if shop is None:
-        flash(_("Bạn cần mở cửa hàng trước khi đăng sản phẩm."), "warning")
-        raise _Redirect(url_for("seller.dashboard"))
-    return shop
-
-
-class _Redirect(Exception):
-    def __init__(self, location: str):
-        self.location = location
-
-
-@bp.errorhandler(_Redirect)
-def _redirect(exc: _Redirect):
-    return redirect(exc.location)
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc):
     limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
     return render_template("seller/too_large.html", limit_mb=limit_mb, back=request.referrer), 413
-
-
-def load_product(product_id: int) -> Product:
-    return services.product_for_seller(current_user, product_id)
 
 
 def village_ips(shop: Shop) -> list[IpProtection]:
@@ -107,7 +63,7 @@ def dashboard():
     shop = current_shop()
     if shop is None:
         return render_template("seller/no_shop.html")
-    threshold = low_stock_threshold()
+    threshold = current_app.config["LOW_STOCK_THRESHOLD"]
     counts = dict(db.session.execute(
         sa.select(Product.status, sa.func.count(Product.id)).where(Product.shop_id == shop.id).group_by(Product.status)
     ).all())
@@ -132,8 +88,6 @@ def dashboard():
 
 def digitized_count(shop_id: int) -> int:
     """Active products with at least one photo and a real description (not a placeholder)."""
-    from marketplace.catalog.models import ProductImage
-
     has_photo = sa.exists().where(ProductImage.product_id == Product.id)
     return db.session.scalar(
         sa.select(sa.func.count(Product.id)).where(
@@ -397,5 +351,3 @@ def variant_stock(product_id: int, variant_id: int):
         return redirect(url_for("seller.product_edit", product_id=product_id))
     return redirect(url_for("seller.dashboard", **shop_args(product.shop)))
 
-
-from marketplace.seller import photos, importing  # noqa: E402,F401
