@@ -41,8 +41,13 @@ serve:
 
 run: index serve
 
-test: install system-deps
+test: install system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (pyproject [tool.ruff]) and the import contracts (pyproject [tool.importlinter])
+lint: install
+	$(BIN)/ruff check marketplace tests bench config.py wsgi.py
+	$(BIN)/lint-imports --no-cache
 
 bench: install system-deps
 	$(BIN)/python bench/run_all.py

@@ -6,6 +6,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from marketplace.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -96,8 +98,6 @@ def register(app: Flask) -> None:
 
 
 def _rollback() -> None:
-    from marketplace.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # pragma: no cover - best effort
