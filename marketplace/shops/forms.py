@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 
 from marketplace.shops.models import ConsentMethod
 from marketplace.shops.services import SHOP_FIELDS
