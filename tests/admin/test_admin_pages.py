@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace.shops.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 from tests.accounts.helpers import make_account
-from tests.shops.helpers import shop_form
 from tests.factories import make_product, make_shop
+from tests.shops.helpers import shop_form
 
 MY_BLUEPRINTS = ("accounts", "shops", "admin")
 
@@ -76,7 +76,7 @@ def test_verify_shop_audited(app, client, login, admin):
     shop = make_shop(verified=False)
     db.session.commit()
     login(client, admin)
-    assert client.get("/admin/shops/%d/verify" % shop.id).status_code == 405
+    assert client.get(f"/admin/shops/{shop.id}/verify").status_code == 405
     response = client.post(f"/admin/shops/{shop.id}/verify", data={"back": "/admin/shops?status=unverified"})
     assert response.status_code == 303 and response.headers["Location"] == "/admin/shops?status=unverified"
     db.session.refresh(shop)
