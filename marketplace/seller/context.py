@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from marketplace.catalog import services
 from marketplace.catalog.models import Product
-from marketplace.errors import NotFound
+from marketplace.core.uow import Outcome
+from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.seller import bp
 from marketplace.shops import services as shop_services
@@ -55,3 +56,11 @@ def _redirect(exc: _Redirect):
 
 def load_product(product_id: int) -> Product:
     return services.product_for_seller(current_user, product_id)
+
+
+def invalid_input(outcome: Outcome) -> InvalidInput | None:
+    """The ``InvalidInput`` a service raised inside ``uow.field_errors()`` (already rolled back), for the page
+    to show; any other refusal (not found, not allowed) answers as the error page, as if it were not caught."""
+    if outcome.error is None or isinstance(outcome.error, InvalidInput):
+        return outcome.error
+    raise outcome.error

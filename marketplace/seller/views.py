@@ -1,4 +1,5 @@
-"""Seller pages: parse the request → load and authorize → call the catalog services → commit → redirect.
+"""Seller pages: parse the request → load and authorize → call the catalog services → redirect (the unit of
+work commits when the view returns; ``core/uow.py``).
 
 Every product, variant and photo is loaded through ``product_for_seller`` & co., which raise ``NotFound``
 for anything the signed-in user may not manage: another artisan's ids give 404.
@@ -10,8 +11,6 @@ from datetime import date
 import sqlalchemy as sa
 from flask import (
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
@@ -31,10 +30,18 @@ from marketplace.catalog.models import (
     ProductStatus,
     Variant,
 )
+from marketplace.core import uow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.seller import bp
-from marketplace.seller.context import SELLER_ROLES, current_shop, load_product, require_shop, shop_args
+from marketplace.seller.context import (
+    SELLER_ROLES,
+    current_shop,
+    invalid_input,
+    load_product,
+    require_shop,
+    shop_args,
+)
 from marketplace.shops.models import Shop
 
 DIGITIZED_MIN_DESCRIPTION = 30
@@ -241,19 +248,17 @@ def product_new():
     values = request.form.to_dict()
     if errors:
         return render_editor(shop, None, values, rows, errors, 400)
-    try:
+    with uow.field_errors() as outcome:
         product = services.create_product(current_user, shop, request.form)
         _apply_rows(product, rows)
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
-    except InvalidInput as exc:
-        db.session.rollback()
+    if (exc := invalid_input(outcome)) is not None:
         return render_editor(shop, None, values, rows, _domain_error_to_field(exc, rows), 400)
-    db.session.commit()
-    flash(_("Đã lưu sản phẩm.") if product.status == ProductStatus.DRAFT else _("Đã lưu và đăng bán sản phẩm."))
+    message = _("Đã lưu sản phẩm.") if product.status == ProductStatus.DRAFT else _("Đã lưu và đăng bán sản phẩm.")
     if not product.images:
-        return redirect(url_for("seller.photos", product_id=product.id))
-    return redirect(url_for("seller.product_edit", product_id=product.id))
+        return uow.done(message, url_for("seller.photos", product_id=product.id))
+    return uow.done(message, url_for("seller.product_edit", product_id=product.id))
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -268,33 +273,27 @@ def product_edit(product_id: int):
     values = request.form.to_dict()
     if errors:
         return render_editor(shop, product, values, rows, errors, 400)
-    try:
+    with uow.field_errors() as outcome:
         services.update_product(current_user, product, request.form)
         _apply_rows(product, rows)
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
-    except InvalidInput as exc:
-        db.session.rollback()
+    if (exc := invalid_input(outcome)) is not None:
         product = load_product(product_id)
         rows = form_variant_rows(product)
         return render_editor(shop if product is None else product.shop, product, values, rows,
                              _domain_error_to_field(exc, rows), 400)
-    db.session.commit()
-    flash(_("Đã lưu thay đổi."))
-    return redirect(url_for("seller.product_edit", product_id=product.id))
+    return uow.done(_("Đã lưu thay đổi."), url_for("seller.product_edit", product_id=product.id))
 
 
 def _status_action(product_id: int, action, done_message: str):
     product = load_product(product_id)
-    try:
+    with uow.field_errors() as outcome:
         action(current_user, product)
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("seller.product_edit", product_id=product_id))
-    db.session.commit()
-    flash(done_message)
-    return redirect(url_for("seller.product_edit", product_id=product_id))
+    back = url_for("seller.product_edit", product_id=product_id)
+    if (exc := invalid_input(outcome)) is not None:
+        return uow.done(exc.message, back, "error")
+    return uow.done(done_message, back)
 
 
 @bp.post("/products/<int:product_id>/publish")
@@ -320,15 +319,12 @@ def product_archive(product_id: int):
 def variant_delete(product_id: int, variant_id: int):
     product = load_product(product_id)
     variant = services.variant_for_seller(current_user, product, variant_id)
-    try:
+    with uow.field_errors() as outcome:
         services.delete_variant(current_user, variant)
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("seller.product_edit", product_id=product_id))
-    db.session.commit()
-    flash(_("Đã xoá phân loại."))
-    return redirect(url_for("seller.product_edit", product_id=product_id))
+    back = url_for("seller.product_edit", product_id=product_id)
+    if (exc := invalid_input(outcome)) is not None:
+        return uow.done(exc.message, back, "error")
+    return uow.done(_("Đã xoá phân loại."), back)
 
 
 @bp.post("/products/<int:product_id>/variants/<int:variant_id>/stock")
@@ -336,18 +332,16 @@ def variant_delete(product_id: int, variant_id: int):
 def variant_stock(product_id: int, variant_id: int):
     product = load_product(product_id)
     variant = services.variant_for_seller(current_user, product, variant_id)
-    try:
+    with uow.field_errors() as outcome:
         services.set_stock(current_user, variant, request.form.get("stock", ""))
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if (exc := invalid_input(outcome)) is not None:
+        message, category = exc.message, "error"
     else:
-        db.session.commit()
-        flash(_("Đã cập nhật tồn kho: %(name)s — %(n)s.", name=variant.name, n=variant.stock))
+        message, category = _("Đã cập nhật tồn kho: %(name)s — %(n)s.", name=variant.name, n=variant.stock), "success"
     target = request.form.get("next")
     if target == "products":
-        return redirect(url_for("seller.products", **shop_args(product.shop)))
+        return uow.done(message, url_for("seller.products", **shop_args(product.shop)), category)
     if target == "edit":
-        return redirect(url_for("seller.product_edit", product_id=product_id))
-    return redirect(url_for("seller.dashboard", **shop_args(product.shop)))
+        return uow.done(message, url_for("seller.product_edit", product_id=product_id), category)
+    return uow.done(message, url_for("seller.dashboard", **shop_args(product.shop)), category)
 
