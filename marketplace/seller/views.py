@@ -52,7 +52,7 @@ NEW_VARIANT_ROWS = 2
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc):
-    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    limit_mb = (current_app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)
     return render_template("seller/too_large.html", limit_mb=limit_mb, back=request.referrer), 413
 
 
