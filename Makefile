@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-WORKERS ?= 2
+# One process with threads: rate limits and caches kept in memory are exact without Redis. With REDIS_URL
+# set (limits shared through Redis) raise WORKERS to the number of cores.
+WORKERS ?= 1
+THREADS ?= 8
 
 .PHONY: run test install system-deps browser-deps db seed index serve bench lint clean help translations
 
@@ -37,7 +40,8 @@ index: seed
 	$(BIN)/flask search reindex --if-stale
 
 serve:
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) --no-control-socket \
+		--access-logfile - wsgi:app
 
 run: index serve
 
