@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,25 +22,11 @@ from marketplace.accounts.permissions import login_required_any, public
 from marketplace.core import uow
 from marketplace.core.mail import send_mail
 from marketplace.core.templating import current_lang
+from marketplace.core.urls import safe_next
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import limiter
 
 log = logging.getLogger("marketplace.security")
-
-
-def safe_next(target: str | None) -> str | None:
-    """``target`` when it is a path on this site, else None (no scheme, no host, no ``//`` or ``\\``)."""
-    if not target or not isinstance(target, str):
-        return None
-    target = target.strip()
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def _after_login_url(next_target: str | None) -> str:

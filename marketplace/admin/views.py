@@ -9,12 +9,12 @@ from flask_login import current_user
 from marketplace.accounts import services as account_services
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import role_required
-from marketplace.accounts.views import safe_next
 from marketplace.admin import bp
 from marketplace.catalog.models import CraftVillage
 from marketplace.core import uow
 from marketplace.core.audit import AuditEntry
 from marketplace.core.pagination import choice_arg, page_arg
+from marketplace.core.urls import next_or
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.services import UNMATCHED_REFUND
@@ -25,7 +25,7 @@ PER_PAGE = 50
 
 
 def _back(default: str) -> str:
-    return safe_next(request.form.get("back")) or default
+    return next_or(request.form.get("back"), default)
 
 
 def _back_to_shops(**_view_args) -> str:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import verify_password
-from marketplace.accounts.views import safe_next
+from marketplace.core.urls import safe_next
 from marketplace.extensions import db
 from tests.accounts.helpers import PASSWORD, field_error, is_signed_in, login_form, make_account
 
