@@ -3,7 +3,7 @@ ownership rule (``access``), and the pages: an artisan's own shop (/seller/shop/
 (/assisted/...)."""
 from flask import Blueprint, Flask
 
-from marketplace.shops.access import can_handle_orders, can_manage_shop
+from marketplace.shops.access import can_handle_orders
 
 bp = Blueprint("shops", __name__)
 
@@ -14,5 +14,4 @@ def init_app(app: Flask) -> None:
     # imported would be a cycle.
     from marketplace.shops import views  # noqa: F401
 
-    app.add_template_global(can_manage_shop, "can_manage_shop")
     app.add_template_global(can_handle_orders, "can_handle_orders")
