@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.catalog.models import Product, Shop, Variant, visible_products_clause
+from marketplace.catalog.models import Product, Variant, visible_products_clause
 from marketplace.core.audit import record
 from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.money import format_vnd, to_minor_unit
@@ -52,6 +52,8 @@ from marketplace.payments.gateway import (
     external_url,
 )
 from marketplace.payments.models import Refund, RefundStatus
+from marketplace.shops.access import can_handle_orders
+from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 MAX_CHECKOUT_LINES = 100  # Stripe's line-item limit per session
@@ -385,11 +387,7 @@ def _mail_status(order: Order) -> None:
 
 
 def can_manage_order(user, order: Order) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
-        return True
-    return user.role == "artisan" and order.shop is not None and order.shop.owner_id == user.id
+    return can_handle_orders(user, order.shop)
 
 
 def _require_manager(user, order: Order) -> None:
@@ -631,8 +629,7 @@ def add_review(user, product: Product, rating: int, body: str | None) -> Review:
 
 
 def reply_review(user, review: Review, reply: str) -> Review:
-    shop = db.session.get(Shop, review.shop_id)
-    if not (user.is_authenticated and (user.role == "admin" or shop.owner_id == user.id)):
+    if not can_handle_orders(user, db.session.get(Shop, review.shop_id)):
         raise NotAllowed(_("Chỉ cửa hàng mới trả lời được."))
     reply = (reply or "").strip()
     if not reply:

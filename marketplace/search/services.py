@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import Category, CraftVillage, Product, Shop, visible_products_clause
+from marketplace.catalog.models import Category, CraftVillage, Product, visible_products_clause
 from marketplace.catalog.queries import card_options
 from marketplace.extensions import db
 from marketplace.search import sync
@@ -22,6 +22,7 @@ from marketplace.search.backend import PRICE_BAND_KEYS, SORTS, SearchResult, Who
 from marketplace.search.documents import all_documents, documents_for_ids, stamp, visible_count
 from marketplace.search.models import SearchDirty
 from marketplace.search.parsing import MAX_CHARS, parse_query
+from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,13 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.models import CraftVillage, Product, Shop, Variant
+from marketplace.catalog.models import CraftVillage, Product, Variant
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.search.backend import LockError, apply_documents
 from marketplace.search.documents import documents_for_ids, product_ids_for
 from marketplace.search.models import SearchDirty
+from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 
