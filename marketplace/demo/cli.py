@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from marketplace.catalog.models import CraftVillage
+from marketplace.demo.seed import seed_demo as run
 from marketplace.extensions import db
+from marketplace.search import reindex_all
 
 
 @click.command("seed-demo")
@@ -14,11 +18,6 @@ from marketplace.extensions import db
 @click.option("--reindex/--no-reindex", default=True, help="Rebuild the search index afterwards.")
 @with_appcontext
 def seed_demo(reset: bool, if_empty: bool, images: bool, reindex: bool) -> None:
-    import sqlalchemy as sa
-
-    from marketplace.catalog.models import CraftVillage
-    from marketplace.demo.seed import seed_demo as run
-
     if if_empty and not reset and db.session.scalar(sa.select(sa.func.count(CraftVillage.id))):
         click.echo("Database already has data; nothing to seed.")
         return
@@ -31,9 +30,5 @@ def seed_demo(reset: bool, if_empty: bool, images: bool, reindex: bool) -> None:
     for note in report.notes:
         click.echo(note)
     if reindex:
-        try:
-            from marketplace.search import reindex_all
-        except ImportError:
-            return
         count = reindex_all()
         click.echo(f"Search index rebuilt: {count} products.")
