@@ -3,7 +3,7 @@
 Any flush that adds, changes or deletes a row the indicators read (catalog, orders, officials' records)
 bumps a generation number; cached results from an older generation are dropped. Writes made by another
 process (a second gunicorn worker, a bulk SQL import) are picked up after ``STATS_CACHE_SECONDS``
-(default 60). ``STATS_CACHE_SECONDS = 0`` turns the cache off.
+(a setting in ``config.py``). ``STATS_CACHE_SECONDS = 0`` turns the cache off.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def install(app) -> None:
 
 def cached(key: tuple, compute):
     app = current_app._get_current_object()
-    ttl = app.config.get("STATS_CACHE_SECONDS", 60)
+    ttl = app.config["STATS_CACHE_SECONDS"]
     store = app.extensions.setdefault("officials_cache", {})
     if not ttl:
         return compute()
