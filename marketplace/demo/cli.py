@@ -1,4 +1,6 @@
-"""``flask seed-demo``: load the demo catalog (idempotent; ``--reset`` starts over)."""
+"""``flask seed-demo``: load the demo catalog (idempotent; ``--reset`` starts over).
+
+The seed is one transaction (the command's unit of work); it commits before the search index is rebuilt."""
 from __future__ import annotations
 
 import click
@@ -6,6 +8,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from marketplace.catalog.models import CraftVillage
+from marketplace.core import uow
 from marketplace.demo.seed import seed_demo as run
 from marketplace.extensions import db
 from marketplace.search import reindex_all
@@ -22,7 +25,7 @@ def seed_demo(reset: bool, if_empty: bool, images: bool, reindex: bool) -> None:
         click.echo("Database already has data; nothing to seed.")
         return
     report = run(reset=reset, with_images=images)
-    db.session.commit()
+    uow.commit_early("the search index is rebuilt below from the committed catalog, through its own session")
     click.echo(
         f"Seeded {report.villages} villages, {report.users} users, {report.shops} shops, "
         f"{report.products} new products, {report.images} product photos."
