@@ -11,6 +11,8 @@ from importlib import resources
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from config import Config
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # refuse absurd inputs (hashing cost), far above any real passphrase
 
@@ -25,9 +27,8 @@ def _hasher() -> PasswordHasher:
 
     if has_app_context():
         cfg = current_app.config
-        return _hasher_for(int(cfg.get("ARGON2_TIME_COST", 3)), int(cfg.get("ARGON2_MEMORY_COST", 65536)),
-                           int(cfg.get("ARGON2_PARALLELISM", 4)))
-    return _hasher_for(3, 65536, 4)
+        return _hasher_for(int(cfg["ARGON2_TIME_COST"]), int(cfg["ARGON2_MEMORY_COST"]), int(cfg["ARGON2_PARALLELISM"]))
+    return _hasher_for(Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST, Config.ARGON2_PARALLELISM)
 
 
 def hash_password(password: str) -> str:

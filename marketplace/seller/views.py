@@ -36,7 +36,6 @@ from marketplace.extensions import db
 from marketplace.seller import bp
 
 SELLER_ROLES = ("artisan", "official", "admin")
-DEFAULT_LOW_STOCK = 3
 DIGITIZED_MIN_DESCRIPTION = 30
 NEW_VARIANT_ROWS = 2
 
@@ -44,7 +43,7 @@ NEW_VARIANT_ROWS = 2
 # --- helpers --------------------------------------------------------------------------------------
 
 def low_stock_threshold() -> int:
-    return int(current_app.config.get("LOW_STOCK_THRESHOLD", DEFAULT_LOW_STOCK))
+    return int(current_app.config["LOW_STOCK_THRESHOLD"])
 
 
 def current_shop() -> Shop | None:
@@ -85,7 +84,7 @@ def _redirect(exc: _Redirect):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc):
-    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    limit_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     return render_template("seller/too_large.html", limit_mb=limit_mb, back=request.referrer), 413
 
 
