@@ -6,6 +6,9 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
 from marketplace.catalog.models import Category, Recognition
 from marketplace.core.time import to_vn, utcnow
 from marketplace.officials import indicators as ind
@@ -117,9 +120,6 @@ def to_csv(table: Table) -> str:
 
 
 def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = table.title[:31]
