@@ -25,7 +25,6 @@ from marketplace.catalog.models import (
     Recognition,
     Shop,
     ShopStatus,
-    visible_products_clause,
 )
 from marketplace.core.time import add_months, today_vn
 from marketplace.extensions import db
