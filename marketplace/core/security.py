@@ -11,6 +11,7 @@ Checkout, where the card payment form redirects.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
@@ -60,8 +61,6 @@ def _install_proxy_fix(app: Flask) -> None:
     counts = {key: int(app.config[f"PROXY_FIX_X_{key.upper()}"]) for key in ("for", "proto", "host", "prefix")}
     if not any(counts.values()):
         return
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"], x_host=counts["host"],
                             x_prefix=counts["prefix"])
 
