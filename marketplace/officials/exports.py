@@ -140,7 +140,7 @@ def to_xlsx(table: Table) -> bytes:
             elif kind in formats:
                 cell.number_format = formats[kind]
     ws.freeze_panes = "A2"
-    for c, (header, kind) in enumerate(table.columns, start=1):
+    for c, (header, _kind) in enumerate(table.columns, start=1):
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = max(12, min(40, len(header) + 4))
     defs = wb.create_sheet("Định nghĩa")
     defs.append(["id", "chỉ tiêu", "đơn vị", "mục tiêu 2030", "định hướng 2050", "định nghĩa", "definition"])
