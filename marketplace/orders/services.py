@@ -413,7 +413,7 @@ def release_checkout(checkout: Checkout, to_state: str, label: str, note: str | 
 # --- money: commission, refunds, ledger ----------------------------------------------------------
 
 def commission_for(order: Order) -> int:
-    percent = int(current_app.config.get("PLATFORM_COMMISSION_PERCENT", 8))
+    percent = int(current_app.config["PLATFORM_COMMISSION_PERCENT"])
     return (order.subtotal * percent + 50) // 100
 
 

@@ -27,13 +27,13 @@ class SignatureError(Exception):
 
 def enabled() -> bool:
     cfg = current_app.config
-    return bool(cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_WEBHOOK_SECRET"))
+    return bool(cfg["STRIPE_SECRET_KEY"] and cfg["STRIPE_WEBHOOK_SECRET"])
 
 
 def _client() -> stripe.StripeClient:
     cfg = current_app.config
     kwargs = {"max_network_retries": 2}
-    if cfg.get("STRIPE_API_BASE"):
+    if cfg["STRIPE_API_BASE"]:
         kwargs["base_addresses"] = {"api": cfg["STRIPE_API_BASE"]}
     return stripe.StripeClient(cfg["STRIPE_SECRET_KEY"], **kwargs)
 
@@ -112,7 +112,7 @@ def retrieve_refund(refund_id: str) -> dict:
 
 def parse_webhook(payload: bytes, signature_header: str | None) -> dict:
     """Verify ``Stripe-Signature`` over the raw body, then decode it. Raises SignatureError."""
-    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret or not signature_header:
         raise SignatureError("missing signature or secret")
     try:
