@@ -100,6 +100,15 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "120/minute")
     SEARCH_SUGGEST_RATE_LIMIT = _env("SEARCH_SUGGEST_RATE_LIMIT", "60/minute")
+    # Catalog page fragments cached per catalog version (marketplace/core/cache.py). Code-only: tests and
+    # benchmarks that count queries switch it off.
+    FRAGMENT_CACHE = True
+    # Officials' indicator cache (marketplace/officials/cache.py): a result is reused for at most this many
+    # seconds, so writes by another process are seen after that long; 0 = no cache.
+    STATS_CACHE_SECONDS = _int("STATS_CACHE_SECONDS", 60)
+    # The day the officials' indicators are measured on (a datetime.date); None = today in Hà Nội.
+    # Code-only: tests pin it.
+    STATS_AS_OF = None
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     DEBUG = False
     TESTING = False

@@ -55,14 +55,14 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
     data_dir = Path(app.config["DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     app.instance_path = str(data_dir)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'marketplace.sqlite'}"
     app.config.setdefault("SEARCH_INDEX_DIR", None)
     app.config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"] or str(data_dir / "search-index")
-    app.config["MEDIA_ROOT"] = app.config.get("MEDIA_ROOT") or str(data_dir / "media")
+    app.config["MEDIA_ROOT"] = app.config["MEDIA_ROOT"] or str(data_dir / "media")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite: wait for the write lock instead of failing at once under concurrent writers.
-        opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        opts = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
         opts.setdefault("connect_args", {"timeout": 30})
         opts.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts

@@ -26,8 +26,9 @@ def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordH
 
 def _hasher() -> PasswordHasher:
     if has_app_context():
-        return _hasher_for(*(int(current_app.config[name]) for name in ARGON2_SETTINGS))
-    return _hasher_for(*(int(getattr(Config, name)) for name in ARGON2_SETTINGS))
+        cfg = current_app.config
+        return _hasher_for(int(cfg["ARGON2_TIME_COST"]), int(cfg["ARGON2_MEMORY_COST"]), int(cfg["ARGON2_PARALLELISM"]))
+    return _hasher_for(Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST, Config.ARGON2_PARALLELISM)
 
 
 def hash_password(password: str) -> str:

@@ -1,5 +1,7 @@
 """``flask users token <email>`` (create an API token, printed once), ``flask users tokens <email>``,
-``flask users revoke-token <email> <id>``. Joins the accounts area's ``users`` group when it exists."""
+``flask users revoke-token <email> <id>``. Joins the accounts area's ``users`` group when it exists.
+
+Each command runs in one transaction (the unit of work commits when it returns)."""
 from __future__ import annotations
 
 import click
@@ -7,12 +9,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from marketplace.accounts.models import User
+from marketplace.api.services import issue_token, revoke_token, tokens_of
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 
 
-def _user(email: str):
-    from marketplace.accounts.models import User
-
+def _user(email: str) -> User:
     user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"no user {email}")
@@ -24,14 +27,10 @@ def _user(email: str):
 @click.option("--name", default="cli", help="A label to recognise the token by.")
 def create_token(email: str, name: str):
     """Create an API token for an artisan and print it (it is not shown again)."""
-    from marketplace.api.services import issue_token
-    from marketplace.errors import DomainError
-
     try:
         token, secret = issue_token(_user(email), name)
-    except DomainError as exc:
+    except DomainError as exc:  # a message for the terminal; the unit of work rolls back
         raise click.ClickException(exc.message) from None
-    db.session.commit()
     click.echo(secret)
     click.echo(f"token #{token.id} for {email}; use it as: Authorization: Bearer <token>", err=True)
 
@@ -40,8 +39,6 @@ def create_token(email: str, name: str):
 @click.argument("email")
 def list_tokens(email: str):
     """List a user's API tokens."""
-    from marketplace.api.services import tokens_of
-
     for token in tokens_of(_user(email)):
         state = "revoked" if token.revoked_at else "active"
         click.echo(f"#{token.id} {token.hint}… {token.name!r} {state} created {token.created_at:%Y-%m-%d} "
@@ -53,14 +50,10 @@ def list_tokens(email: str):
 @click.argument("token_id", type=int)
 def revoke(email: str, token_id: int):
     """Revoke one of a user's API tokens."""
-    from marketplace.api.services import revoke_token
-    from marketplace.errors import DomainError
-
     try:
         revoke_token(_user(email), token_id)
-    except DomainError as exc:
+    except DomainError as exc:  # a message for the terminal; the unit of work rolls back
         raise click.ClickException(exc.message) from None
-    db.session.commit()
     click.echo(f"token #{token_id} revoked")
 
 

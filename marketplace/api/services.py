@@ -35,8 +35,8 @@ def user_for_secret(secret: str | None) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now  # bookkeeping, committed at once (reads do not commit otherwise)
-        db.session.commit()
+        token.last_used_at = now  # bookkeeping: committed with the request's unit of work
+        db.session.flush()
     return user
 
 

@@ -13,9 +13,14 @@ from marketplace.api import bp, serializers
 from marketplace.api.auth import token_required
 from marketplace.api.openapi import operation
 from marketplace.catalog import queries
+from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Category, CraftVillage, Product, Recognition
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.orders import services as order_services
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.search import backend as search_backend
+from marketplace.search import services as search_services
 from marketplace.shops.models import Shop, ShopStatus
 from marketplace.shops.services import owned_shops
 
@@ -71,14 +76,7 @@ def _json_body() -> dict:
 
 # --- read: the public catalog ----------------------------------------------------------------------
 
-def _search():
-    from marketplace.search import backend, services
-
-    return backend, services
-
-
 def _product_list_params():
-    backend, _ = _search()
     return [
         ("q", "string", "Search text; diacritics optional (`gom bat trang` finds `gốm Bát Tràng`)",
          {"maxLength": MAX_QUERY_LENGTH}),
@@ -86,41 +84,34 @@ def _product_list_params():
         ("village", "string", "Village slug", {"maxLength": 80}),
         ("ocop", "integer", "Only products with a valid OCOP certificate of this many stars or more",
          {"minimum": 3, "maximum": 5}),
-        ("price", "string", "Price band", {"enum": list(backend.PRICE_BAND_KEYS)}),
-        ("sort", "string", "Order (default: relevance with q, newest without)", {"enum": list(backend.SORTS)}),
+        ("price", "string", "Price band", {"enum": list(search_backend.PRICE_BAND_KEYS)}),
+        ("sort", "string", "Order (default: relevance with q, newest without)",
+         {"enum": list(search_backend.SORTS)}),
         ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
         ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE}),
     ]
 
 
-class _LazyParams(list):
-    """The product list's parameters, read from the search area when the document is built."""
-
-    def __iter__(self):
-        return iter(_product_list_params())
-
-
 @bp.get("/products")
 @public
 @operation(summary="Search and list products for sale (the same search and filters as /search)", tag="catalog",
-           params=_LazyParams(), response="ProductPage")
+           params=_product_list_params(), response="ProductPage")
 def products():
-    backend, services = _search()
     text = (request.args.get("q") or "")[:MAX_QUERY_LENGTH]
     category = _choice_arg("category", Category.CHOICES)
-    sort = _choice_arg("sort", backend.SORTS) or "relevance"
-    price = _choice_arg("price", backend.PRICE_BAND_KEYS)
+    sort = _choice_arg("sort", search_backend.SORTS) or "relevance"
+    price = _choice_arg("price", search_backend.PRICE_BAND_KEYS)
     ocop = _int_arg("ocop", None, 3, 5)
     page, per_page = _paging()
     village = None
     if request.args.get("village"):
-        village = services.village_by_slug(request.args["village"])
+        village = search_services.village_by_slug(request.args["village"])
         if village is None:
             raise InvalidInput("No such village", field="village")
-    filters = services.clean_filters(category=category, village_id=village.id if village else None, ocop=ocop,
-                                     price=price)
-    result = services.search_products(text, filters, sort=sort, page=page, per_page=per_page, facets=False)
-    items = [serializers.product_summary(p) for p in services.load_products(result.ids)]
+    filters = search_services.clean_filters(category=category, village_id=village.id if village else None,
+                                            ocop=ocop, price=price)
+    result = search_services.search_products(text, filters, sort=sort, page=page, per_page=per_page, facets=False)
+    items = [serializers.product_summary(p) for p in search_services.load_products(result.ids)]
     return jsonify(_page_body(items, page, per_page, result.total))
 
 
@@ -190,12 +181,6 @@ def shop(slug: str):
 
 # --- write: an artisan's own listings (bearer token) ----------------------------------------------
 
-def _seller_services():
-    from marketplace.catalog import services
-
-    return services
-
-
 def _own_shops(user) -> list[Shop]:
     return owned_shops(user)
 
@@ -216,7 +201,7 @@ def _target_shop(user, body: dict) -> Shop:
 
 
 def _own_product(product_id: int) -> Product:
-    return _seller_services().product_for_seller(g.api_user, product_id)
+    return catalog_services.product_for_seller(g.api_user, product_id)
 
 
 @bp.get("/me/products")
@@ -245,8 +230,7 @@ def create_my_product():
     variants = body.get("variants") or []
     if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
         raise InvalidInput("variants must be a list of objects", field="variants")
-    row = _seller_services().create_product(g.api_user, shop, body, variants=variants)
-    db.session.commit()
+    row = catalog_services.create_product(g.api_user, shop, body, variants=variants)
     return jsonify(serializers.product_detail(row)), 201
 
 
@@ -263,8 +247,7 @@ def my_product(product_id: int):
            response="ProductDetail", not_found=True)
 def update_my_product(product_id: int):
     body = _json_body()
-    row = _seller_services().update_product(g.api_user, _own_product(product_id), body, partial=True)
-    db.session.commit()
+    row = catalog_services.update_product(g.api_user, _own_product(product_id), body, partial=True)
     return jsonify(serializers.product_detail(row))
 
 
@@ -272,8 +255,7 @@ def update_my_product(product_id: int):
 @token_required("artisan")
 @operation(summary="Put my product on sale", tag="seller", response="ProductDetail", not_found=True)
 def publish_my_product(product_id: int):
-    row = _seller_services().publish_product(g.api_user, _own_product(product_id))
-    db.session.commit()
+    row = catalog_services.publish_product(g.api_user, _own_product(product_id))
     return jsonify(serializers.product_detail(row))
 
 
@@ -282,8 +264,7 @@ def publish_my_product(product_id: int):
 @operation(summary="Take my product off sale (back to draft)", tag="seller", response="ProductDetail",
            not_found=True)
 def unpublish_my_product(product_id: int):
-    row = _seller_services().unpublish_product(g.api_user, _own_product(product_id))
-    db.session.commit()
+    row = catalog_services.unpublish_product(g.api_user, _own_product(product_id))
     return jsonify(serializers.product_detail(row))
 
 
@@ -293,8 +274,7 @@ def unpublish_my_product(product_id: int):
            response="Variant", status=201, not_found=True)
 def add_my_variant(product_id: int):
     body = _json_body()
-    variant = _seller_services().add_variant(g.api_user, _own_product(product_id), body)
-    db.session.commit()
+    variant = catalog_services.add_variant(g.api_user, _own_product(product_id), body)
     return jsonify(serializers.variant_json(variant)), 201
 
 
@@ -303,10 +283,8 @@ def add_my_variant(product_id: int):
 @operation(summary="Change a variant", tag="seller", body="VariantInput", response="Variant", not_found=True)
 def update_my_variant(product_id: int, variant_id: int):
     body = _json_body()
-    services = _seller_services()
-    variant = services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
-    variant = services.update_variant(g.api_user, variant, body)
-    db.session.commit()
+    variant = catalog_services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
+    variant = catalog_services.update_variant(g.api_user, variant, body)
     return jsonify(serializers.variant_json(variant))
 
 
@@ -317,35 +295,20 @@ def set_my_stock(product_id: int, variant_id: int):
     body = _json_body()
     if "stock" not in body:
         raise InvalidInput("stock is required", field="stock")
-    services = _seller_services()
-    variant = services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
+    variant = catalog_services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
     if isinstance(body["stock"], bool):
         raise InvalidInput("stock must be an integer", field="stock")
-    variant = services.set_stock(g.api_user, variant, body["stock"])
-    db.session.commit()
+    variant = catalog_services.set_stock(g.api_user, variant, body["stock"])
     return jsonify(serializers.variant_json(variant))
 
 
 # --- write: an artisan's orders (bearer token) -----------------------------------------------------
 
-def _order_services():
-    from marketplace.orders import services
-
-    return services
-
-
 def _own_order(order_id: int):
-    services = _order_services()
-    order = services.get_order(order_id)
-    if not services.can_manage_order(g.api_user, order):
+    order = order_services.get_order(order_id)
+    if not order_services.can_manage_order(g.api_user, order):
         raise NotFound("No such order", field="order_id")  # another shop's order looks like no order
     return order
-
-
-def _order_statuses():
-    from marketplace.orders.models import OrderStatus
-
-    return OrderStatus.CHOICES
 
 
 @bp.get("/me/orders")
@@ -357,9 +320,7 @@ def _order_statuses():
                    ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
                    ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE})])
 def my_orders():
-    from marketplace.orders.models import Order
-
-    status = _choice_arg("status", _order_statuses())
+    status = _choice_arg("status", OrderStatus.CHOICES)
     page, per_page = _paging()
     shop_ids = [s.id for s in _own_shops(g.api_user)] or [-1]
     criteria = [Order.shop_id.in_(shop_ids)]
@@ -388,8 +349,7 @@ def ship_my_order(order_id: int):
     carrier, tracking = body.get("carrier"), body.get("tracking_number")
     if not isinstance(carrier, str) or not isinstance(tracking, str):
         raise InvalidInput("carrier and tracking_number are required strings", field="tracking_number")
-    order = _order_services().ship_order(g.api_user, _own_order(order_id), carrier, tracking)
-    db.session.commit()
+    order = order_services.ship_order(g.api_user, _own_order(order_id), carrier, tracking)
     return jsonify(serializers.order_json(order))
 
 
@@ -398,6 +358,5 @@ def ship_my_order(order_id: int):
 @operation(summary="Confirm delivery (shipped → delivered; a COD order counts as paid)", tag="seller",
            response="Order", not_found=True)
 def deliver_my_order(order_id: int):
-    order = _order_services().deliver_order(g.api_user, _own_order(order_id))
-    db.session.commit()
+    order = order_services.deliver_order(g.api_user, _own_order(order_id))
     return jsonify(serializers.order_json(order))

@@ -160,7 +160,7 @@ class PhotoArchive:
 
     def read(self, name: str) -> bytes:
         """The bytes of ``name``; raises InvalidInput when absent, ambiguous or over the size cap."""
-        limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024)
+        limit = int(current_app.config["MAX_CONTENT_LENGTH"])
         if name in self.ambiguous:
             raise InvalidInput(_("Ảnh %(name)s xuất hiện nhiều lần trong ZIP.", name=name), field="photos")
         info = self.entries.get(name)

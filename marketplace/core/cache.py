@@ -71,7 +71,7 @@ def _version_file(app: Flask) -> Path:
 
 def _redis(app: Flask):
     client = app.extensions.get("marketplace_redis")
-    if client is None and app.config.get("REDIS_URL"):
+    if client is None and app.config["REDIS_URL"]:
         client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=0.5)
         app.extensions["marketplace_redis"] = client
     return client
@@ -115,7 +115,7 @@ def bump_catalog_version(app: Flask | None = None) -> None:
 def cached_fragment(name: str, key_parts: tuple, render) -> Markup:
     """Render ``render()`` once per catalog version, language and day."""
     app = current_app._get_current_object()
-    if not app.config.get("FRAGMENT_CACHE", True):
+    if not app.config["FRAGMENT_CACHE"]:
         return Markup(render())
     cache: FragmentCache = app.extensions["fragment_cache"]
     key = (name, key_parts, current_lang(), today_vn().isoformat(), catalog_version(app))

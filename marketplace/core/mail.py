@@ -90,7 +90,7 @@ class MailSender:
             self.smtp = None
 
     def send(self, message: Message) -> None:
-        if not self.cfg.get("MAIL_SERVER"):
+        if not self.cfg["MAIL_SERVER"]:
             _write_outbox(message)
             return
         if self.smtp is None:
@@ -118,9 +118,9 @@ def _write_outbox(message: Message) -> None:
 def _connect_smtp(cfg) -> smtplib.SMTP:
     smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10)
     try:
-        if cfg.get("MAIL_USE_TLS"):
+        if cfg["MAIL_USE_TLS"]:
             smtp.starttls()
-        if cfg.get("MAIL_USERNAME"):
+        if cfg["MAIL_USERNAME"]:
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
     except Exception:
         smtp.close()

@@ -18,7 +18,7 @@ STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
 def content_security_policy(app: Flask) -> str:
     form_action = "'self'"
-    if app.config.get("STRIPE_SECRET_KEY"):
+    if app.config["STRIPE_SECRET_KEY"]:
         form_action += f" {STRIPE_CHECKOUT_ORIGIN}"
     directives = {
         "default-src": "'self'",
@@ -44,7 +44,7 @@ def security_headers(app: Flask) -> dict[str, str]:
         "Cross-Origin-Opener-Policy": "same-origin",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
     }
-    hsts = int(app.config.get("HSTS_SECONDS") or 0)
+    hsts = int(app.config["HSTS_SECONDS"])
     if hsts > 0:
         headers["Strict-Transport-Security"] = f"max-age={hsts}; includeSubDomains"
     return headers
@@ -58,7 +58,7 @@ def _add_headers(response: Response) -> Response:
 
 def _install_proxy_fix(app: Flask) -> None:
     """Trust ``X-Forwarded-*`` from that many proxies (0 = off, the default)."""
-    counts = {key: int(app.config.get(f"PROXY_FIX_X_{key.upper()}") or 0) for key in ("for", "proto", "host", "prefix")}
+    counts = {key: int(app.config[f"PROXY_FIX_X_{key.upper()}"]) for key in ("for", "proto", "host", "prefix")}
     if not any(counts.values()):
         return
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"], x_host=counts["host"],

@@ -86,5 +86,5 @@ def register(app: Flask) -> None:
         chosen = g.get("set_lang_cookie")
         if chosen:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                                secure=bool(app.config.get("SESSION_COOKIE_SECURE")))
+                                secure=bool(app.config["SESSION_COOKIE_SECURE"]))
         return response

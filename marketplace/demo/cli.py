@@ -1,10 +1,17 @@
-"""``flask seed-demo``: load the demo catalog (idempotent; ``--reset`` starts over)."""
+"""``flask seed-demo``: load the demo catalog (idempotent; ``--reset`` starts over).
+
+The seed is one transaction (the command's unit of work); it commits before the search index is rebuilt."""
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from marketplace.catalog.models import CraftVillage
+from marketplace.core import uow
+from marketplace.demo.seed import seed_demo as run
 from marketplace.extensions import db
+from marketplace.search import reindex_all
 
 
 @click.command("seed-demo")
@@ -14,16 +21,11 @@ from marketplace.extensions import db
 @click.option("--reindex/--no-reindex", default=True, help="Rebuild the search index afterwards.")
 @with_appcontext
 def seed_demo(reset: bool, if_empty: bool, images: bool, reindex: bool) -> None:
-    import sqlalchemy as sa
-
-    from marketplace.catalog.models import CraftVillage
-    from marketplace.demo.seed import seed_demo as run
-
     if if_empty and not reset and db.session.scalar(sa.select(sa.func.count(CraftVillage.id))):
         click.echo("Database already has data; nothing to seed.")
         return
     report = run(reset=reset, with_images=images)
-    db.session.commit()
+    uow.commit_early("the search index is rebuilt below from the committed catalog, through its own session")
     click.echo(
         f"Seeded {report.villages} villages, {report.users} users, {report.shops} shops, "
         f"{report.products} new products, {report.images} product photos."
@@ -31,9 +33,5 @@ def seed_demo(reset: bool, if_empty: bool, images: bool, reindex: bool) -> None:
     for note in report.notes:
         click.echo(note)
     if reindex:
-        try:
-            from marketplace.search import reindex_all
-        except ImportError:
-            return
         count = reindex_all()
         click.echo(f"Search index rebuilt: {count} products.")

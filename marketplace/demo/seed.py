@@ -14,6 +14,7 @@ from importlib import resources
 import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.passwords import hash_password
 from marketplace.catalog.models import (
     CraftVillage,
     IpKind,
@@ -27,8 +28,11 @@ from marketplace.catalog.models import (
 from marketplace.core.text import slugify
 from marketplace.core.time import add_months
 from marketplace.demo import catalog_data as data
+from marketplace.demo.drawing import draw_product_image
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
+from marketplace.media.images import store_derivatives
+from marketplace.officials.demo import seed_officials_demo
 
 SEED = 282
 ANCHOR = datetime(2026, 11, 1, 9, 0, 0)  # "today" of the demo data (UTC, naive)
@@ -265,9 +269,6 @@ def seed_products(shops: list[Shop], report: SeedReport, with_images: bool) -> N
 
 
 def _draw_and_store(kind: str, variant_no: int) -> tuple[str, int, int]:
-    from marketplace.demo.drawing import draw_product_image
-    from marketplace.media.images import store_derivatives
-
     image = draw_product_image(kind, variant_no, size=800)
     return store_derivatives(image, prefix="demo")
 
@@ -280,21 +281,12 @@ def reset_data() -> None:
 
 
 def seed_demo(*, reset: bool = False, with_images: bool = True, password_hash: str | None = None) -> SeedReport:
-    """Load the demo catalog. Idempotent: a second run adds nothing."""
-    from marketplace.accounts.passwords import hash_password
-
+    """Load the demo catalog, then the officials' history. Idempotent: a second run adds nothing."""
     if reset:
         reset_data()
     report = SeedReport()
     villages = seed_villages(report)
     shops = seed_users_and_shops(villages, report, password_hash or hash_password(DEMO_PASSWORD))
     seed_products(shops, report, with_images)
-    for extra in EXTRA_SEEDERS:
-        extra(report)
+    report.notes.append(seed_officials_demo(anchor=ANCHOR, seed=SEED, official_email=f"official@{DEMO_DOMAIN}"))
     return report
-
-
-# Other areas (orders history, officials' records…) append callables taking the SeedReport.
-EXTRA_SEEDERS: list = []
-
-import marketplace.officials.demo  # noqa: E402,F401  (registers the officials' demo history seeder)

@@ -43,7 +43,7 @@ class StoredImage:
 
 def _limits() -> tuple[int, int]:
     cfg = current_app.config
-    return int(cfg["MAX_CONTENT_LENGTH"] or 12 * 1024 * 1024), int(cfg["MAX_IMAGE_PIXELS"])
+    return int(cfg["MAX_CONTENT_LENGTH"]), int(cfg["MAX_IMAGE_PIXELS"])
 
 
 def _too_many_pixels(max_pixels: int) -> ImageRejected:

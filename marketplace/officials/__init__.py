@@ -5,9 +5,7 @@ bp = Blueprint("officials", __name__, cli_group="stats")
 
 
 def init_app(app) -> None:
-    from marketplace.officials import cache
-
-    cache.install(app)
+    cache.init_app(app)  # subscribes to the change feed as "officials-stats"
 
 
-from marketplace.officials import cli, views  # noqa: E402,F401
+from marketplace.officials import cache, cli, views  # noqa: E402,F401

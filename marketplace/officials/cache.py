@@ -1,82 +1,139 @@
-"""A small per-app cache for the indicator queries, with explicit invalidation.
+"""A small per-app cache for the indicator queries, invalidated by the change feed.
 
-Any flush that adds, changes or deletes a row the indicators read (catalog, orders, officials' records)
-bumps a generation number; cached results from an older generation are dropped. Writes made by another
-process (a second gunicorn worker, a bulk SQL import) are picked up after ``STATS_CACHE_SECONDS``
-(default 60). ``STATS_CACHE_SECONDS = 0`` turns the cache off.
+The cache subscribes to the app's change feed (``marketplace.core.changes``) as ``officials-stats``: a
+committed transaction that touches a table the indicators read bumps the app's generation number, and
+cached results from an older generation are dropped. What counts (see :func:`stale`):
+
+* any write to the catalog tables and the officials' own tables;
+* orders only where production value can move: a delivery, completion or refund, a change of
+  ``delivered_at`` or ``refunded_amount``, or a status the statement does not spell out. Placing an order
+  (INSERT into ``orders``/``order_lines``), paying, shipping or cancelling it before delivery changes no
+  indicator — the indicators count delivered orders only.
+
+Writes made by another process (a second gunicorn worker, a bulk SQL import) are picked up after
+``STATS_CACHE_SECONDS`` (a setting in ``config.py``), and catalog changes at once through the shared catalog
+version. ``STATS_CACHE_SECONDS = 0`` turns the cache off.
 """
 from __future__ import annotations
 
 import threading
 import time
 
-from flask import current_app
+from flask import Flask, current_app
 
-_lock = threading.Lock()
-_generation = 0
+from marketplace.core import changes
+from marketplace.core.cache import catalog_version
+from marketplace.core.changes import ChangeSet, RowChange, StatementChange
+from marketplace.orders.models import OrderStatus
+
+SUBSCRIBER = "officials-stats"
+MARK = "officials-stats"  # changes.mark(session, MARK): this transaction changes the indicators
 WATCHED_TABLES = {"craft_villages", "shops", "products", "product_images", "ip_protections", "orders",
                   "order_lines", "official_recorded_values", "official_external_presences",
                   "official_recognition_decisions", "official_stat_snapshots"}
+ORDER_TABLES = {"orders", "order_lines"}
+# Statuses an order only has before delivery (and never reaches from a delivered state): setting one changes
+# no indicator. Any other status — delivered, completed, refunded, or one added later — invalidates.
+BEFORE_DELIVERY = {OrderStatus.PENDING_PAYMENT, OrderStatus.AWAITING_SHIPMENT, OrderStatus.PAID,
+                   OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.NEEDS_REVIEW}
+# Columns of ``orders`` whose change moves production value whatever the status.
+VALUE_COLUMNS = {"delivered_at", "refunded_amount"}
 
 
-def invalidate() -> None:
-    global _generation
-    with _lock:
-        _generation += 1
+class StatsCache:
+    """One app's cached results and generation number."""
+
+    MAX_ENTRIES = 256
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.store: dict = {}
+
+    def invalidate(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.store.clear()
 
 
-def _matters(obj, is_new: bool) -> bool:
-    table = getattr(obj, "__tablename__", None)
-    if table not in WATCHED_TABLES:
-        return False
-    if table == "orders":
-        # Placing, paying or shipping an order changes no indicator; delivery, refund and cancellation
-        # of a delivered order do.
-        from marketplace.orders.models import OrderStatus
-
-        return obj.delivered_at is not None or obj.status in OrderStatus.DELIVERED_STATES
-    if table == "order_lines":
-        return not is_new  # new lines belong to new (not yet delivered) orders; later edits are refunds
-    return True
-
-
-def _after_flush(session, flush_context) -> None:
-    new = set(map(id, session.new))
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if _matters(obj, id(obj) in new):
-            invalidate()
-            return
+def _order_row_matters(row: RowChange) -> bool:
+    if row.table == "order_lines":
+        return row.op != "insert"  # new lines belong to new orders; later edits are refunds
+    if row.op == "insert":
+        status = row.values.get("status")
+        return row.values.get("delivered_at") is not None or (status is not None and status not in BEFORE_DELIVERY)
+    if row.op == "delete":
+        return True
+    if row.columns & VALUE_COLUMNS:
+        return True
+    if "status" in row.columns:
+        return (row.values.get("status") not in BEFORE_DELIVERY
+                or row.old.get("status") not in BEFORE_DELIVERY)
+    return False
 
 
-def install(app) -> None:
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
+def _order_statement_matters(statement: StatementChange) -> bool:
+    if statement.op == "insert":
+        # placing orders; a statement that inserts them already delivered says so in its values
+        status = statement.values.get("status")
+        return status is not None and status not in BEFORE_DELIVERY
+    if statement.op == "delete" or statement.columns is None:
+        return True  # text SQL or a delete: rows unknown, invalidate
+    if statement.table == "order_lines":
+        return True
+    if statement.columns & VALUE_COLUMNS:
+        return True
+    if "status" in statement.columns:
+        status = statement.values.get("status")
+        return status is None or status not in BEFORE_DELIVERY  # no literal: conservatively stale
+    return False
 
-    app.extensions["officials_cache"] = {}
-    if not getattr(install, "_listening", False):
-        sa.event.listen(Session, "after_flush", _after_flush)
-        install._listening = True
+
+def stale(change_set: ChangeSet) -> bool:
+    """Does this committed change set change what the indicators show?"""
+    if MARK in change_set.marks:
+        return True
+    for row in change_set.rows:
+        if row.table in WATCHED_TABLES and (row.table not in ORDER_TABLES or _order_row_matters(row)):
+            return True
+    for statement in change_set.statements:
+        if statement.table in WATCHED_TABLES and (statement.table not in ORDER_TABLES
+                                                  or _order_statement_matters(statement)):
+            return True
+    return False
+
+
+def _on_change(change_set: ChangeSet) -> None:
+    if stale(change_set):
+        invalidate()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["officials_cache"] = StatsCache()
+    changes.subscribe(app, SUBSCRIBER, _on_change)
+
+
+def invalidate(app: Flask | None = None) -> None:
+    """Drop the cached results of ``app`` (default: the current app)."""
+    (app or current_app._get_current_object()).extensions["officials_cache"].invalidate()
 
 
 def cached(key: tuple, compute):
     app = current_app._get_current_object()
-    ttl = app.config.get("STATS_CACHE_SECONDS", 60)
-    store = app.extensions.setdefault("officials_cache", {})
+    ttl = app.config["STATS_CACHE_SECONDS"]
     if not ttl:
         return compute()
-    try:
-        from marketplace.core.cache import catalog_version
-
-        key = key + (catalog_version(app),)  # catalog changes from any worker, even by SQL statements
-    except Exception:  # pragma: no cover - the catalog cache is another area's; degrade to TTL only
-        pass
+    cache: StatsCache = app.extensions["officials_cache"]
+    key = key + (catalog_version(app),)  # catalog changes from any worker, even by SQL statements
     now = time.monotonic()
-    hit = store.get(key)
-    if hit is not None and hit[0] == _generation and now - hit[1] < ttl:
+    generation = cache.generation
+    hit = cache.store.get(key)
+    if hit is not None and hit[0] == generation and now - hit[1] < ttl:
         return hit[2]
-    generation = _generation
     value = compute()
-    if len(store) > 256:
-        store.clear()
-    store[key] = (generation, now, value)
+    with cache.lock:
+        if cache.generation == generation:  # not invalidated while computing
+            if len(cache.store) >= cache.MAX_ENTRIES:
+                cache.store.clear()
+            cache.store[key] = (generation, now, value)
     return value

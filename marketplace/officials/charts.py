@@ -5,6 +5,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from marketplace.officials.present import fmt_number
+
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 320, 120, 34, 8, 8, 22
 
 
@@ -46,6 +48,4 @@ def trend_svg(points: list[tuple[date, float]], target: float | None, title: str
 
 
 def _num(v: float) -> str:
-    from marketplace.officials.present import fmt_number
-
     return fmt_number(round(v, 1))

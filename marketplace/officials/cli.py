@@ -5,16 +5,13 @@ from datetime import date
 
 import click
 
-from marketplace.extensions import db
 from marketplace.officials import bp
+from marketplace.officials.services import take_snapshot
 
 
 @bp.cli.command("snapshot")
 @click.option("--as-of", "as_of", default=None, help="Day to measure (YYYY-MM-DD); default today (Hà Nội).")
 def snapshot(as_of: str | None) -> None:
-    from marketplace.officials.services import take_snapshot
-
     day = date.fromisoformat(as_of) if as_of else None
-    month, n = take_snapshot(day)
-    db.session.commit()
+    month, n = take_snapshot(day)  # committed when the command returns (unit of work)
     click.echo(f"Snapshot {month:%Y-%m}: {n} indicators stored.")

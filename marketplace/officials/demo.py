@@ -1,8 +1,9 @@
 """Demo history for the officials' dashboard: three years of orders (delivered, some cancelled or refunded), monthly snapshots, a few
 external-platform presences, recorded values and recognition decisions (all marked "minh họa").
 
-Deterministic (fixed seed, anchored at ``marketplace.demo.seed.ANCHOR``), idempotent, and fast: the orders
-go in with one bulk flush. The demo buyer is anonymous (no account, no address).
+Deterministic (the demo's seed and anchor date are passed in by ``marketplace.demo.seed``, which calls
+``seed_officials_demo`` after the catalog; this module imports nothing from ``marketplace.demo``), idempotent,
+and fast: the orders go in with one bulk flush. The demo buyer is anonymous (no account, no address).
 """
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from marketplace.accounts.models import User
 from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Recognition, Variant
+from marketplace.core import changes
 from marketplace.core.time import add_months
-from marketplace.demo import seed as demo_seed
 from marketplace.extensions import db
+from marketplace.officials import cache
 from marketplace.officials import indicators as ind
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus
@@ -45,23 +48,23 @@ DECISIONS = (  # village slug, number, date, title — the data file's titles an
 )
 
 
-def seed_officials_demo(report) -> None:
-    anchor = demo_seed.ANCHOR
+def seed_officials_demo(*, anchor: datetime, seed: int, official_email: str) -> str:
+    """Orders, records and snapshots up to ``anchor`` (the demo's "today"), drawn from ``seed``; the records
+    are entered by the account ``official_email``. Returns a line for the seed report."""
     villages = {v.slug: v for v in db.session.scalars(sa.select(CraftVillage))}
-    official = db.session.scalar(sa.text("SELECT id FROM users WHERE email = :e"),
-                                 {"e": f"official@{demo_seed.DEMO_DOMAIN}"})
-    _seed_orders(anchor)
+    official = db.session.scalar(sa.select(User.id).where(User.email == official_email))
+    _seed_orders(anchor, seed)
     _seed_records(anchor.date(), villages, official)
     _sync_recognitions(villages)
     db.session.flush()
-    _seed_snapshots(anchor.date())
-    report.notes.append("Officials: 24 months of demo orders and indicator snapshots.")
+    _seed_snapshots(anchor.date(), seed)
+    return "Officials: 24 months of demo orders and indicator snapshots."
 
 
-def _seed_orders(anchor: datetime) -> None:
+def _seed_orders(anchor: datetime, seed: int) -> None:
     if db.session.scalar(sa.select(Checkout.id).where(Checkout.token.like(f"{TOKEN_PREFIX}%")).limit(1)):
         return
-    rng = random.Random(demo_seed.SEED + 6)
+    rng = random.Random(seed + 6)
     rows = db.session.execute(
         sa.select(Shop.id, Shop.village_id, Product.id, Product.title_vi, Variant.id, Variant.name, Variant.sku,
                   Variant.price)
@@ -126,9 +129,7 @@ def _seed_orders(anchor: datetime) -> None:
     db.session.execute(sa.insert(OrderLine), [dict(line, order_id=order_ids[order["checkout_id"]])
                                               for order, order_lines in zip(orders, lines)
                                               for line in order_lines])
-    from marketplace.officials.cache import invalidate
-
-    invalidate()
+    changes.mark(db.session, cache.MARK)  # orders inserted already delivered: the indicators change at commit
 
 
 def _seed_records(today: date, villages: dict, official_id: int | None) -> None:
@@ -170,13 +171,13 @@ def _sync_recognitions(villages: dict) -> None:
         village.recognition_year = decision.decided_on.year
 
 
-def _seed_snapshots(today: date) -> None:
+def _seed_snapshots(today: date, seed: int) -> None:
     """24 monthly snapshots. Sales growth is measured on the demo orders at each month's end; the catalog's
     shares cannot be re-measured in the past, so they ramp plausibly up to today's value."""
     first = add_months(today.replace(day=1), -(MONTHS - 1))
     have = set(db.session.scalars(sa.select(StatSnapshot.month).distinct()))
     current = {r.indicator.id: r for r in ind.compute_all(today)}
-    rng = random.Random(demo_seed.SEED + 60)
+    rng = random.Random(seed + 60)
     monthly = _monthly_sales()
     for k in range(MONTHS):
         month = add_months(first, k)
@@ -221,7 +222,3 @@ def _monthly_sales() -> dict[tuple[int, int], int]:
 def _ytd(monthly: dict, year: int, month: int) -> int:
     """January to the end of ``month`` (snapshots are taken at month ends)."""
     return sum(monthly.get((year, m), 0) for m in range(1, month + 1))
-
-
-if seed_officials_demo not in demo_seed.EXTRA_SEEDERS:
-    demo_seed.EXTRA_SEEDERS.append(seed_officials_demo)

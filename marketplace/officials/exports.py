@@ -6,6 +6,9 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
 from marketplace.catalog.models import Category, Recognition
 from marketplace.core.time import to_vn, utcnow
 from marketplace.officials import indicators as ind
@@ -117,9 +120,6 @@ def to_csv(table: Table) -> str:
 
 
 def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = table.title[:31]
@@ -140,7 +140,7 @@ def to_xlsx(table: Table) -> bytes:
             elif kind in formats:
                 cell.number_format = formats[kind]
     ws.freeze_panes = "A2"
-    for c, (header, kind) in enumerate(table.columns, start=1):
+    for c, (header, _kind) in enumerate(table.columns, start=1):
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = max(12, min(40, len(header) + 4))
     defs = wb.create_sheet("Định nghĩa")
     defs.append(["id", "chỉ tiêu", "đơn vị", "mục tiêu 2030", "định hướng 2050", "định nghĩa", "definition"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from marketplace.catalog.models import (
     OCOP_VALIDITY_MONTHS,
@@ -22,7 +23,6 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductStatus,
     Recognition,
-    visible_products_clause,
 )
 from marketplace.core.time import add_months, today_vn
 from marketplace.extensions import db
@@ -44,9 +44,7 @@ GROWTH = "growth"
 
 def stats_today() -> date:
     """The day the indicators are measured on: today in Hà Nội (``STATS_AS_OF`` pins it for tests)."""
-    from flask import current_app, has_app_context
-
-    if has_app_context() and current_app.config.get("STATS_AS_OF"):
+    if has_app_context() and current_app.config["STATS_AS_OF"] is not None:
         return current_app.config["STATS_AS_OF"]
     return today_vn()
 

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from marketplace.core.templating import current_lang
 from marketplace.core.time import add_months
 from marketplace.extensions import db
-from marketplace.officials.indicators import stats_today
-from marketplace.officials.indicators import COUNT, GROWTH, PERCENT, PLAN_START, Indicator, Result
+from marketplace.officials.indicators import COUNT, GROWTH, PERCENT, PLAN_START, Indicator, Result, stats_today
 from marketplace.officials.models import StatSnapshot
 
 TREND_MONTHS = 24

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from marketplace.catalog.models import CraftVillage
 from marketplace.extensions import db
-from marketplace.officials.indicators import stats_today
 from marketplace.officials import indicators as ind
 from marketplace.officials.cache import cached
+from marketplace.officials.indicators import stats_today
 from marketplace.officials.present import load_snapshots, make_card
 
 

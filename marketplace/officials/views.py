@@ -4,21 +4,21 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from marketplace.accounts.permissions import public, role_required
 from marketplace.catalog.models import Category, CraftVillage, Recognition
-from marketplace.errors import DomainError
+from marketplace.core import uow
+from marketplace.core.templating import current_lang
 from marketplace.extensions import db
-from marketplace.officials.indicators import stats_today
 from marketplace.officials import bp, exports, queries, services
 from marketplace.officials import indicators as ind
-from marketplace.core.templating import current_lang
 from marketplace.officials.cache import cached
 from marketplace.officials.charts import trend_svg
+from marketplace.officials.indicators import stats_today
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue
 from marketplace.officials.present import fmt_number, fmt_value, unit_suffix
 from marketplace.officials.reasons import reasons_for
@@ -129,15 +129,12 @@ def _village_or_error(field: str = "village_id") -> CraftVillage:
     return village
 
 
-def _run(action) -> Response:
-    try:
-        action()
-        db.session.commit()
-        flash(_("Đã lưu."), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    return redirect(url_for("officials.records"))
+def _records_url(**_view_kwargs) -> str:
+    return url_for("officials.records")
+
+
+def _saved() -> Response:
+    return uow.done(_("Đã lưu."), _records_url())
 
 
 @bp.route("/officials/records")
@@ -163,40 +160,48 @@ def records():
 
 @bp.route("/officials/records/values", methods=["POST"])
 @role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
 def record_value():
-    return _run(lambda: services.record_value(
+    services.record_value(
         current_user, request.form.get("indicator_id", ""), _parse_date("period_start"), _parse_date("period_end"),
         _parse_float("value"), request.form.get("evidence", ""), _parse_float("numerator", False),
-        _parse_float("denominator", False)))
+        _parse_float("denominator", False))
+    return _saved()
 
 
 @bp.route("/officials/records/values/<int:record_id>/correct", methods=["POST"])
 @role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
 def correct_value(record_id: int):
     original = db.get_or_404(RecordedValue, record_id)
-    return _run(lambda: services.correct_value(
+    services.correct_value(
         current_user, original, _parse_float("value"), request.form.get("evidence", ""),
-        request.form.get("note", ""), _parse_float("numerator", False), _parse_float("denominator", False)))
+        request.form.get("note", ""), _parse_float("numerator", False), _parse_float("denominator", False))
+    return _saved()
 
 
 @bp.route("/officials/records/presences", methods=["POST"])
 @role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
 def record_presence():
     supersedes = None
     if (request.form.get("supersedes_id") or "").isdigit():
         supersedes = db.get_or_404(ExternalPresence, int(request.form["supersedes_id"]))
-    return _run(lambda: services.record_presence(
+    services.record_presence(
         current_user, supersedes.village if supersedes else _village_or_error(),
         request.form.get("platform", ""), request.form.get("evidence", ""), _parse_date("evidence_date"),
-        (request.form.get("url") or "").strip() or None, supersedes, request.form.get("note")))
+        (request.form.get("url") or "").strip() or None, supersedes, request.form.get("note"))
+    return _saved()
 
 
 @bp.route("/officials/records/recognitions", methods=["POST"])
 @role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
 def record_recognition():
-    return _run(lambda: services.record_recognition(
+    services.record_recognition(
         current_user, _village_or_error(), request.form.get("number", ""), _parse_date("decided_on"),
-        request.form.get("title", ""), request.form.get("evidence")))
+        request.form.get("title", ""), request.form.get("evidence"))
+    return _saved()
 
 
 # --- public ---------------------------------------------------------------------------------------

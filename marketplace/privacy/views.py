@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from marketplace.accounts.permissions import login_required_any, role_required
-from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.core import uow
 from marketplace.privacy import bp, services
 
 
@@ -35,14 +34,11 @@ def delete():
     if request.form.get("confirm") != "yes":
         flash(_("Hãy đánh dấu ô xác nhận để xoá tài khoản."), "error")
         return render_template("privacy/index.html", can_delete=True), 400
-    try:
+    with uow.field_errors() as outcome:
         services.delete_account(current_user._get_current_object(), request.form.get("password", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(_("Mật khẩu không đúng.") if exc.field == "password" else exc.message, "error")
-        return render_template("privacy/index.html", can_delete=True), exc.status_code
-    db.session.commit()
-    logout_user()
-    flash(_("Tài khoản của bạn đã được xoá. Các đơn hàng cũ được giữ lại cho kế toán, không còn thông tin cá nhân."),
-          "success")
-    return redirect(url_for("catalog.home"), 303)
+    if outcome.error is not None:
+        flash(_("Mật khẩu không đúng.") if outcome.error.field == "password" else outcome.error.message, "error")
+        return render_template("privacy/index.html", can_delete=True), outcome.status
+    logout_user()  # the erasure commits when this view returns (unit of work)
+    return uow.done(_("Tài khoản của bạn đã được xoá. Các đơn hàng cũ được giữ lại cho kế toán, "
+                      "không còn thông tin cá nhân."), url_for("catalog.home"))

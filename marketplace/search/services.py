@@ -58,7 +58,7 @@ def search_products(q: str | None, filters: dict | None = None, sort: str = "rel
                     per_page: int | None = None, facets: bool = True) -> SearchResult:
     """Search visible products. ``filters``: category, village_id, ocop (3–5: that many stars or more, valid
     today), price (band key). Returns ids in rank order, scores, total, facets, did_you_mean, fallback."""
-    per_page = max(1, min(int(per_page or current_app.config.get("PER_PAGE", 24)), MAX_PER_PAGE))
+    per_page = max(1, min(int(per_page or current_app.config["PER_PAGE"]), MAX_PER_PAGE))
     filters = clean_filters(**{k: v for k, v in (filters or {}).items()
                                if k in ("category", "village_id", "ocop", "price")})
     sort = sort if sort in SORTS else "relevance"

@@ -128,7 +128,7 @@ def after_commit(session) -> None:
     if not (pending["products"] or pending["shops"] or pending["villages"] or pending["all"]):
         return
     app = current_app._get_current_object()
-    if not app.config.get("SEARCH_ENABLED", True) or "search" not in app.extensions:
+    if not app.config["SEARCH_ENABLED"] or "search" not in app.extensions:
         return
     try:
         apply_changes(pending["products"], pending["shops"], pending["villages"], everything=pending["all"])

@@ -178,16 +178,16 @@ def test_record_forms(app, client, login, official):
     r = client.post("/officials/records/values", data={
         "indicator_id": "tour_routes", "period_start": "2025-01-01", "period_end": "2025-12-31", "value": "3",
         "evidence": "Quyết định 55/QĐ-SDL: Bát Tràng → Kim Lan → Văn Đức"})
-    assert r.status_code == 302
+    assert r.status_code == 303
     rec = db.session.scalar(sa.select(RecordedValue))
     assert rec.value == 3 and rec.entered_by_id == official.id
     r = client.post(f"/officials/records/values/{rec.id}/correct", data={
         "value": "4", "evidence": "bổ sung tuyến", "note": "thiếu một tuyến"})
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert db.session.scalar(sa.select(sa.func.count(RecordedValue.id))) == 2
     r = client.post("/officials/records/values", data={"indicator_id": "tour_routes", "period_start": "x",
                                                        "period_end": "2025-12-31", "value": "3", "evidence": "e"})
-    assert r.status_code == 302  # flashed error, nothing stored
+    assert r.status_code == 303  # flashed error, nothing stored
     assert db.session.scalar(sa.select(sa.func.count(RecordedValue.id))) == 2
     from marketplace.catalog.models import CraftVillage
 
@@ -195,12 +195,12 @@ def test_record_forms(app, client, login, official):
     r = client.post("/officials/records/presences", data={
         "village_id": str(v7.id), "platform": "TikTok Shop", "evidence": "ảnh chụp 01/06/2026",
         "evidence_date": "2026-06-01", "url": "https://example.vn/shop"})
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert db.session.scalar(sa.select(sa.func.count(ExternalPresence.id))) == 3
     r = client.post("/officials/records/recognitions", data={
         "village_id": str(v7.id), "number": "77/QĐ-UBND", "decided_on": "2025-09-09",
         "title": "lang_nghe_truyen_thong"})
-    assert r.status_code == 302
+    assert r.status_code == 303
     assert db.session.scalar(sa.select(sa.func.count(RecognitionDecision.id))) == 1
     page = client.get("/officials/records").get_data(as_text=True)
     assert "77/QĐ-UBND" in page and "thiếu một tuyến" in page and "TikTok Shop" in page

@@ -1,4 +1,4 @@
-"""flask search reindex | check | sync, and the seed-demo hook."""
+"""flask search reindex | check | sync (the seed-demo hook: tests/demo/test_cli.py)."""
 from __future__ import annotations
 
 from marketplace.extensions import db
@@ -72,13 +72,3 @@ def test_reindex_all_contract(app):
     assert search_products("").total == 0
     assert reindex_all() == 3
     assert search_products("").total == 3
-
-
-def test_seed_demo_rebuilds_the_index(app, runner, monkeypatch):
-    from marketplace.demo import seed
-
-    monkeypatch.setattr(seed, "EXTRA_SEEDERS", [])
-    result = runner.invoke(args=["seed-demo", "--no-images"])
-    assert result.exit_code == 0, result.output
-    assert "Search index rebuilt:" in result.output
-    assert search_products("gốm bát tràng").total > 10

@@ -61,7 +61,7 @@ class Canvas:
         self.d = ImageDraw.Draw(img, "RGBA")
 
     @classmethod
-    def new(cls, px: int) -> "Canvas":
+    def new(cls, px: int) -> Canvas:
         return cls(Image.new("RGB", (px, px), (240, 232, 220)), px / 1000.0)
 
     # coordinate mapping

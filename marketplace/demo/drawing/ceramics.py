@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .base import (BASE_Y, alpha, darken, flower, leaf, lighten, mix, profile_body,
-                   smooth_profile, wave)
+from .base import BASE_Y, alpha, darken, flower, leaf, lighten, mix, profile_body, smooth_profile, wave
 
 # (name, glaze, paint/accent)
 GLAZES = [
@@ -214,7 +213,7 @@ def plate(c, rng, variant):
             leaf(c, cx, cy + 60, 150, a, alpha(paint, 230), lighten(paint, 0.5))
         c.ellipse((cx - 110, cy + 40, cx + 110, cy + 90), fill=paint)
     elif kind == 1:  # fish
-        for k, (fx, fy, s) in enumerate([(cx - 40, cy - 40, 1), (cx + 40, cy + 60, -1)]):
+        for fx, fy, s in [(cx - 40, cy - 40, 1), (cx + 40, cy + 60, -1)]:
             c.ellipse((fx - 80, fy - 35, fx + 80, fy + 35), fill=paint)
             c.poly([(fx + 70 * s, fy), (fx + 130 * s, fy - 40), (fx + 130 * s, fy + 40)], fill=paint)
             c.circle(fx - 50 * s, fy - 8, 8, fill=glaze)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .base import BASE_Y, alpha, darken, flower, leaf, lighten, mix, wave
+from .base import alpha, darken, flower, leaf, lighten, mix, wave
 
 GOLD = (214, 176, 84)
 LACQUER = [(150, 24, 24), (24, 20, 20), (120, 20, 30), (40, 28, 24),

@@ -37,7 +37,7 @@ def bronze(c, rng, variant):
                 cl.line([(x, 520), (x, 630)], fill=lo, width=4)
             cl.cyl_shade(cx - 290, cx + 290, 395, BASE_Y, 1.2)
         c.ellipse((cx - 272, 340, cx + 272, 460), fill=lighten(metal, 0.1), outline=lo, width=4)
-        for k, r in enumerate((230, 190, 150, 105)):
+        for r in (230, 190, 150, 105):
             c.ellipse((cx - r, 400 - r * 0.22, cx + r, 400 + r * 0.22), outline=lo, width=3)
         for i in range(12):  # central star
             a = 2 * math.pi * i / 12

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .base import alpha, darken, flower, leaf, lighten, mix, wave
+from .base import alpha, darken, flower, leaf, lighten, wave
 
 BRIGHT = [(220, 50, 50), (40, 110, 200), (240, 180, 30), (40, 160, 90),
           (200, 60, 160), (240, 110, 40), (30, 150, 170), (150, 80, 200)]

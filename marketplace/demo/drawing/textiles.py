@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .base import BASE_Y, alpha, darken, flower, leaf, lighten, mix, wave
+from .base import alpha, darken, flower, leaf, lighten, mix, wave
 
 SILKS = [(178, 34, 52), (26, 92, 140), (212, 160, 40), (120, 40, 110),
          (30, 120, 100), (230, 120, 140), (60, 60, 140), (200, 90, 40)]
@@ -123,7 +123,7 @@ def embroidery(c, rng, variant):
     for k in range(3):
         sx = cx - 80 + k * 80
         c.line([(cx, cy + 180), (sx + rng.uniform(-20, 20), cy - 40 - k * 20)], fill=leafc, width=6)
-    for k in range(6):
+    for _ in range(6):
         a = rng.uniform(-2.8, -0.3)
         x, y = cx + rng.uniform(-90, 90), cy + rng.uniform(20, 150)
         leaf(c, x, y, 90, a, leafc, lighten(leafc, 0.4))

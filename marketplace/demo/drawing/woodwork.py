@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .base import BASE_Y, alpha, darken, flower, leaf, lighten, mix, wave
+from .base import alpha, darken, flower, leaf, lighten, mix, wave
 from .crafts import GOLD, LACQUER
 
 WOOD = [(120, 70, 35), (90, 50, 28), (150, 95, 50), (70, 40, 25),

@@ -5,21 +5,27 @@ from marketplace.core.time import today_vn
 from marketplace.demo.seed import seed_demo
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
+from marketplace.officials.demo import MONTHS
+from marketplace.officials.models import StatSnapshot
 from tests.conftest import demo_password_hash
 
 
 def counts():
     return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in (CraftVillage, Shop, Product, Variant)}
+            for m in (CraftVillage, Shop, Product, Variant, StatSnapshot)}
 
 
 def test_seed_is_idempotent_and_loads_real_villages(app):
-    seed_demo(with_images=False, password_hash=demo_password_hash())
+    report = seed_demo(with_images=False, password_hash=demo_password_hash())
     db.session.commit()
     first = counts()
     seed_demo(with_images=False, password_hash=demo_password_hash())
     db.session.commit()
     assert counts() == first
+    # the officials' history comes with the catalog (seed_demo calls it; no registry)
+    assert any(note.startswith("Officials:") for note in report.notes)
+    assert first["StatSnapshot"] > 0 and db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(StatSnapshot.month)))) == MONTHS
     assert first["CraftVillage"] == 59
     assert 38 <= first["Shop"] <= 42
     bat_trang = db.session.scalar(sa.select(CraftVillage).where(CraftVillage.slug == "bat-trang"))
