@@ -18,11 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import CraftVillage, Product, Shop, Variant
-from marketplace.core.time import utcnow
 from marketplace.extensions import db
-from marketplace.search.backend import LockError, apply_documents
-from marketplace.search.documents import documents_for_ids, product_ids_for
-from marketplace.search.models import SearchDirty
+from marketplace.search import maintenance
+from marketplace.search.documents import product_ids_for
 
 log = logging.getLogger(__name__)
 
@@ -145,103 +143,15 @@ def register() -> None:
     _registered = True
 
 
-# --- writing, with the dirty table as the safety net -------------------------------------------------
-
-def backend():
-    return current_app.extensions["search"]
-
-
-def _dirty_rows(session: Session) -> list[tuple[int, object]]:
-    return [(r.product_id, r.marked_at) for r in session.execute(sa.select(SearchDirty.product_id, SearchDirty.marked_at))]
-
-
-def mark_dirty(session: Session, ids) -> None:
-    ids = sorted({int(i) for i in ids if i is not None})
-    if not ids:
-        return
-    now = utcnow()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(SearchDirty).values([{"product_id": i, "marked_at": now} for i in ids])
-    stmt = stmt.on_conflict_do_update(index_elements=["product_id"], set_={"marked_at": now})
-    session.execute(stmt)
-    session.commit()
-
-
-def _clear_dirty(session: Session, rows) -> None:
-    for product_id, marked_at in rows:
-        session.execute(sa.delete(SearchDirty).where(SearchDirty.product_id == product_id,
-                                                     SearchDirty.marked_at == marked_at))
-    session.commit()
-
-
-def write(ids, timeout: float | None = None) -> bool:
-    """Write the given products (and every pending dirty one) to the index.
-
-    Returns False when the lock was busy; then the ids are recorded as dirty instead.
-    """
-    ids = {int(i) for i in ids if i is not None}
-    be = backend()
-    with Session(db.engine) as session:
-        try:
-            writer = be.writer(timeout)
-        except LockError:
-            mark_dirty(session, ids)
-            log.info("search index busy; %d product(s) marked dirty", len(ids))
-            return False
-        try:
-            # Read the rows only now, while holding the lock: the last writer always writes the newest data.
-            dirty = _dirty_rows(session)
-            documents = documents_for_ids(session, ids | {pid for pid, _ in dirty})
-            session.rollback()  # end the read transaction (SQLite: don't block other writers)
-            apply_documents(writer, documents)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
-        if dirty:
-            _clear_dirty(session, dirty)
-    return True
-
+# --- applying ------------------------------------------------------------------------------------------
 
 def apply_changes(product_ids=(), shop_ids=(), village_ids=(), everything: bool = False) -> None:
+    """Write the changed products (shops and villages resolved to theirs), or compare everything."""
+    if everything:
+        maintenance.sync_everything()
+        return
     ids = set(product_ids)
     if shop_ids or village_ids:
         with Session(db.engine) as session:
             ids |= product_ids_for(session, shop_ids, village_ids)
-    if everything:
-        sync_everything()
-        return
-    if not ids:
-        return
-    if write(ids):
-        # Others may have marked products dirty while we held the lock: pick them up now.
-        for _ in range(3):
-            with Session(db.engine) as session:
-                if not session.scalar(sa.select(sa.func.count()).select_from(SearchDirty)):
-                    break
-            if not write((), timeout=0):
-                break
-
-
-def sync_pending(timeout: float = 30.0) -> int:
-    """Apply the dirty table (``flask search sync``). Returns how many products were written."""
-    with Session(db.engine) as session:
-        count = session.scalar(sa.select(sa.func.count()).select_from(SearchDirty)) or 0
-    if count:
-        write((), timeout=timeout)
-    return count
-
-
-def sync_everything(timeout: float = 30.0) -> int:
-    """Compare every document's stamp with the database and fix what differs."""
-    from marketplace.search.services import check_index
-
-    report = check_index()
-    ids = set(report["missing"]) | set(report["stale"]) | set(report["extra"])
-    if ids:
-        write(ids, timeout=timeout)
-    return len(ids)
+    maintenance.write_with_pending(ids)
