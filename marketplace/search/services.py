@@ -5,7 +5,9 @@ it returns a ``SearchResult`` (ids in rank order, scores, total, facets, did_you
 ``load_products(ids)`` turns ids into visible ``Product`` rows in that order (the database has the
 last word on visibility, so a stale index can never show a suspended shop's product).
 
-Index maintenance (reindex, check, sync) is in ``maintenance.py``.
+When the engine fails (an unreadable index, a bug) the failure is logged and ``SearchUnavailable``
+(503) is raised: a broken engine never looks like "no products". Index maintenance (reindex, check,
+sync) is in ``maintenance.py``.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
 
 from marketplace.catalog.models import Category, CraftVillage, Product, Shop, visible_products_clause
 from marketplace.catalog.queries import card_options
@@ -27,9 +30,14 @@ from marketplace.search.vocabulary import (
     PRICE_BAND_KEYS,
     SORTS,
     SearchResult,
+    SearchUnavailable,
 )
 
 log = logging.getLogger(__name__)
+
+
+def _unavailable() -> SearchUnavailable:
+    return SearchUnavailable(_("Tìm kiếm tạm thời không hoạt động, vui lòng thử lại."))
 
 
 def clean_filters(category=None, village_id=None, ocop=None, price=None) -> dict:
@@ -63,9 +71,9 @@ def search_products(q: str | None, filters: dict | None = None, sort: str = "rel
     parsed = parse_query(q)
     try:
         return get_backend().search(parsed, filters, sort, max(1, int(page)), per_page, facets=facets)
-    except Exception:
+    except Exception as exc:  # whatever broke in the engine: logged here, shown as "unavailable" (503)
         log.exception("search failed for %r", parsed.text)
-        return SearchResult(page=page, per_page=per_page, query=parsed.text, empty_query=parsed.empty)
+        raise _unavailable() from exc
 
 
 def load_products(ids: list[int]) -> list[Product]:
@@ -107,9 +115,9 @@ def suggest(q: str | None, limit: int = 8) -> list[dict]:
             break
     try:
         ids = get_backend().suggest_ids(tokens[:-1], tokens[-1], limit=limit)
-    except Exception:
-        log.exception("suggest failed")
-        ids = []
+    except Exception as exc:  # as in search_products: never an empty answer for a broken engine
+        log.exception("suggest failed for %r", text)
+        raise _unavailable() from exc
     for product in load_products(ids):
         out.append({"type": "product", "label": localized(product, "title"),
                     "url": url_for("catalog.product_detail", product_id=product.id)})
