@@ -5,6 +5,7 @@ from flask import current_app, jsonify, render_template, request
 
 from marketplace.accounts.permissions import public
 from marketplace.core.pagination import choice_arg, page_arg
+from marketplace.extensions import limiter
 from marketplace.search import bp, services
 from marketplace.search.vocabulary import PRICE_BANDS, PRICE_LABELS, SORTS
 
@@ -46,6 +47,7 @@ def results():
 
 @bp.get("/search/suggest")
 @public
+@limiter.limit(lambda: current_app.config["SEARCH_SUGGEST_RATE_LIMIT"])
 def suggest():
     q = request.args.get("q", "")
     response = jsonify({"query": services.parse_query(q).text, "suggestions": services.suggest(q)})
