@@ -21,7 +21,7 @@ bp = Blueprint("search", __name__)
 
 def init_app(app) -> None:
     app.extensions["search"] = WhooshBackend(
-        app.config["SEARCH_INDEX_DIR"], write_timeout=float(app.config.get("SEARCH_WRITE_TIMEOUT", 0.3))
+        app.config["SEARCH_INDEX_DIR"], write_timeout=float(app.config["SEARCH_WRITE_TIMEOUT"])
     )
     sync.register()
     app.cli.add_command(search_cli)
