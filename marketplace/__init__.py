@@ -2,29 +2,24 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask
 
 from config import Config, get_config
-
-BLUEPRINT_MODULES = (
-    "site",
-    "catalog",
-    "media",
-    "accounts",
-    "shops",
-    "seller",
-    "search",
-    "cart",
-    "orders",
-    "payments",
-    "officials",
-    "api",
-    "admin",
-    "privacy",
+from marketplace import (  # noqa: F401  (models: every table registered on db.metadata)
+    accounts, admin, api, cart, catalog, errors, media, models, officials, orders, payments, privacy, search, seller,
+    shops, site,
 )
+from marketplace.core import cache, changes, outbox, security, templating, uow
+from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone
+from marketplace.core.sqlite import install_sqlite_pragmas
+from marketplace.demo.cli import seed_demo
+from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+# The areas, in registration order: each is a blueprint package (``bp``, optional ``init_app(app)``).
+AREAS = (site, catalog, media, accounts, shops, seller, search, cart, orders, payments, officials, api, admin,
+         privacy)
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -39,10 +34,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
-    __import__("marketplace.core.security", fromlist=["init_app"]).init_app(app)  # headers, ProxyFix, limits
-    register_errorhandlers(app)
-    register_template_helpers(app)
+    security.init_app(app)  # headers, ProxyFix
+    errors.register(app)
+    templating.register(app)
     register_cli(app)
+    uow.install(app)  # last: every view and command registered above runs in one transaction
     return app
 
 
@@ -80,10 +76,6 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone
-    from marketplace.core.sqlite import install_sqlite_pragmas
-
     db.init_app(app)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
@@ -93,17 +85,13 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     install_fast_gettext(app)
     limiter.init_app(app)
-    from marketplace.core import cache
-
+    changes.init_app(app)  # the change feed first: the subscribers below and in the areas use it
     cache.init_app(app)
-    import marketplace.models  # noqa: F401  (every table registered on db.metadata)
+    outbox.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    import importlib
-
-    for name in BLUEPRINT_MODULES:
-        module = importlib.import_module(f"marketplace.{name}")
+    for module in AREAS:
         init = getattr(module, "init_app", None)
         if init is not None:
             init(app)
@@ -112,21 +100,6 @@ def register_blueprints(app: Flask) -> None:
             app.register_blueprint(bp)
 
 
-def register_errorhandlers(app: Flask) -> None:
-    from marketplace.errors import register
-
-    register(app)
-
-
-def register_template_helpers(app: Flask) -> None:
-    from marketplace.core.templating import register
-
-    register(app)
-
-
 def register_cli(app: Flask) -> None:
-    from marketplace.core.outbox import mail_cli
-    from marketplace.demo.cli import seed_demo
-
     app.cli.add_command(seed_demo)
-    app.cli.add_command(mail_cli)
+    app.cli.add_command(outbox.mail_cli)

@@ -16,16 +16,15 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Flask, current_app
 from markupsafe import Markup
-from sqlalchemy import event
 
+from marketplace.core import changes
+from marketplace.core.changes import ChangeSet
 from marketplace.core.time import today_vn
 
 CATALOG_TABLES = {"products", "variants", "product_images", "shops", "craft_villages", "ip_protections"}
 MAX_ENTRIES = 2048
-_FLAG = "catalog_changed"
 # Execution option of a statement on a catalog table whose effect on cached pages the caller judges
 # itself (calling mark_catalog_changed when it matters): the statement alone bumps nothing.
 STOCK_CHECKED = "catalog_stock_checked"
@@ -33,7 +32,7 @@ STOCK_CHECKED = "catalog_stock_checked"
 
 def mark_catalog_changed(session) -> None:
     """The catalog version is bumped when this session's transaction commits."""
-    session.info[_FLAG] = True
+    changes.mark(session, "catalog")
 
 
 class FragmentCache:
@@ -125,52 +124,19 @@ def cached_fragment(name: str, key_parts: tuple, render) -> Markup:
     return cache.get_or_render(key, render)
 
 
-def _touches_catalog(statement) -> bool:
-    if isinstance(statement, (sa.Update, sa.Delete, sa.Insert)):
-        return getattr(statement.table, "name", None) in CATALOG_TABLES
-    if isinstance(statement, sa.TextClause):
-        text = statement.text.lower()
-        return any(word in text for word in ("update", "delete", "insert")) and any(
-            t in text for t in CATALOG_TABLES)
-    return False
+def _catalog_changed(change_set: ChangeSet) -> bool:
+    if "catalog" in change_set.marks:
+        return True
+    if any(row.table in CATALOG_TABLES for row in change_set.rows):
+        return True
+    return any(st.table in CATALOG_TABLES and not st.options.get(STOCK_CHECKED) for st in change_set.statements)
 
 
-_listeners_installed = False
+def _on_change(change_set: ChangeSet) -> None:
+    if _catalog_changed(change_set):
+        bump_catalog_version()
 
 
 def init_app(app: Flask) -> None:
     app.extensions["fragment_cache"] = FragmentCache()
-    _install_listeners()
-
-
-def _install_listeners() -> None:
-    """Session events are class-wide: install them once per process, not once per app."""
-    global _listeners_installed
-    if _listeners_installed:
-        return
-    _listeners_installed = True
-    from flask_sqlalchemy.session import Session as session_class
-
-    @event.listens_for(session_class, "before_flush")
-    def _mark_flush(session, flush_context, instances):
-        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-            if getattr(obj, "__tablename__", None) in CATALOG_TABLES:
-                session.info[_FLAG] = True
-                return
-
-    @event.listens_for(session_class, "do_orm_execute")
-    def _mark_execute(state):
-        if _touches_catalog(state.statement) and not state.execution_options.get(STOCK_CHECKED):
-            state.session.info[_FLAG] = True
-
-    @event.listens_for(session_class, "after_commit")
-    def _bump(session):
-        if session.info.pop(_FLAG, False):
-            try:
-                bump_catalog_version()
-            except RuntimeError:  # no app context (scripts): nothing cached to invalidate
-                pass
-
-    @event.listens_for(session_class, "after_rollback")
-    def _clear(session):
-        session.info.pop(_FLAG, None)
+    changes.subscribe(app, "catalog-cache", _on_change)

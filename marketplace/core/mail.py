@@ -12,10 +12,12 @@ import logging
 import smtplib
 import time
 import uuid
+from email import policy
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
+from email.parser import BytesParser
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -126,17 +128,8 @@ def _connect_smtp(cfg) -> smtplib.SMTP:
     return smtp
 
 
-def read_outbox(dispatch: bool = True) -> list[Message]:
-    """The messages in the outbox folder, oldest first (for tests and the dev console). Mail still
-    queued in the database is delivered first, unless ``dispatch=False``."""
-    from email import policy
-    from email.parser import BytesParser
-
-    if dispatch:
-        from marketplace.core.outbox import dispatch_outbox
-
-        while dispatch_outbox(limit=500).claimed:
-            pass
+def read_outbox_folder() -> list[Message]:
+    """The messages in the outbox folder, oldest first (``core.outbox.read_outbox`` delivers the queue first)."""
     folder = outbox_dir()
     if not folder.exists():
         return []

@@ -26,11 +26,13 @@ from datetime import datetime, timedelta
 
 import click
 import sqlalchemy as sa
-from flask import after_this_request, current_app, g, has_app_context, has_request_context
+from flask import after_this_request, current_app, g, has_request_context
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from marketplace.core import changes
+from marketplace.core.changes import ChangeSet
+from marketplace.core.mail import MailSender, build_message, read_outbox_folder, render_mail
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 
@@ -39,7 +41,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 KEEP_SENT = timedelta(days=7)  # sent rows hold addresses: kept a week for support, then deleted
-_QUEUED = "mail_outbox_queued"
 
 
 class OutboxMail(db.Model):
@@ -75,7 +76,6 @@ def queue_mail(session: Session, to: str | None, template: str, locale: str | No
         "to_address": to, "template": template, "locale": locale or "vi",
         "context": json.dumps(context, ensure_ascii=False, separators=(",", ":")),
         "created_at": now, "available_at": now, "attempts": 0})
-    session.info[_QUEUED] = True
 
 
 @dataclass
@@ -107,8 +107,6 @@ def _claim(conn, limit: int, now: datetime) -> list:
 def dispatch_outbox(limit: int = 100) -> DispatchResult:
     """Claim up to ``limit`` due mails, send them, mark them sent (or note the failure). Needs an app
     context; uses its own connections, never the caller's session."""
-    from marketplace.core.mail import MailSender, build_message, render_mail
-
     engine = db.engine
     now = utcnow()
     with engine.begin() as conn:
@@ -158,12 +156,17 @@ def _dispatch_quietly(app) -> None:
             log.exception("mail dispatch failed")
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    if not session.info.pop(_QUEUED, False) or not has_app_context():
+def _queued_mail(change_set: ChangeSet) -> bool:
+    return any(st.op == "insert" for st in change_set.statements_on(_table.name)) or any(
+        row.op == "insert" for row in change_set.rows_of(_table.name))
+
+
+def _on_change(change_set: ChangeSet) -> None:
+    """Change-feed subscriber: a committed transaction that queued mail gets it delivered."""
+    if not _queued_mail(change_set):
         return
     app = current_app._get_current_object()
-    if not app.config.get("MAIL_DISPATCH_AFTER_COMMIT", True):
+    if not app.config["MAIL_DISPATCH_AFTER_COMMIT"]:
         return
     if has_request_context():
         # after the response is sent: the WSGI server closes it, then the mail goes
@@ -178,10 +181,17 @@ def _after_commit(session) -> None:
     _dispatch_quietly(app)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session, previous_transaction) -> None:
-    if not session.in_transaction():
-        session.info.pop(_QUEUED, None)
+def init_app(app) -> None:
+    changes.subscribe(app, "mail", _on_change)
+
+
+def read_outbox(dispatch: bool = True) -> list:
+    """The messages in the outbox folder, oldest first (for tests and the dev console). Mail still
+    queued in the database is delivered first, unless ``dispatch=False``."""
+    if dispatch:
+        while dispatch_outbox(limit=500).claimed:
+            pass
+    return read_outbox_folder()
 
 
 # --- CLI -----------------------------------------------------------------------------------------

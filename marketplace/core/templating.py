@@ -70,9 +70,6 @@ def url_with(**changes) -> str:
 
 
 def register(app: Flask) -> None:
-    from marketplace.catalog.models import Category, IpKind, Recognition
-    from marketplace.media.storage import image_srcset, image_url
-
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["usd_hint"] = usd_hint
@@ -82,11 +79,6 @@ def register(app: Flask) -> None:
         current_lang=current_lang,
         url_with=url_with,
         has_endpoint=lambda name: name in app.view_functions,
-        image_url=image_url,
-        image_srcset=image_srcset,
-        CATEGORY_LABELS=Category.LABELS,
-        RECOGNITION_LABELS=Recognition.LABELS,
-        IP_LABELS=IpKind.LABELS,
     )
 
     @app.after_request

@@ -5,7 +5,7 @@ import re
 
 from marketplace.accounts import services
 from marketplace.accounts.passwords import verify_password
-from marketplace.core.mail import read_outbox
+from marketplace.core.outbox import read_outbox
 from marketplace.extensions import db
 from tests.accounts.helpers import PASSWORD, is_signed_in, login_form, make_account
 

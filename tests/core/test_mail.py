@@ -1,4 +1,5 @@
-from marketplace.core.mail import read_outbox, send_mail
+from marketplace.core.mail import send_mail
+from marketplace.core.outbox import read_outbox
 
 
 def test_mail_goes_to_the_outbox_in_the_chosen_language(app, tmp_path):

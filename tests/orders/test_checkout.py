@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Variant
-from marketplace.core.mail import read_outbox
+from marketplace.core.outbox import read_outbox
 from marketplace.extensions import db
 from marketplace.orders import addresses
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderLine

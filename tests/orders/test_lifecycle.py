@@ -3,7 +3,7 @@ ledger, reviews; each transition recorded and mailed."""
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Variant
-from marketplace.core.mail import read_outbox
+from marketplace.core.outbox import read_outbox
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, Refund, Review
