@@ -4,13 +4,15 @@ Parts: ``vocabulary`` (sorts, price bands, ``SearchResult``, ``SearchUnavailable
 import), ``analysis`` + ``index`` (the write side: text → terms, schema, codec, writers), ``engine`` (the
 read side: postings → masks, BM25, facets), ``backend`` (one index folder: its writers and searchers),
 ``services`` (search and suggest for views and the API), ``maintenance`` (write now or mark dirty;
-reindex, check, sync) and ``sync`` (keeps the index in step with committed changes).
+reindex, check, sync) and ``sync`` (the change feed's ``search`` subscriber: keeps the index in step with
+committed changes).
 
 ``reindex_all()`` rebuilds the index from the database and returns the number of indexed products
 (``flask seed-demo`` calls it). Views and the API call ``services.search_products``.
 """
 from flask import Blueprint
 
+from marketplace.core import changes
 from marketplace.search import sync
 from marketplace.search.backend import WhooshBackend
 from marketplace.search.cli import search_cli
@@ -23,7 +25,7 @@ def init_app(app) -> None:
     app.extensions["search"] = WhooshBackend(
         app.config["SEARCH_INDEX_DIR"], write_timeout=float(app.config["SEARCH_WRITE_TIMEOUT"])
     )
-    sync.register()
+    changes.subscribe(app, "search", sync.on_change)
     app.cli.add_command(search_cli)
 
 
