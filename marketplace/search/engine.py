@@ -98,7 +98,11 @@ class Generation:
     def array(self, name: str) -> np.ndarray:
         arr = self._arrays.get(name)
         if arr is None:
-            values = list(self.searcher.reader().column_reader(name))
+            reader = self.searcher.reader()
+            if reader.has_column(name):
+                values = list(reader.column_reader(name))
+            else:  # a new index without any segment yet has no columns: one empty placeholder document
+                values = [b"" if name == "category" else 0] * self.size
             if name == "category":
                 values = [v.decode("utf-8") if isinstance(v, bytes) else (v or "") for v in values]
                 labels = sorted(set(values))

@@ -5,7 +5,7 @@ import pytest
 
 from marketplace.search import engine
 from marketplace.search.services import search_products, suggest
-from marketplace.search.vocabulary import SearchUnavailable
+from marketplace.search.vocabulary import SORTS, SearchUnavailable
 from tests.factories import make_product
 
 MESSAGE_VI = "Tìm kiếm tạm thời không hoạt động, vui lòng thử lại."
@@ -24,7 +24,11 @@ def broken_engine(app, monkeypatch):
 
 def test_an_empty_index_is_an_empty_result_not_an_error(app):
     make_product(title_vi="Bình gốm men lam")  # flushed, not committed: not in the index
-    assert search_products("gốm").total == 0
+    for q in ("gốm", ""):
+        for sort in SORTS:
+            result = search_products(q, {"category": "ceramics", "ocop": 4, "price": "200k-500k"}, sort=sort)
+            assert result.total == 0 and result.ids == []
+            assert search_products(q, sort=sort).total == 0
 
 
 def test_service_raises_and_logs(broken_engine, caplog):
