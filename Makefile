@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-WORKERS ?= 2
+# One process with threads: rate limits and caches kept in memory are exact without Redis. With REDIS_URL
+# set (limits shared through Redis) raise WORKERS to the number of cores.
+WORKERS ?= 1
+THREADS ?= 8
 
 .PHONY: run test install system-deps browser-deps db seed index serve bench lint clean help translations
 
@@ -37,12 +40,18 @@ index: seed
 	$(BIN)/flask search reindex --if-stale
 
 serve:
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) --no-control-socket \
+		--access-logfile - wsgi:app
 
 run: index serve
 
-test: install system-deps
+test: install system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (pyproject [tool.ruff]) and the import contracts (pyproject [tool.importlinter])
+lint: install
+	$(BIN)/ruff check marketplace tests bench config.py wsgi.py
+	$(BIN)/lint-imports --no-cache
 
 bench: install system-deps
 	$(BIN)/python bench/run_all.py

@@ -143,8 +143,9 @@ class ProductionConfig(Config):
     def validate(cls, config: dict) -> None:
         problems = []
         key = config.get("SECRET_KEY")
-        if not key or key == DEV_SECRET_KEY or len(key) < 32:
-            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if not key or key == DEV_SECRET_KEY or len(key) < 32 or len(set(key)) < 16:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters "
+                            "(with at least 16 distinct ones; e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
         uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
         if not uri.startswith("postgresql"):
             problems.append("DATABASE_URL must point at PostgreSQL")

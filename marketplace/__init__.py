@@ -11,7 +11,7 @@ from marketplace import (  # noqa: F401  (models: every table registered on db.m
     accounts, admin, api, cart, catalog, errors, media, models, officials, orders, payments, privacy, search, seller,
     shops, site,
 )
-from marketplace.core import cache, changes, outbox, security, templating, uow
+from marketplace.core import cache, changes, inputs, outbox, security, templating, uow
 from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone
 from marketplace.core.sqlite import install_sqlite_pragmas
 from marketplace.demo.cli import seed_demo
@@ -33,6 +33,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     load_config(app, config)
     configure_logging(app)
     register_extensions(app)
+    inputs.init_app(app)  # before the blueprints: their <int:…> rules use the bounded id converter
     register_blueprints(app)
     security.init_app(app)  # headers, ProxyFix
     errors.register(app)

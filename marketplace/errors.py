@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +68,16 @@ def register(app: Flask) -> None:
         if wants_json():
             response = jsonify(error_payload(exc.code or 500, code, exc.description or exc.name))
             response.status_code = exc.code or 500
-            if exc.code == 429 and getattr(exc, "retry_after", None):
-                response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        template = "errors/404.html" if exc.code == 404 else "errors/error.html"
-        return render_template(template, error=exc), exc.code
+        else:
+            template = "errors/404.html" if exc.code == 404 else "errors/error.html"
+            response = make_response(render_template(template, error=exc), exc.code)
+        # the exception's own headers: Allow on 405, WWW-Authenticate on 401, Retry-After on 429 …
+        for name, value in exc.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        if exc.code == 429 and getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -96,8 +103,6 @@ def register(app: Flask) -> None:
 
 
 def _rollback() -> None:
-    from marketplace.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # pragma: no cover - best effort

@@ -42,8 +42,15 @@ def test_production_refuses_sqlite(tmp_path):
         create_app(prod)
 
 
+@pytest.mark.parametrize("weak", ["a" * 32, "abcdefgh" * 6, "short-but-random-9f3k"])
+def test_production_refuses_weak_secret_keys(tmp_path, weak):
+    prod = _production(SECRET_KEY=weak, DATA_DIR=str(tmp_path), SQLALCHEMY_DATABASE_URI="postgresql+psycopg://u@h/db")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(prod)
+
+
 def test_production_starts_with_real_settings(tmp_path):
-    prod = _production(SECRET_KEY="s" * 48, DATA_DIR=str(tmp_path),
+    prod = _production(SECRET_KEY="Jf8s-2kQp9Lz_x7Vb3Nc0Rt5Wy1Hg6Ud4Me", DATA_DIR=str(tmp_path),
                        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://u@127.0.0.1:1/db")
     app = create_app(prod)
     assert app.config["SESSION_COOKIE_SECURE"] is True

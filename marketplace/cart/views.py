@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace.core.inputs import parse_id
 from marketplace.accounts.permissions import login_required_any, public
 from marketplace.cart import bp, services
 from marketplace.cart.models import Favourite
@@ -36,7 +37,7 @@ def view():
 @bp.route("/cart/add", methods=["POST"])
 @public
 def add():
-    variant_id = _int(request.form.get("variant_id"))
+    variant_id = parse_id(request.form.get("variant_id"))
     quantity = _int(request.form.get("quantity"), 1)
     if not variant_id or quantity is None:
         flash(_("Vui lòng chọn phân loại và số lượng."), "error")
@@ -59,7 +60,7 @@ def add():
 @bp.route("/cart/update", methods=["POST"])
 @public
 def update():
-    remove = _int(request.form.get("remove"))
+    remove = parse_id(request.form.get("remove"))
     changed = False
     try:
         if remove:
@@ -69,7 +70,7 @@ def update():
             for key, value in request.form.items():
                 if not key.startswith("qty-"):
                     continue
-                vid, qty = _int(key[4:]), _int(value)
+                vid, qty = parse_id(key[4:]), _int(value)
                 if vid is None or qty is None or qty < 0:
                     flash(_("Số lượng không hợp lệ."), "error")
                     continue

@@ -216,6 +216,9 @@ def plan_import(shop: Shop, csv_data: bytes, zip_data: bytes | None = None,
         for key, message in errors.items():
             plan.add_error(first_line, f"{key}: {message}")
             group_ok = False
+        if len(group) > services.MAX_VARIANTS:
+            plan.add_error(first_line, _("Tối đa %(n)s phân loại cho một sản phẩm.", n=services.MAX_VARIANTS))
+            group_ok = False
         variants = []
         for line, row in group:
             vdata = {"name": row.get("variant_name", ""), "sku": row.get("sku", ""), "price": row.get("price", ""),

@@ -185,6 +185,9 @@ def clean_product_data(shop: Shop, data: Mapping[str, Any], *, partial: bool = F
     for key, max_len in TEXT_FIELDS.items():
         if not present(key) or key.startswith("ocop_"):
             continue
+        if not isinstance(data.get(key), (str, int, type(None))) or isinstance(data.get(key), bool):
+            errors[key] = _("Phải là một chuỗi ký tự.")
+            continue
         value = _text(data.get(key))
         if len(value) > max_len:
             errors[key] = _("Tối đa %(n)s ký tự.", n=max_len)
@@ -333,6 +336,8 @@ def create_product(actor, shop: Shop, data: Mapping[str, Any],
     """A new draft product of ``shop`` (optionally with variants, validated all together)."""
     _require(actor, shop)
     clean, errors = clean_product_data(shop, data)
+    if len(variants or []) > MAX_VARIANTS:
+        raise InvalidInput(_("Tối đa %(n)s phân loại cho một sản phẩm.", n=MAX_VARIANTS), field="variants")
     variant_values = []
     for index, row in enumerate(variants or []):
         vclean, verrors = clean_variant_data(row)

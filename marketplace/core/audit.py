@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.core.time import utcnow
@@ -31,7 +32,6 @@ class AuditEntry(db.Model):
 def record(actor, action: str, target_type: str, target_id=None, *, before: dict | None = None,
            after: dict | None = None, note: str | None = None) -> AuditEntry:
     """Add an audit entry to the current transaction (the caller commits)."""
-    from flask import has_request_context, request
 
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None), actor_role=getattr(actor, "role", None), action=action,

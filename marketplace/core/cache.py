@@ -16,11 +16,13 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import redis
 from flask import Flask, current_app
 from markupsafe import Markup
 
 from marketplace.core import changes
 from marketplace.core.changes import ChangeSet
+from marketplace.core.templating import current_lang
 from marketplace.core.time import today_vn
 
 CATALOG_TABLES = {"products", "variants", "product_images", "shops", "craft_villages", "ip_protections"}
@@ -70,8 +72,6 @@ def _version_file(app: Flask) -> Path:
 def _redis(app: Flask):
     client = app.extensions.get("marketplace_redis")
     if client is None and app.config.get("REDIS_URL"):
-        import redis
-
         client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=0.5)
         app.extensions["marketplace_redis"] = client
     return client
@@ -114,8 +114,6 @@ def bump_catalog_version(app: Flask | None = None) -> None:
 
 def cached_fragment(name: str, key_parts: tuple, render) -> Markup:
     """Render ``render()`` once per catalog version, language and day."""
-    from marketplace.core.templating import current_lang
-
     app = current_app._get_current_object()
     if not app.config.get("FRAGMENT_CACHE", True):
         return Markup(render())

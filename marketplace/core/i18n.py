@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, request
+from flask_babel import get_translations
 
 
 def select_locale() -> str:
@@ -26,7 +27,6 @@ def _request_translations():
     """The current translations, looked up once per request and locale (Flask-Babel looks them up on
     every call, which dominated the render time of small pages). ``force_locale`` swaps the locale
     object, so the identity check below notices it."""
-    from flask_babel import get_translations
 
     namespace = g.get("_flask_babel")
     locale = getattr(namespace, "babel_locale", None)

@@ -10,6 +10,7 @@ Checkout, where the card payment form redirects.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
@@ -59,8 +60,6 @@ def _install_proxy_fix(app: Flask) -> None:
     counts = {key: int(app.config.get(f"PROXY_FIX_X_{key.upper()}") or 0) for key in ("for", "proto", "host", "prefix")}
     if not any(counts.values()):
         return
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"], x_host=counts["host"],
                             x_prefix=counts["prefix"])
 

@@ -1,6 +1,7 @@
 """Time helpers. The database stores naive UTC datetimes; pages show Asia/Ho_Chi_Minh."""
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,6 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year = day.year + month_index // 12
     month = month_index % 12 + 1
-    import calendar
 
     last = calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last))

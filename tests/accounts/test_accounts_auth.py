@@ -180,6 +180,9 @@ def test_next_only_to_local_paths(app, client, target):
     assert safe_next(target) is None
     response = client.post(f"/account/login", query_string={"next": target},
                            data={"email": "lan@example.vn", "password": PASSWORD, "next": target})
+    if "\n" in target:  # a control character in the URL: refused before the view runs
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 303
     location = response.headers["Location"]
     assert "evil" not in location and location.startswith("/")

@@ -44,7 +44,7 @@ def test_hsts_and_secure_cookies_in_production(tmp_path):
     from config import ProductionConfig
 
     class Prod(ProductionConfig):
-        SECRET_KEY = "p" * 40
+        SECRET_KEY = "Jf8s-2kQp9Lz_x7Vb3Nc0Rt5Wy1Hg6Ud4Me"
         SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # never connected here
         DATA_DIR = str(tmp_path / "instance")
 
@@ -113,3 +113,10 @@ def test_templates_need_no_unsafe_inline():
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(f"{path.relative_to(TEMPLATES)}:{line}: {name}")
     assert problems == [], "CSP forbids these (move to static/js or static/css):\n" + "\n".join(problems)
+
+
+def test_405_says_which_methods_are_allowed(client):
+    for url in ("/", "/api/v1/villages"):
+        response = client.open(url, method="TRACE")
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
