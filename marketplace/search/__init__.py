@@ -31,4 +31,4 @@ def init_app(app) -> None:
 
 __all__ = ["bp", "init_app", "reindex_all"]
 
-from marketplace.search import views  # noqa: F401
+from marketplace.search import views  # noqa: E402,F401
