@@ -9,8 +9,6 @@ from marketplace.catalog.models import (  # noqa: F401
     ProductImage,
     ProductStatus,
     Recognition,
-    Shop,
-    ShopStatus,
     Variant,
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
@@ -19,7 +17,7 @@ from marketplace.orders.models import (  # noqa: F401,E402
     Checkout, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Payout, ProcessedEvent, Refund, Review,
 )
 from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
-from marketplace.shops.models import ConsentMethod, ShopConsent  # noqa: F401,E402
+from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402
 from marketplace.search.models import SearchDirty  # noqa: F401,E402
 from marketplace.api.models import ApiToken  # noqa: F401,E402

@@ -12,12 +12,11 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductStatus,
     Recognition,
-    Shop,
-    ShopStatus,
     Variant,
 )
 from marketplace.core.time import add_months, utcnow
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 
 _seq = itertools.count(1)
 

@@ -1,9 +1,10 @@
 import sqlalchemy as sa
 
-from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Shop, ShopStatus, Variant
+from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Variant
 from marketplace.core.time import today_vn
 from marketplace.demo.seed import seed_demo
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 from tests.conftest import demo_password_hash
 
 

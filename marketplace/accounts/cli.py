@@ -9,7 +9,6 @@ from marketplace.accounts.passwords import password_problem
 from marketplace.accounts.services import create_user
 from marketplace.core.audit import record
 from marketplace.errors import Conflict
-from marketplace.extensions import db
 
 PROBLEMS = {
     "too_short": "at least 8 characters",
@@ -40,5 +39,4 @@ def create_user_command(email: str, role: str, name: str, password: str):
     except Conflict:
         raise click.ClickException(f"An account with {email.strip().lower()} already exists") from None
     record(None, "user.create_cli", "user", user.id, after={"email": user.email, "role": user.role})
-    db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id})")

@@ -43,8 +43,5 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -1,7 +1,7 @@
 """Password hashing with argon2id (argon2-cffi defaults: m=64 MiB, t=3, p=4) and the password policy.
 
 The cost parameters come from the config (``ARGON2_*``; the testing config makes them cheap); outside an
-app the defaults apply. Verification reads the parameters from the stored hash, so any hash verifies.
+app, ``config.Config``'s. Verification reads the parameters from the stored hash, so any hash verifies.
 """
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from importlib import resources
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
+
+from config import Config
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # refuse absurd inputs (hashing cost), far above any real passphrase
+ARGON2_SETTINGS = ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM")
 
 
 @lru_cache(maxsize=8)
@@ -21,13 +25,9 @@ def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordH
 
 
 def _hasher() -> PasswordHasher:
-    from flask import current_app, has_app_context
-
     if has_app_context():
-        cfg = current_app.config
-        return _hasher_for(int(cfg.get("ARGON2_TIME_COST", 3)), int(cfg.get("ARGON2_MEMORY_COST", 65536)),
-                           int(cfg.get("ARGON2_PARALLELISM", 4)))
-    return _hasher_for(3, 65536, 4)
+        return _hasher_for(*(int(current_app.config[name]) for name in ARGON2_SETTINGS))
+    return _hasher_for(*(int(getattr(Config, name)) for name in ARGON2_SETTINGS))
 
 
 def hash_password(password: str) -> str:

@@ -1,7 +1,7 @@
 """Who may use a route. Every view declares it (``@public`` or ``@role_required(...)``);
 a test walks the URL map and fails on any route that does not.
 
-Ownership rules (an artisan touches only their own shop's things) live here too, as functions.
+Who may manage a shop or handle its orders is ``marketplace.shops.access``.
 """
 from __future__ import annotations
 
@@ -43,31 +43,3 @@ def role_required(*roles: str):
 def login_required_any(view):
     """Any signed-in user (e.g. their own account pages)."""
     return role_required("shopper", "artisan", "official", "admin")(view)
-
-
-def owns_shop(user, shop) -> bool:
-    return bool(user and user.is_authenticated and shop is not None and shop.owner_id == user.id)
-
-
-def is_assisted_shop(shop) -> bool:
-    """A shop run on an artisan's behalf (consent recorded, not yet handed over)."""
-    if shop is None or getattr(shop, "id", None) is None:
-        return False
-    import sqlalchemy as sa
-
-    from marketplace.extensions import db
-    from marketplace.shops.models import ShopConsent
-
-    return db.session.scalar(
-        sa.select(ShopConsent.id).where(ShopConsent.shop_id == shop.id, ShopConsent.handed_over_at.is_(None))
-    ) is not None
-
-
-def can_manage_shop(user, shop) -> bool:
-    """The one rule for changing a shop and its products: its owner, or an official/admin while the shop
-    is assisted (run on behalf of an artisan who is not online; see ``marketplace.shops``)."""
-    if not (user and getattr(user, "is_authenticated", False) and shop is not None):
-        return False
-    if shop.owner_id is not None and shop.owner_id == user.id:
-        return True
-    return user.role in ("official", "admin") and is_assisted_shop(shop)

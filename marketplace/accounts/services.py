@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace.accounts.models import Role, User
@@ -16,6 +17,7 @@ from marketplace.accounts.passwords import (
     password_problem,
     verify_password,
 )
+from marketplace.accounts.phone import normalize_vn_mobile
 from marketplace.core.audit import record
 from marketplace.errors import Conflict, InvalidInput, NotAllowed
 from marketplace.extensions import db
@@ -80,6 +82,19 @@ def authenticate(email: str, password: str) -> User | None:
 def end_other_sessions(user: User) -> None:
     """Every session and remember-me cookie carrying the old version stops working."""
     user.session_version = (user.session_version or 1) + 1
+
+
+def update_profile(user: User, *, name: str, phone: str | None, locale: str, marketing_consent: bool) -> None:
+    """The account page's own details. A phone number, when given, must be a Vietnamese mobile number."""
+    normalized = None
+    if phone:
+        normalized = normalize_vn_mobile(phone)
+        if normalized is None:
+            raise InvalidInput(_("Số điện thoại di động không hợp lệ (ví dụ 0912 345 678)."), field="phone")
+    user.name = name
+    user.phone = normalized
+    user.locale = locale
+    user.marketing_consent = bool(marketing_consent)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from marketplace.accounts import bp
+from marketplace.accounts import bp, services
 from marketplace.accounts.forms import (
     PASSWORD_MESSAGES,
     ChangePasswordForm,
@@ -20,28 +19,14 @@ from marketplace.accounts.forms import (
 )
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import login_required_any, public
-from marketplace.accounts.phone import normalize_vn_mobile
-from marketplace.accounts import services
+from marketplace.core import uow
 from marketplace.core.mail import send_mail
+from marketplace.core.templating import current_lang
+from marketplace.core.urls import safe_next
 from marketplace.errors import Conflict, InvalidInput
-from marketplace.extensions import db, limiter
+from marketplace.extensions import limiter
 
 log = logging.getLogger("marketplace.security")
-
-
-def safe_next(target: str | None) -> str | None:
-    """``target`` when it is a path on this site, else None (no scheme, no host, no ``//`` or ``\\``)."""
-    if not target or not isinstance(target, str):
-        return None
-    target = target.strip()
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def _after_login_url(next_target: str | None) -> str:
@@ -77,23 +62,24 @@ def register():
         return redirect(url_for("accounts.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with uow.field_errors() as outcome:
             user = services.register_user(
                 form.email.data, form.password.data, name=form.name.data, role=form.role.data,
-                marketing_consent=form.marketing_consent.data, locale=_current_locale(),
+                marketing_consent=form.marketing_consent.data, locale=current_lang(),
             )
-        except Conflict:
+        if isinstance(outcome.error, Conflict):
             form.email.errors.append(_("Không thể đăng ký bằng email này. Nếu bạn đã có tài khoản, hãy đăng nhập "
                                        "hoặc dùng \"Quên mật khẩu\"."))
-        except InvalidInput as exc:
-            form.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
+        elif isinstance(outcome.error, InvalidInput):
+            form.password.errors.append(_password_message(outcome.error))
+        elif outcome.error is not None:
+            raise outcome.error
         else:
-            db.session.commit()
             login_user(user)
-            flash(_("Chào mừng %(name)s! Tài khoản của bạn đã sẵn sàng.", name=user.name), "success")
+            welcome = _("Chào mừng %(name)s! Tài khoản của bạn đã sẵn sàng.", name=user.name)
             if user.role == Role.ARTISAN and "shops.new" in current_app.view_functions:
-                return redirect(url_for("shops.new"))
-            return redirect(_after_login_url(request.args.get("next")))
+                return uow.done(welcome, url_for("shops.new"))
+            return uow.done(welcome, _after_login_url(request.args.get("next")))
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template("accounts/register.html", form=form), status
 
@@ -113,8 +99,7 @@ def login():
         return redirect(_after_login_url(request.args.get("next")))
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            db.session.commit()  # a rehash with current parameters, if one was needed
+        if user is not None:  # (a rehash with current parameters, if one was needed, commits with the view)
             login_user(user, remember=bool(form.remember.data))
             log.info("login ok user=%s ip=%s", user.id, request.remote_addr)
             return redirect(_after_login_url(form.next.data or request.args.get("next")), code=303)
@@ -129,10 +114,8 @@ def login():
 def logout():
     user = current_user._get_current_object()
     services.end_other_sessions(user)
-    db.session.commit()
     logout_user()
-    flash(_("Bạn đã đăng xuất."), "success")
-    return redirect(url_for("catalog.home"), code=303)
+    return uow.done(_("Bạn đã đăng xuất."), url_for("catalog.home"))
 
 
 @bp.route("/account/password/forgot", methods=["GET", "POST"])
@@ -152,9 +135,8 @@ def forgot_password():
             except Exception:  # same answer either way; the failure is logged for the operators
                 log.exception("password-reset mail to user %s failed", user.id)
         # The same answer whether or not the address has an account.
-        flash(_("Nếu email này có tài khoản, chúng tôi vừa gửi thư hướng dẫn đặt lại mật khẩu. "
-                "Hãy kiểm tra hộp thư (cả mục thư rác)."), "success")
-        return redirect(url_for("accounts.login"), code=303)
+        return uow.done(_("Nếu email này có tài khoản, chúng tôi vừa gửi thư hướng dẫn đặt lại mật khẩu. "
+                          "Hãy kiểm tra hộp thư (cả mục thư rác)."), url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form), (400 if form.errors else 200)
 
 
@@ -167,17 +149,18 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     form._account_email = user.email
     if form.validate_on_submit():
-        try:
+        with uow.field_errors() as outcome:
             services.set_password(user, form.password.data)
-        except InvalidInput as exc:
-            form.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
+        if isinstance(outcome.error, InvalidInput):
+            form.password.errors.append(_password_message(outcome.error))
+        elif outcome.error is not None:
+            raise outcome.error
         else:
-            db.session.commit()
+            uow.commit_early("the password-changed mail goes out only once the new password is stored")
             _notify_password_changed(user)
             if current_user.is_authenticated:
                 logout_user()
-            flash(_("Đã đặt mật khẩu mới. Mời bạn đăng nhập."), "success")
-            return redirect(url_for("accounts.login"), code=303)
+            return uow.done(_("Đã đặt mật khẩu mới. Mời bạn đăng nhập."), url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form), (400 if form.errors else 200)
 
 
@@ -193,37 +176,37 @@ def account():
     status = 200
     if which == "profile":
         if profile.validate():
-            phone = profile.phone.data or None
-            if phone and normalize_vn_mobile(phone) is None:
-                profile.phone.errors.append(_("Số điện thoại di động không hợp lệ (ví dụ 0912 345 678)."))
-            else:
-                user.name = profile.name.data
-                user.phone = normalize_vn_mobile(phone) if phone else None
-                user.locale = profile.locale.data
-                user.marketing_consent = bool(profile.marketing_consent.data)
-                db.session.commit()
-                flash(_("Đã lưu thông tin tài khoản."), "success")
-                return redirect(url_for("accounts.account"), code=303)
+            with uow.field_errors(profile) as outcome:
+                services.update_profile(user, name=profile.name.data, phone=profile.phone.data or None,
+                                        locale=profile.locale.data, marketing_consent=profile.marketing_consent.data)
+            if outcome.error is None:
+                return uow.done(_("Đã lưu thông tin tài khoản."), url_for("accounts.account"))
         status = 400
     elif which == "password":
         if password.validate():
-            try:
+            with uow.field_errors() as outcome:
                 services.change_password(user, password.current_password.data, password.password.data)
-            except InvalidInput as exc:
-                if exc.field == "current_password":
-                    password.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
-                else:
-                    password.password.errors.append(PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ.")))
+            if isinstance(outcome.error, InvalidInput) and outcome.error.field == "current_password":
+                password.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
+            elif isinstance(outcome.error, InvalidInput):
+                password.password.errors.append(_password_message(outcome.error))
+            elif outcome.error is not None:
+                raise outcome.error
             else:
-                db.session.commit()
+                uow.commit_early("the password-changed mail goes out only once the new password is stored")
                 _notify_password_changed(user)
                 login_user(user)  # this session continues under the new version; every other one ends
-                flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
-                return redirect(url_for("accounts.account"), code=303)
+                return uow.done(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."),
+                                url_for("accounts.account"))
         status = 400
     elif request.method == "POST":
         status = 400
     return render_template("accounts/account.html", profile=profile, password=password, user=user), status
+
+
+def _password_message(exc: InvalidInput) -> str:
+    """The services name a password problem by a code (``too_short``, ``common`` …); the form shows its text."""
+    return PASSWORD_MESSAGES.get(exc.message, _("Mật khẩu không hợp lệ."))
 
 
 def _notify_password_changed(user) -> None:
@@ -232,9 +215,3 @@ def _notify_password_changed(user) -> None:
                   forgot_url=current_app.config["SITE_URL"].rstrip("/") + url_for("accounts.forgot_password"))
     except Exception:  # the change is done; a mail failure must not turn it into an error page
         log.exception("password-changed mail to user %s failed", user.id)
-
-
-def _current_locale() -> str:
-    from marketplace.core.templating import current_lang
-
-    return current_lang()

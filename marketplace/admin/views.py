@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,22 +10,30 @@ from marketplace.accounts import services as account_services
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import role_required
 from marketplace.admin import bp
-from marketplace.catalog import shop_services
-from marketplace.catalog.models import CraftVillage, Shop, ShopStatus
+from marketplace.catalog.models import CraftVillage
+from marketplace.core import uow
 from marketplace.core.audit import AuditEntry
 from marketplace.core.pagination import choice_arg, page_arg
-from marketplace.errors import DomainError
+from marketplace.core.urls import next_or
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.shops.models import ShopConsent
+from marketplace.payments.services import UNMATCHED_REFUND
+from marketplace.shops import services as shop_services
+from marketplace.shops.models import Shop, ShopConsent, ShopStatus
 
 PER_PAGE = 50
 
 
 def _back(default: str) -> str:
-    from marketplace.accounts.views import safe_next
+    return next_or(request.form.get("back"), default)
 
-    return safe_next(request.form.get("back")) or default
+
+def _back_to_shops(**_view_args) -> str:
+    return _back(url_for("admin.shops"))
+
+
+def _back_to_users(**_view_args) -> str:
+    return _back(url_for("admin.users"))
 
 
 def _get_or_404(model, obj_id: int):
@@ -54,8 +62,6 @@ def index():
 
 def _unmatched_refunds_stmt():
     """Newest entry per Stripe refund we could not match (several events may report the same refund)."""
-    from marketplace.payments.services import UNMATCHED_REFUND
-
     newest = (sa.select(sa.func.max(AuditEntry.id)).where(AuditEntry.action == UNMATCHED_REFUND)
               .group_by(AuditEntry.target_id))
     return sa.select(AuditEntry).where(AuditEntry.id.in_(newest)).order_by(AuditEntry.id.desc())
@@ -101,58 +107,38 @@ def shops():
     return render_template("admin/shops.html", page=page, status=status, q=q, assisted_ids=assisted_ids)
 
 
-def _shop_action(shop_id: int, action):
-    shop = _get_or_404(Shop, shop_id)
-    try:
-        action(current_user._get_current_object(), shop)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message or _("Không thực hiện được."), "error")
-        return redirect(_back(url_for("admin.shops")), code=303)
-    db.session.commit()
-    return None
-
-
 @bp.post("/shops/<int:shop_id>/verify")
 @role_required("admin")
+@uow.error_redirect(_back_to_shops)
 def verify_shop(shop_id: int):
-    failed = _shop_action(shop_id, shop_services.verify_shop)
-    if failed:
-        return failed
-    flash(_("Đã xác minh cửa hàng."), "success")
-    return redirect(_back(url_for("admin.shops")), code=303)
+    shop_services.verify_shop(current_user._get_current_object(), _get_or_404(Shop, shop_id))
+    return uow.done(_("Đã xác minh cửa hàng."), _back_to_shops())
 
 
 @bp.post("/shops/<int:shop_id>/unverify")
 @role_required("admin")
+@uow.error_redirect(_back_to_shops)
 def unverify_shop(shop_id: int):
-    failed = _shop_action(shop_id, shop_services.unverify_shop)
-    if failed:
-        return failed
-    flash(_("Đã bỏ xác minh cửa hàng."), "success")
-    return redirect(_back(url_for("admin.shops")), code=303)
+    shop_services.unverify_shop(current_user._get_current_object(), _get_or_404(Shop, shop_id))
+    return uow.done(_("Đã bỏ xác minh cửa hàng."), _back_to_shops())
 
 
 @bp.post("/shops/<int:shop_id>/suspend")
 @role_required("admin")
+@uow.error_redirect(_back_to_shops)
 def suspend_shop(shop_id: int):
-    reason = request.form.get("reason", "")
-    failed = _shop_action(shop_id, lambda admin, shop: shop_services.suspend_shop(admin, shop, reason))
-    if failed:
-        return failed
-    flash(_("Đã tạm khóa cửa hàng. Sản phẩm của cửa hàng không còn hiển thị."), "success")
-    return redirect(_back(url_for("admin.shops")), code=303)
+    shop_services.suspend_shop(current_user._get_current_object(), _get_or_404(Shop, shop_id),
+                               request.form.get("reason", ""))
+    return uow.done(_("Đã tạm khóa cửa hàng. Sản phẩm của cửa hàng không còn hiển thị."), _back_to_shops())
 
 
 @bp.post("/shops/<int:shop_id>/reinstate")
 @role_required("admin")
+@uow.error_redirect(_back_to_shops)
 def reinstate_shop(shop_id: int):
-    note = request.form.get("note", "")
-    failed = _shop_action(shop_id, lambda admin, shop: shop_services.reinstate_shop(admin, shop, note))
-    if failed:
-        return failed
-    flash(_("Đã mở lại cửa hàng."), "success")
-    return redirect(_back(url_for("admin.shops")), code=303)
+    shop_services.reinstate_shop(current_user._get_current_object(), _get_or_404(Shop, shop_id),
+                                 request.form.get("note", ""))
+    return uow.done(_("Đã mở lại cửa hàng."), _back_to_shops())
 
 
 # --- users ------------------------------------------------------------------------------------------
@@ -177,15 +163,12 @@ def users():
 def change_role(user_id: int):
     user = _get_or_404(User, user_id)
     role = request.form.get("role")
-    try:
+    with uow.field_errors() as outcome:
         account_services.change_role(current_user._get_current_object(), user, role)
-    except DomainError:
-        db.session.rollback()
-        flash(_("Không đổi được vai trò (vai trò không hợp lệ, hoặc bạn đang tự hạ quyền của mình)."), "error")
-        return redirect(_back(url_for("admin.users")), code=303)
-    db.session.commit()
-    flash(_("Đã đổi vai trò của %(email)s.", email=user.email), "success")
-    return redirect(_back(url_for("admin.users")), code=303)
+    if outcome.error is not None:
+        return uow.done(_("Không đổi được vai trò (vai trò không hợp lệ, hoặc bạn đang tự hạ quyền của mình)."),
+                        _back_to_users(), "error")
+    return uow.done(_("Đã đổi vai trò của %(email)s.", email=user.email), _back_to_users())
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -193,15 +176,11 @@ def change_role(user_id: int):
 def set_active(user_id: int):
     user = _get_or_404(User, user_id)
     active = request.form.get("active") == "1"
-    try:
+    with uow.field_errors() as outcome:
         account_services.set_active(current_user._get_current_object(), user, active)
-    except DomainError:
-        db.session.rollback()
-        flash(_("Bạn không thể tự khóa tài khoản của mình."), "error")
-        return redirect(_back(url_for("admin.users")), code=303)
-    db.session.commit()
-    flash(_("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản."), "success")
-    return redirect(_back(url_for("admin.users")), code=303)
+    if outcome.error is not None:
+        return uow.done(_("Bạn không thể tự khóa tài khoản của mình."), _back_to_users(), "error")
+    return uow.done(_("Đã mở khóa tài khoản.") if active else _("Đã khóa tài khoản."), _back_to_users())
 
 
 # --- audit log --------------------------------------------------------------------------------------

@@ -13,9 +13,11 @@ from marketplace.api import bp, serializers
 from marketplace.api.auth import token_required
 from marketplace.api.openapi import operation
 from marketplace.catalog import queries
-from marketplace.catalog.models import Category, CraftVillage, Product, Recognition, Shop, ShopStatus
+from marketplace.catalog.models import Category, CraftVillage, Product, Recognition
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
+from marketplace.shops.services import owned_shops
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 24
@@ -195,9 +197,7 @@ def _seller_services():
 
 
 def _own_shops(user) -> list[Shop]:
-    services = _seller_services()
-    stmt = sa.select(Shop).where(Shop.owner_id == user.id).order_by(Shop.id)
-    return [s for s in db.session.scalars(stmt) if services.can_manage(user, s)]
+    return owned_shops(user)
 
 
 def _target_shop(user, body: dict) -> Shop:

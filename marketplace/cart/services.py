@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.cart.models import CartItem, Favourite
-from marketplace.catalog.models import Product, Shop, Variant
+from marketplace.catalog.models import Product, Variant
 from marketplace.errors import InvalidInput, NotFound, OutOfStock
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 
 SESSION_KEY = "cart"
 MAX_QTY = 99

@@ -10,9 +10,10 @@ from marketplace.core.inputs import parse_id
 from marketplace.accounts.permissions import login_required_any, public
 from marketplace.cart import bp, services
 from marketplace.cart.models import Favourite
-from marketplace.catalog.models import Product, Shop
+from marketplace.catalog.models import Product
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 
 
 def _int(value, default=None):

@@ -8,6 +8,12 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from marketplace.catalog.importer import run_import
+from marketplace.catalog.services import SYSTEM
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+from marketplace.shops.models import Shop
+
 catalog_cli = AppGroup("catalog", help="Catalog tools (bulk import).")
 
 
@@ -19,13 +25,8 @@ catalog_cli = AppGroup("catalog", help="Catalog tools (bulk import).")
 @click.option("--all-or-nothing", is_flag=True, help="Import nothing unless every row is valid.")
 @click.option("--dry-run", is_flag=True, help="Only validate and report.")
 def import_products(csv_path: Path, zip_path: Path | None, shop_slug: str, all_or_nothing: bool, dry_run: bool):
-    """Import products (with variants and photos) into a shop."""
-    from marketplace.catalog.importer import run_import
-    from marketplace.catalog.services import SYSTEM
-    from marketplace.catalog.models import Shop
-    from marketplace.errors import InvalidInput
-    from marketplace.extensions import db
-
+    """Import products (with variants and photos) into a shop. One transaction: the command commits when it
+    returns (``core/uow.py``); an import that is not applied writes nothing."""
     shop = db.session.scalars(sa.select(Shop).where(Shop.slug == shop_slug)).first()
     if shop is None:
         raise click.ClickException(f"No shop with slug {shop_slug!r}")
@@ -33,19 +34,16 @@ def import_products(csv_path: Path, zip_path: Path | None, shop_slug: str, all_o
         result = run_import(SYSTEM, shop, csv_path.read_bytes(),
                             zip_path.read_bytes() if zip_path else None,
                             all_or_nothing=all_or_nothing, dry_run=dry_run)
-    except InvalidInput as exc:
-        db.session.rollback()
+    except InvalidInput as exc:  # a file-level problem: said on the command line, nothing stored
         raise click.ClickException(exc.message) from None
     plan = result.plan
     for line, messages in plan.errors.items():
         for message in messages:
             click.echo(f"line {line}: {message}", err=True)
     if result.applied:
-        db.session.commit()
         click.echo(f"Imported {result.created} products ({plan.valid_rows} rows, {result.photos} photos); "
                    f"{len(plan.errors)} rows with errors.")
     else:
-        db.session.rollback()
         click.echo(f"Nothing imported: {plan.valid_rows}/{plan.total_rows} rows valid, "
                    f"{len(plan.errors)} rows with errors.")
         if plan.errors:

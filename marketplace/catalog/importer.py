@@ -22,9 +22,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from marketplace.catalog import services
-from marketplace.catalog.models import IpProtection, Shop, Variant
+from marketplace.catalog.models import IpProtection, Variant
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 
 COLUMNS = (
     "product_ref", "title_vi", "title_en", "description_vi", "description_en", "category", "materials",

@@ -1,4 +1,5 @@
-"""The catalog: craft villages, IP records, shops, products, variants and images."""
+"""The catalog: craft villages, IP records, products, variants and images (shops live in
+``marketplace.shops.models``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 
 
 class Category:
@@ -56,12 +58,6 @@ class IpKind:
     CHOICES = tuple(LABELS)
 
 
-class ShopStatus:
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    CHOICES = (ACTIVE, SUSPENDED)
-
-
 class ProductStatus:
     DRAFT = "draft"
     ACTIVE = "active"
@@ -99,7 +95,7 @@ class CraftVillage(db.Model):
     longitude: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
-    shops: Mapped[list["Shop"]] = relationship(back_populates="village")
+    shops: Mapped[list[Shop]] = relationship(back_populates="village")
     ip_protections: Mapped[list["IpProtection"]] = relationship(back_populates="village")
 
     @property
@@ -132,44 +128,6 @@ class IpProtection(db.Model):
     @property
     def is_registered(self) -> bool:
         return bool(self.registration_number)
-
-
-class Shop(db.Model):
-    __tablename__ = "shops"
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('active','suspended')", name="status_valid"),
-        sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_nonneg"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    village_id: Mapped[int] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    story: Mapped[str | None] = mapped_column(sa.Text)
-    maker_name: Mapped[str | None] = mapped_column(sa.String(120))
-    maker_title: Mapped[str | None] = mapped_column(sa.String(160))
-    phone: Mapped[str | None] = mapped_column(sa.String(20))
-    shipping_policy: Mapped[str | None] = mapped_column(sa.Text)
-    returns_policy: Mapped[str | None] = mapped_column(sa.Text)
-    shipping_fee: Mapped[int] = mapped_column(sa.Integer, default=30_000)
-    free_shipping_over: Mapped[int | None] = mapped_column(sa.Integer)
-    verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    status: Mapped[str] = mapped_column(sa.String(16), default=ShopStatus.ACTIVE, index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
-
-    owner = relationship("User")
-    village: Mapped[CraftVillage] = relationship(back_populates="shops")
-    products: Mapped[list["Product"]] = relationship(back_populates="shop")
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == ShopStatus.ACTIVE
-
-    def shipping_fee_for(self, subtotal: int) -> int:
-        if self.free_shipping_over is not None and subtotal >= self.free_shipping_over:
-            return 0
-        return self.shipping_fee
 
 
 class Variant(db.Model):

@@ -13,12 +13,11 @@ from marketplace.catalog.models import (
     Product,
     ProductStatus,
     Recognition,
-    Shop,
-    ShopStatus,
     visible_products_clause,
 )
 from marketplace.core.pagination import Paged
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 
 SORTS = {
     "newest": lambda: (Product.published_at.desc(), Product.id.desc()),

@@ -17,14 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from marketplace.accounts.permissions import can_manage_shop
 from marketplace.catalog.models import (
     Category,
     IpProtection,
     Product,
     ProductImage,
     ProductStatus,
-    Shop,
     Variant,
 )
 from marketplace.core.audit import record
@@ -33,6 +31,8 @@ from marketplace.core.text import nfc
 from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.shops.access import can_manage_shop
+from marketplace.shops.models import Shop
 
 OCOP_STARS = (3, 4, 5)
 MAX_STOCK = 1_000_000
@@ -72,7 +72,7 @@ SYSTEM = SystemActor()
 
 
 def can_manage(actor, shop: Shop | None) -> bool:
-    """The shared rule: the shop's owner, or an official/admin for an assisted shop (``can_manage_shop``)."""
+    """The command line manages every shop; anyone else by the one rule, ``shops.access.can_manage_shop``."""
     if actor is SYSTEM:
         return shop is not None
     return can_manage_shop(actor, shop)

@@ -22,14 +22,13 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductStatus,
     Recognition,
-    Shop,
-    ShopStatus,
     Variant,
 )
 from marketplace.core.text import slugify
 from marketplace.core.time import add_months
 from marketplace.demo import catalog_data as data
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 
 SEED = 282
 ANCHOR = datetime(2026, 11, 1, 9, 0, 0)  # "today" of the demo data (UTC, naive)

@@ -11,13 +11,14 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Recognition, Shop, ShopStatus, Variant
+from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Recognition, Variant
 from marketplace.core.time import add_months
 from marketplace.demo import seed as demo_seed
 from marketplace.extensions import db
 from marketplace.officials import indicators as ind
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus
+from marketplace.shops.models import Shop, ShopStatus
 
 TOKEN_PREFIX = "demo-history-"
 MONTHS = 24  # of snapshots; orders start in January three years before the anchor

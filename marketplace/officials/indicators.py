@@ -22,14 +22,13 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductStatus,
     Recognition,
-    Shop,
-    ShopStatus,
     visible_products_clause,
 )
 from marketplace.core.time import add_months, today_vn
 from marketplace.extensions import db
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, current_clause
 from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.shops.models import Shop, ShopStatus
 
 PLAN_START = date(2025, 1, 15)
 PLAN_END = date(2030, 12, 31)

@@ -17,7 +17,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from marketplace.catalog.models import Product, Shop, Variant, visible_products_clause
+from marketplace.catalog.models import Product, Variant, visible_products_clause
 from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.audit import record
 from marketplace.core.money import format_vnd, to_minor_unit
@@ -37,6 +37,8 @@ from marketplace.orders.models import (
     RefundStatus,
     Review,
 )
+from marketplace.shops.access import can_handle_orders
+from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 # Card payments hold stock this long; the Stripe session's expires_at is the same moment (Stripe needs
@@ -333,11 +335,7 @@ def _mail_status(order: Order) -> None:
 
 
 def can_manage_order(user, order: Order) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
-        return True
-    return user.role == "artisan" and order.shop is not None and order.shop.owner_id == user.id
+    return can_handle_orders(user, order.shop)
 
 
 def _require_manager(user, order: Order) -> None:
@@ -576,8 +574,7 @@ def add_review(user, product: Product, rating: int, body: str | None) -> Review:
 
 
 def reply_review(user, review: Review, reply: str) -> Review:
-    shop = db.session.get(Shop, review.shop_id)
-    if not (user.is_authenticated and (user.role == "admin" or shop.owner_id == user.id)):
+    if not can_handle_orders(user, db.session.get(Shop, review.shop_id)):
         raise NotAllowed(_("Chỉ cửa hàng mới trả lời được."))
     reply = (reply or "").strip()
     if not reply:

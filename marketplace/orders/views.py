@@ -12,13 +12,16 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.permissions import login_required_any, public, role_required
 from marketplace.cart import services as cart_services
-from marketplace.catalog.models import Product, Shop
+from marketplace.catalog.models import Product
 from marketplace.core.templating import current_lang
 from marketplace.errors import DomainError, OutOfStock
 from marketplace.extensions import db
 from marketplace.orders import addresses, bp, services
 from marketplace.orders.forms import CheckoutForm, EmptyForm, PayoutForm, RefundForm, ReplyForm, ReviewForm, ShipForm
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, PaymentMethod, Refund, Review
+from marketplace.shops.access import handled_shops_clause
+from marketplace.shops.models import Shop
+from marketplace.shops.services import owned_shops
 
 TOKEN_KEY = "checkout_token"
 
@@ -169,8 +172,7 @@ def _managed_order(order_id: int) -> Order:
 def seller_queue():
     status = request.args.get("status")
     query = sa.select(Order).order_by(Order.id.desc()).limit(200)
-    if current_user.role != "admin":
-        query = query.where(Order.shop_id.in_(sa.select(Shop.id).where(Shop.owner_id == current_user.id)))
+    query = query.where(Order.shop_id.in_(sa.select(Shop.id).where(handled_shops_clause(current_user))))
     if status in OrderStatus.CHOICES:
         query = query.where(Order.status == status)
     orders = db.session.scalars(query.options(sa.orm.selectinload(Order.lines), sa.orm.joinedload(Order.shop))).all()
@@ -259,7 +261,7 @@ def refund(order_id: int):
 @bp.route("/seller/statement")
 @role_required("artisan", "admin")
 def statement():
-    shops = db.session.scalars(sa.select(Shop).where(Shop.owner_id == current_user.id).order_by(Shop.id)).all()
+    shops = owned_shops(current_user)
     return render_template("orders/statement.html", statements=[services.shop_statement(s) for s in shops])
 
 

@@ -8,7 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from marketplace.catalog.models import Category, Product, Shop, visible_products_clause
+from marketplace.catalog.models import Category, Product, visible_products_clause
+from marketplace.shops.models import Shop
 
 BATCH = 500
 EPOCH = datetime(1970, 1, 1)

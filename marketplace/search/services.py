@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from marketplace.catalog.models import Category, CraftVillage, Product, Shop, visible_products_clause
+from marketplace.catalog.models import Category, CraftVillage, Product, visible_products_clause
 from marketplace.catalog.queries import card_options
 from marketplace.core.templating import localized
 from marketplace.extensions import db
@@ -32,6 +32,7 @@ from marketplace.search.vocabulary import (
     SearchResult,
     SearchUnavailable,
 )
+from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """The seller area: dashboard, listing editor, photos and bulk import (``/seller/...``)."""
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from marketplace.catalog.cli import register_catalog_cli
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
 
-def init_app(app) -> None:
-    from marketplace.catalog.cli import register_catalog_cli
-
+def init_app(app: Flask) -> None:
     register_catalog_cli(app)
 
 
-from marketplace.seller import views  # noqa: E402,F401
+from marketplace.seller import importing, photos, views  # noqa: E402,F401

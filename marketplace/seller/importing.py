@@ -1,16 +1,15 @@
 """Bulk import page: CSV (+ optional ZIP of photos), row-level errors, all-valid-rows or all-or-nothing."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.permissions import role_required
 from marketplace.catalog.importer import COLUMNS, MAX_ROWS, run_import, template_csv
-from marketplace.errors import InvalidInput
-from marketplace.extensions import db
+from marketplace.core import uow
 from marketplace.seller import bp
-from marketplace.seller.views import SELLER_ROLES, current_shop, require_shop, shop_args
+from marketplace.seller.context import SELLER_ROLES, current_shop, invalid_input, require_shop, shop_args
 
 
 @bp.get("/import/template.csv")
@@ -38,21 +37,20 @@ def import_products():
     if csv_file is None or not csv_file.filename:
         context["file_error"] = _("Hãy chọn tệp CSV.")
         return render_template("seller/import.html", **context), 400
-    try:
+    with uow.field_errors() as outcome:
         result = run_import(current_user, shop, csv_file.read(),
                             zip_file.read() if zip_file and zip_file.filename else None,
                             all_or_nothing=all_or_nothing)
-    except InvalidInput as exc:
-        db.session.rollback()
+    if (exc := invalid_input(outcome)) is not None:
         context["file_error"] = exc.message
         return render_template("seller/import.html", **context), 400
     context["result"] = result
+    # One transaction: the valid rows (or, all-or-nothing, every row or none) are stored when the view returns;
+    # an import that was not applied wrote nothing.
     if result.applied:
-        db.session.commit()
-        flash(_("Đã nhập %(n)s sản phẩm.", n=result.created))
+        message = _("Đã nhập %(n)s sản phẩm.", n=result.created)
         if not result.plan.errors:
-            return redirect(url_for("seller.products", **shop_args(shop)))
-    else:
-        db.session.rollback()
+            return uow.done(message, url_for("seller.products", **shop_args(shop)))
+        flash(message, "success")
     status = 200 if result.applied or not result.plan.errors else 400
     return render_template("seller/import.html", **context), status

@@ -2,17 +2,16 @@
 reorder (the first photo is the cover), delete. Works without JavaScript."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.permissions import role_required
 from marketplace.catalog import services
-from marketplace.errors import InvalidInput
-from marketplace.extensions import db
+from marketplace.core import uow
 from marketplace.media.images import ACCEPT_MIMETYPES, delete_derivatives
 from marketplace.seller import bp
-from marketplace.seller.views import SELLER_ROLES, load_product, shop_args
+from marketplace.seller.context import SELLER_ROLES, invalid_input, load_product, shop_args
 
 
 @bp.route("/products/<int:product_id>/photos", methods=["GET", "POST"])
@@ -31,19 +30,18 @@ def photos(product_id: int):
             if len(product.images) >= services.MAX_PHOTOS:
                 errors.append(_("Tối đa %(n)s ảnh cho một sản phẩm. Hãy xoá bớt ảnh cũ.", n=services.MAX_PHOTOS))
                 break
-            try:
+            with uow.field_errors() as outcome:
                 services.add_photo(current_user, product, upload.read(), request.form.get("alt_text"))
-            except InvalidInput as exc:
-                db.session.rollback()
+            if (exc := invalid_input(outcome)) is not None:  # rolled back: this file only
                 product = load_product(product_id)
                 errors.append(f"{name}: {exc.message}")
                 continue
-            db.session.commit()
+            uow.commit_early("each photo is kept on its own: a refused file must not undo the ones before it")
             added += 1
         if added:
-            flash(_("Đã thêm %(n)s ảnh.", n=added))
+            flash(_("Đã thêm %(n)s ảnh.", n=added), "success")
         if not errors:
-            return redirect(url_for("seller.photos", product_id=product.id))
+            return uow.done(None, url_for("seller.photos", product_id=product.id))
         status = 400
     return render_template(
         "seller/photos.html", product=product, shop=product.shop, errors=errors, accept=ACCEPT_MIMETYPES,
@@ -56,15 +54,12 @@ def photos(product_id: int):
 def photo_update(product_id: int, image_id: int):
     product = load_product(product_id)
     image = services.image_for_seller(current_user, product, image_id)
-    try:
+    with uow.field_errors() as outcome:
         services.update_photo(current_user, image, request.form.get("alt_text"))
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã lưu mô tả ảnh."))
-    return redirect(url_for("seller.photos", product_id=product_id))
+    back = url_for("seller.photos", product_id=product_id)
+    if (exc := invalid_input(outcome)) is not None:
+        return uow.done(exc.message, back, "error")
+    return uow.done(_("Đã lưu mô tả ảnh."), back)
 
 
 @bp.post("/products/<int:product_id>/photos/<int:image_id>/move")
@@ -74,8 +69,7 @@ def photo_move(product_id: int, image_id: int):
     image = services.image_for_seller(current_user, product, image_id)
     offset = {"up": -1, "down": 1, "first": -services.MAX_PHOTOS}.get(request.form.get("direction"), 0)
     services.move_photo(current_user, image, offset)
-    db.session.commit()
-    return redirect(url_for("seller.photos", product_id=product_id))
+    return uow.done(None, url_for("seller.photos", product_id=product_id))
 
 
 @bp.post("/products/<int:product_id>/photos/<int:image_id>/delete")
@@ -84,8 +78,7 @@ def photo_delete(product_id: int, image_id: int):
     product = load_product(product_id)
     image = services.image_for_seller(current_user, product, image_id)
     unused_key = services.delete_photo(current_user, image)
-    db.session.commit()
     if unused_key:
+        uow.commit_early("the photo's files are deleted only once no stored row can point at them")
         delete_derivatives(unused_key)
-    flash(_("Đã xoá ảnh."))
-    return redirect(url_for("seller.photos", product_id=product_id))
+    return uow.done(_("Đã xoá ảnh."), url_for("seller.photos", product_id=product_id))

@@ -1,4 +1,5 @@
-"""Seller pages: parse the request → load and authorize → call the catalog services → commit → redirect.
+"""Seller pages: parse the request → load and authorize → call the catalog services → redirect (the unit of
+work commits when the view returns; ``core/uow.py``).
 
 Every product, variant and photo is loaded through ``product_for_seller`` & co., which raise ``NotFound``
 for anything the signed-in user may not manage: another artisan's ids give 404.
@@ -10,8 +11,6 @@ from datetime import date
 import sqlalchemy as sa
 from flask import (
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
@@ -27,70 +26,34 @@ from marketplace.catalog.models import (
     Category,
     IpProtection,
     Product,
+    ProductImage,
     ProductStatus,
-    Shop,
     Variant,
 )
+from marketplace.core import uow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.seller import bp
+from marketplace.seller.context import (
+    SELLER_ROLES,
+    current_shop,
+    invalid_input,
+    load_product,
+    require_shop,
+    shop_args,
+)
+from marketplace.shops.models import Shop
 
-SELLER_ROLES = ("artisan", "official", "admin")
-DEFAULT_LOW_STOCK = 3
 DIGITIZED_MIN_DESCRIPTION = 30
 NEW_VARIANT_ROWS = 2
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
-def low_stock_threshold() -> int:
-    return int(current_app.config.get("LOW_STOCK_THRESHOLD", DEFAULT_LOW_STOCK))
-
-
-def current_shop() -> Shop | None:
-    """The shop the page is about: ``?shop=<id>`` when the user may manage it, else their own shop."""
-    wanted = request.values.get("shop", type=int)
-    if wanted is not None:
-        shop = db.session.get(Shop, wanted) if services.valid_id(wanted) else None
-        if not services.can_manage(current_user, shop):
-            raise NotFound(_("Không tìm thấy cửa hàng."))
-        return shop
-    return db.session.scalars(
-        sa.select(Shop).where(Shop.owner_id == current_user.id).order_by(Shop.id).limit(1)
-    ).first()
-
-
-def shop_args(shop: Shop) -> dict:
-    """Query args that keep a non-owner (official/admin helping a shop) on the same shop."""
-    return {} if shop.owner_id == current_user.id else {"shop": shop.id}
-
-
-def require_shop() -> Shop:
-    shop = current_shop()
-    if shop is None:
-        flash(_("Bạn cần mở cửa hàng trước khi đăng sản phẩm."), "warning")
-        raise _Redirect(url_for("seller.dashboard"))
-    return shop
-
-
-class _Redirect(Exception):
-    def __init__(self, location: str):
-        self.location = location
-
-
-@bp.errorhandler(_Redirect)
-def _redirect(exc: _Redirect):
-    return redirect(exc.location)
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc):
-    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    limit_mb = (current_app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)
     return render_template("seller/too_large.html", limit_mb=limit_mb, back=request.referrer), 413
-
-
-def load_product(product_id: int) -> Product:
-    return services.product_for_seller(current_user, product_id)
 
 
 def village_ips(shop: Shop) -> list[IpProtection]:
@@ -107,7 +70,7 @@ def dashboard():
     shop = current_shop()
     if shop is None:
         return render_template("seller/no_shop.html")
-    threshold = low_stock_threshold()
+    threshold = current_app.config["LOW_STOCK_THRESHOLD"]
     counts = dict(db.session.execute(
         sa.select(Product.status, sa.func.count(Product.id)).where(Product.shop_id == shop.id).group_by(Product.status)
     ).all())
@@ -132,8 +95,6 @@ def dashboard():
 
 def digitized_count(shop_id: int) -> int:
     """Active products with at least one photo and a real description (not a placeholder)."""
-    from marketplace.catalog.models import ProductImage
-
     has_photo = sa.exists().where(ProductImage.product_id == Product.id)
     return db.session.scalar(
         sa.select(sa.func.count(Product.id)).where(
@@ -287,19 +248,17 @@ def product_new():
     values = request.form.to_dict()
     if errors:
         return render_editor(shop, None, values, rows, errors, 400)
-    try:
+    with uow.field_errors() as outcome:
         product = services.create_product(current_user, shop, request.form)
         _apply_rows(product, rows)
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
-    except InvalidInput as exc:
-        db.session.rollback()
+    if (exc := invalid_input(outcome)) is not None:
         return render_editor(shop, None, values, rows, _domain_error_to_field(exc, rows), 400)
-    db.session.commit()
-    flash(_("Đã lưu sản phẩm.") if product.status == ProductStatus.DRAFT else _("Đã lưu và đăng bán sản phẩm."))
+    message = _("Đã lưu sản phẩm.") if product.status == ProductStatus.DRAFT else _("Đã lưu và đăng bán sản phẩm.")
     if not product.images:
-        return redirect(url_for("seller.photos", product_id=product.id))
-    return redirect(url_for("seller.product_edit", product_id=product.id))
+        return uow.done(message, url_for("seller.photos", product_id=product.id))
+    return uow.done(message, url_for("seller.product_edit", product_id=product.id))
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -314,33 +273,27 @@ def product_edit(product_id: int):
     values = request.form.to_dict()
     if errors:
         return render_editor(shop, product, values, rows, errors, 400)
-    try:
+    with uow.field_errors() as outcome:
         services.update_product(current_user, product, request.form)
         _apply_rows(product, rows)
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
-    except InvalidInput as exc:
-        db.session.rollback()
+    if (exc := invalid_input(outcome)) is not None:
         product = load_product(product_id)
         rows = form_variant_rows(product)
         return render_editor(shop if product is None else product.shop, product, values, rows,
                              _domain_error_to_field(exc, rows), 400)
-    db.session.commit()
-    flash(_("Đã lưu thay đổi."))
-    return redirect(url_for("seller.product_edit", product_id=product.id))
+    return uow.done(_("Đã lưu thay đổi."), url_for("seller.product_edit", product_id=product.id))
 
 
 def _status_action(product_id: int, action, done_message: str):
     product = load_product(product_id)
-    try:
+    with uow.field_errors() as outcome:
         action(current_user, product)
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("seller.product_edit", product_id=product_id))
-    db.session.commit()
-    flash(done_message)
-    return redirect(url_for("seller.product_edit", product_id=product_id))
+    back = url_for("seller.product_edit", product_id=product_id)
+    if (exc := invalid_input(outcome)) is not None:
+        return uow.done(exc.message, back, "error")
+    return uow.done(done_message, back)
 
 
 @bp.post("/products/<int:product_id>/publish")
@@ -366,15 +319,12 @@ def product_archive(product_id: int):
 def variant_delete(product_id: int, variant_id: int):
     product = load_product(product_id)
     variant = services.variant_for_seller(current_user, product, variant_id)
-    try:
+    with uow.field_errors() as outcome:
         services.delete_variant(current_user, variant)
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("seller.product_edit", product_id=product_id))
-    db.session.commit()
-    flash(_("Đã xoá phân loại."))
-    return redirect(url_for("seller.product_edit", product_id=product_id))
+    back = url_for("seller.product_edit", product_id=product_id)
+    if (exc := invalid_input(outcome)) is not None:
+        return uow.done(exc.message, back, "error")
+    return uow.done(_("Đã xoá phân loại."), back)
 
 
 @bp.post("/products/<int:product_id>/variants/<int:variant_id>/stock")
@@ -382,20 +332,16 @@ def variant_delete(product_id: int, variant_id: int):
 def variant_stock(product_id: int, variant_id: int):
     product = load_product(product_id)
     variant = services.variant_for_seller(current_user, product, variant_id)
-    try:
+    with uow.field_errors() as outcome:
         services.set_stock(current_user, variant, request.form.get("stock", ""))
-    except InvalidInput as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if (exc := invalid_input(outcome)) is not None:
+        message, category = exc.message, "error"
     else:
-        db.session.commit()
-        flash(_("Đã cập nhật tồn kho: %(name)s — %(n)s.", name=variant.name, n=variant.stock))
+        message, category = _("Đã cập nhật tồn kho: %(name)s — %(n)s.", name=variant.name, n=variant.stock), "success"
     target = request.form.get("next")
     if target == "products":
-        return redirect(url_for("seller.products", **shop_args(product.shop)))
+        return uow.done(message, url_for("seller.products", **shop_args(product.shop)), category)
     if target == "edit":
-        return redirect(url_for("seller.product_edit", product_id=product_id))
-    return redirect(url_for("seller.dashboard", **shop_args(product.shop)))
+        return uow.done(message, url_for("seller.product_edit", product_id=product_id), category)
+    return uow.done(message, url_for("seller.dashboard", **shop_args(product.shop)), category)
 
-
-from marketplace.seller import photos, importing  # noqa: E402,F401

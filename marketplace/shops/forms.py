@@ -1,12 +1,13 @@
-"""Shop forms. Fields are collected as text; ``marketplace.catalog.shop_services`` validates them and its
+"""Shop forms. Fields are collected as text; ``marketplace.shops.services`` validates them and its
 errors are shown next to the fields."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 
 from marketplace.shops.models import ConsentMethod
+from marketplace.shops.services import SHOP_FIELDS
 
 
 class ShopForm(FlaskForm):
@@ -22,8 +23,6 @@ class ShopForm(FlaskForm):
     free_shipping_over = StringField(_l("Miễn phí vận chuyển cho đơn từ (₫, không bắt buộc)"))
 
     def values(self) -> dict:
-        from marketplace.catalog.shop_services import SHOP_FIELDS
-
         return {name: getattr(self, name).data for name in SHOP_FIELDS}
 
 

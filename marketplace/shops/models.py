@@ -1,4 +1,9 @@
-"""Assisted listing: the artisan's consent for a shop run on their behalf by an official or admin."""
+"""Shops: the shop itself (``Shop``, ``ShopStatus``) and, for assisted listing, the artisan's consent for a
+shop run on their behalf by an official or admin (``ShopConsent``).
+
+Catalog models refer to ``Shop`` and ``Shop`` refers back to them by string names (``"CraftVillage"``,
+``"Product"``), so this module imports nothing from ``marketplace.catalog``: ``catalog.models`` imports it,
+never the other way round. Who may manage a shop is written once, in ``marketplace.shops.access``."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,6 +13,50 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
+
+
+class ShopStatus:
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CHOICES = (ACTIVE, SUSPENDED)
+
+
+class Shop(db.Model):
+    __tablename__ = "shops"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active','suspended')", name="status_valid"),
+        sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    story: Mapped[str | None] = mapped_column(sa.Text)
+    maker_name: Mapped[str | None] = mapped_column(sa.String(120))
+    maker_title: Mapped[str | None] = mapped_column(sa.String(160))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    shipping_policy: Mapped[str | None] = mapped_column(sa.Text)
+    returns_policy: Mapped[str | None] = mapped_column(sa.Text)
+    shipping_fee: Mapped[int] = mapped_column(sa.Integer, default=30_000)
+    free_shipping_over: Mapped[int | None] = mapped_column(sa.Integer)
+    verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    status: Mapped[str] = mapped_column(sa.String(16), default=ShopStatus.ACTIVE, index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    owner = relationship("User")
+    village = relationship("CraftVillage", back_populates="shops")  # marketplace.catalog.models
+    products = relationship("Product", back_populates="shop")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ShopStatus.ACTIVE
+
+    def shipping_fee_for(self, subtotal: int) -> int:
+        if self.free_shipping_over is not None and subtotal >= self.free_shipping_over:
+            return 0
+        return self.shipping_fee
 
 
 class ConsentMethod:
@@ -26,7 +75,7 @@ class ConsentMethod:
 
 class ShopConsent(db.Model):
     """One per assisted shop. While ``handed_over_at`` is empty the shop is *assisted*: officials and
-    admins may manage it (see ``marketplace.accounts.permissions.can_manage_shop``)."""
+    admins may manage it (see ``marketplace.shops.access.can_manage_shop``)."""
 
     __tablename__ = "shop_consents"
     __table_args__ = (

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from marketplace.accounts.models import User
-from marketplace.accounts.permissions import can_manage_shop, role_required
-from marketplace.catalog import shop_services
-from marketplace.catalog.models import CraftVillage, Shop
+from marketplace.accounts.permissions import role_required
+from marketplace.catalog.models import CraftVillage
+from marketplace.core import uow
 from marketplace.core.audit import AuditEntry
 from marketplace.core.templating import label
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
 from marketplace.shops import bp
+from marketplace.shops import services as shop_services
+from marketplace.shops.access import can_manage_shop
 from marketplace.shops.forms import AssistedShopForm, HandOverForm, ShopForm
-from marketplace.shops.models import ConsentMethod
+from marketplace.shops.models import ConsentMethod, Shop
 
 
 def _village_choices() -> list[SelectChoice]:
@@ -30,12 +32,20 @@ def _village_choices() -> list[SelectChoice]:
     ]
 
 
-def _apply_errors(form, exc: InvalidInput) -> None:
+def _refused_input(outcome: uow.Outcome, form) -> bool:
+    """True when the service refused the form's values: each message goes next to its field (the shop
+    services name every bad field in ``details["errors"]``). Any other refusal answers as an error page."""
+    exc = outcome.error
+    if exc is None:
+        return False
+    if not isinstance(exc, InvalidInput):
+        raise exc
     errors = (exc.details or {}).get("errors") or ({exc.field: exc.message} if exc.field else {})
     for name, message in errors.items():
         field = getattr(form, name, None)
         if field is not None:
             field.errors = list(field.errors or []) + [message]
+    return True
 
 
 def _prepare(form) -> None:
@@ -66,16 +76,13 @@ def new():
     _prepare(form)
     status = 200
     if form.validate_on_submit():
-        try:
+        with uow.field_errors() as outcome:
             shop = shop_services.create_shop(current_user._get_current_object(), **form.values())
-        except InvalidInput as exc:
-            _apply_errors(form, exc)
-        except Conflict:
+        if isinstance(outcome.error, Conflict):  # a shop opened meanwhile (one per artisan)
             return redirect(url_for("shops.edit"))
-        else:
-            db.session.commit()
-            flash(_("Đã mở cửa hàng \"%(name)s\". Hãy đăng sản phẩm đầu tiên!", name=shop.name), "success")
-            return redirect(_after_save_url(shop), code=303)
+        if not _refused_input(outcome, form):
+            return uow.done(_("Đã mở cửa hàng \"%(name)s\". Hãy đăng sản phẩm đầu tiên!", name=shop.name),
+                            _after_save_url(shop))
     if form.is_submitted():
         status = 400
     return render_template("shops/form.html", form=form, shop=None, title=_("Mở cửa hàng")), status
@@ -98,22 +105,16 @@ def _edit_shop(shop: Shop, *, template: str, title: str, done_url: str, **contex
         _fill(form, shop)
     status = 200
     if form.validate_on_submit():
-        try:
+        with uow.field_errors() as outcome:
             shop_services.update_shop(current_user._get_current_object(), shop, **form.values())
-        except InvalidInput as exc:
-            _apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thông tin cửa hàng."), "success")
-            return redirect(done_url, code=303)
+        if not _refused_input(outcome, form):
+            return uow.done(_("Đã lưu thông tin cửa hàng."), done_url)
     if form.is_submitted():
         status = 400
     return render_template(template, form=form, shop=shop, title=title, **context), status
 
 
 def _after_save_url(shop: Shop) -> str:
-    from flask import current_app
-
     if "seller.dashboard" in current_app.view_functions:
         return url_for("seller.dashboard")
     return url_for("shops.edit")
@@ -141,15 +142,12 @@ def assisted_new():
     _prepare(form)
     status = 200
     if form.is_submitted():
-        try:
+        with uow.field_errors() as outcome:
             shop = shop_services.create_assisted_shop(current_user._get_current_object(), form.consent_values(),
                                                       **form.values())
-        except InvalidInput as exc:
-            _apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Đã mở cửa hàng hỗ trợ \"%(name)s\".", name=shop.name), "success")
-            return redirect(url_for("shops.assisted_detail", shop_id=shop.id), code=303)
+        if not _refused_input(outcome, form):
+            return uow.done(_("Đã mở cửa hàng hỗ trợ \"%(name)s\".", name=shop.name),
+                            url_for("shops.assisted_detail", shop_id=shop.id))
         status = 400
     return render_template("shops/assisted_new.html", form=form), status
 
@@ -192,11 +190,9 @@ def assisted_handover(shop_id: int):
     form = HandOverForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with uow.field_errors() as outcome:
         shop_services.hand_over_shop(current_user._get_current_object(), shop, form.email.data or "")
-    except InvalidInput as exc:
-        _apply_errors(form, exc)
+    if _refused_input(outcome, form):
         return _render_detail(shop, form, True, 400)
-    db.session.commit()
-    flash(_("Đã bàn giao cửa hàng cho %(email)s.", email=shop.owner.email), "success")
-    return redirect(url_for("shops.assisted_detail", shop_id=shop.id), code=303)
+    return uow.done(_("Đã bàn giao cửa hàng cho %(email)s.", email=shop.owner.email),
+                    url_for("shops.assisted_detail", shop_id=shop.id))

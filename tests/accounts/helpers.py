@@ -1,4 +1,4 @@
-"""Helpers shared by the accounts, shops and admin tests."""
+"""Helpers shared by the accounts, shops and admin tests: accounts, signing in, field errors."""
 from __future__ import annotations
 
 import re
@@ -25,23 +25,6 @@ def login_form(client, email: str, password: str = PASSWORD, **extra):
 def is_signed_in(client) -> bool:
     """The account page answers 200 only to a signed-in session."""
     return client.get("/account").status_code == 200
-
-
-def shop_form(village_id, **overrides) -> dict:
-    data = {
-        "name": "Gốm Quý Bát Tràng",
-        "village_id": str(village_id),
-        "maker_name": "Nguyễn Văn Quý",
-        "maker_title": "Nghệ nhân ưu tú",
-        "story": "Ba đời làm gốm men lam.",
-        "phone": "0912 345 678",
-        "shipping_policy": "Giao trong 2–4 ngày",
-        "returns_policy": "Đổi trong 7 ngày nếu vỡ",
-        "shipping_fee": "30.000",
-        "free_shipping_over": "500.000",
-    }
-    data.update(overrides)
-    return data
 
 
 def field_error(html: str, field_id: str) -> str | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 from tests.accounts.helpers import make_account
 from tests.factories import make_product, make_shop
+from tests.shops.helpers import shop_form
 
 MY_BLUEPRINTS = ("accounts", "shops", "admin")
 
@@ -75,7 +76,7 @@ def test_verify_shop_audited(app, client, login, admin):
     shop = make_shop(verified=False)
     db.session.commit()
     login(client, admin)
-    assert client.get("/admin/shops/%d/verify" % shop.id).status_code == 405
+    assert client.get(f"/admin/shops/{shop.id}/verify").status_code == 405
     response = client.post(f"/admin/shops/{shop.id}/verify", data={"back": "/admin/shops?status=unverified"})
     assert response.status_code == 303 and response.headers["Location"] == "/admin/shops?status=unverified"
     db.session.refresh(shop)
@@ -191,8 +192,6 @@ def test_huge_ids_are_404_not_500(app, client, login, admin):
     assert client.post(f"/admin/users/{huge}/role", data={"role": "admin"}).status_code == 404
     assert client.get(f"/assisted/{huge}").status_code == 404
     make_account("artisan", email="a2@example.vn")
-    from tests.accounts.helpers import shop_form
-
     login(client, make_account("artisan"))
     response = client.post("/seller/shop/new", data=shop_form(str(huge)))
     assert response.status_code == 400

@@ -1,9 +1,10 @@
 """Listing pages are cached per catalog version; every catalog change shows at once."""
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Product, Shop, Variant
+from marketplace.catalog.models import Product, Variant
 from marketplace.core.cache import catalog_version
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 from tests.factories import make_product, make_shop, make_village
 
 

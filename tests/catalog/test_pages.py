@@ -3,8 +3,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Product, ProductStatus, Shop, ShopStatus
+from marketplace.catalog.models import Product, ProductStatus
 from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
 from tests.factories import make_product, make_shop, make_village
 
 

@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from marketplace.catalog.models import Product, Shop
+from marketplace.catalog.models import Product
 from marketplace.extensions import db
+from marketplace.shops.models import Shop
 
 
 @contextlib.contextmanager

@@ -51,7 +51,7 @@ def test_gps_rotated_jpeg_is_rotated_and_stripped(seller, product, app):
         assert check.getexif().get(0x0112) == 6 and check.getexif().get_ifd(0x8825)
         assert b"artisan" in check.info.get("comment", b"")
     response = upload(seller, product.id, (original, "IMG_0001.JPG"), alt="Bình gốm")
-    assert response.status_code == 302
+    assert response.status_code == 303
     image = db.session.scalars(db.select(ProductImage)).one()
     assert (image.width, image.height) == (200, 400)  # portrait after applying the orientation
     assert image.alt_text == "Bình gốm"
@@ -75,7 +75,7 @@ def test_gps_rotated_jpeg_is_rotated_and_stripped(seller, product, app):
 
 def test_sizes_webp_and_jpeg_content_hash_keys(seller, product, app):
     big = jpeg_bytes(size=(2400, 1800), color=(120, 60, 30))
-    assert upload(seller, product.id, (big, "a.jpg")).status_code == 302
+    assert upload(seller, product.id, (big, "a.jpg")).status_code == 303
     image = db.session.scalars(db.select(ProductImage)).one()
     assert (image.width, image.height) == (1600, 1200)
     names = sorted(p.name for p in stored_files(app))
@@ -87,14 +87,14 @@ def test_sizes_webp_and_jpeg_content_hash_keys(seller, product, app):
             assert max(out.size) == int(path.stem.rsplit("-", 1)[1])
     # the same picture again: the same key, nothing new on disk
     before = stored_files(app)
-    assert upload(seller, product.id, (big, "again.jpg")).status_code == 302
+    assert upload(seller, product.id, (big, "again.jpg")).status_code == 303
     keys = {i.storage_key for i in db.session.scalars(db.select(ProductImage))}
     assert keys == {image.storage_key} and stored_files(app) == before
 
 
 def test_png_with_transparency_and_webp_are_accepted(seller, product, app):
     response = upload(seller, product.id, (png_bytes(mode="RGBA"), "logo.png"), (webp_bytes(), "x.webp"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert db.session.scalar(db.select(db.func.count(ProductImage.id))) == 2
 
 
@@ -133,7 +133,7 @@ def test_bombs_are_refused_from_the_header_before_decoding(app, monkeypatch):
 
 
 def test_polyglot_tail_is_dropped_and_served_as_image_with_nosniff(seller, product, app, client):
-    assert upload(seller, product.id, (jpeg_with_html_tail(), "photo.jpg")).status_code == 302
+    assert upload(seller, product.id, (jpeg_with_html_tail(), "photo.jpg")).status_code == 303
     for path in stored_files(app):
         assert b"<script" not in path.read_bytes() and b"<html" not in path.read_bytes()
     image = db.session.scalars(db.select(ProductImage)).one()
@@ -180,7 +180,7 @@ def test_photo_form_is_phone_friendly(seller, product):
 
 def test_reorder_alt_text_and_delete(seller, product, app):
     for n, color in enumerate([(200, 0, 0), (0, 200, 0), (0, 0, 200)]):
-        assert upload(seller, product.id, (jpeg_bytes(color=color), f"{n}.jpg")).status_code == 302
+        assert upload(seller, product.id, (jpeg_bytes(color=color), f"{n}.jpg")).status_code == 303
     first, second, third = db.session.get(Product, product.id).images
     seller.post(f"/seller/products/{product.id}/photos/{third.id}/move", data={"direction": "first"})
     seller.post(f"/seller/products/{product.id}/photos/{first.id}/move", data={"direction": "down"})
@@ -190,7 +190,7 @@ def test_reorder_alt_text_and_delete(seller, product, app):
     db.session.expire_all()
     assert db.session.get(ProductImage, second.id).alt_text == "Mặt sau của bình"
     key = third.storage_key
-    assert seller.post(f"/seller/products/{product.id}/photos/{third.id}/delete").status_code == 302
+    assert seller.post(f"/seller/products/{product.id}/photos/{third.id}/delete").status_code == 303
     db.session.expire_all()
     assert [i.id for i in db.session.get(Product, product.id).images] == [second.id, first.id]
     assert [i.position for i in db.session.get(Product, product.id).images] == [0, 1]

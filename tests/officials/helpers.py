@@ -5,10 +5,11 @@ import itertools
 from datetime import date, datetime
 
 from marketplace.accounts.models import Role
-from marketplace.catalog.models import ProductStatus, Recognition, ShopStatus
+from marketplace.catalog.models import ProductStatus, Recognition
 from marketplace.extensions import db
 from marketplace.officials.models import ExternalPresence
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus
+from marketplace.shops.models import ShopStatus
 from tests.factories import make_ip, make_product, make_shop, make_user, make_village
 
 AS_OF = date(2026, 6, 30)

@@ -6,10 +6,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Product, ProductStatus, Shop, ShopStatus, visible_products_clause
+from marketplace.catalog.models import Product, ProductStatus, visible_products_clause
 from marketplace.extensions import db
 from marketplace.search.parsing import MAX_CHARS, MAX_TERMS, parse_query
 from marketplace.search.services import search_products
+from marketplace.shops.models import Shop, ShopStatus
 
 HOSTILE = [
     '"', "((((", "AND", "OR OR", ":", "\\", "^^^", "status:draft", "status:archived", "shop_id:3", "id:1",

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Product, ProductStatus, Shop, ShopStatus, Variant
+from marketplace.catalog.models import Product, ProductStatus, Variant
 from marketplace.extensions import db
 from marketplace.search import maintenance
 from marketplace.search.maintenance import check_index
 from marketplace.search.models import SearchDirty
 from marketplace.search.services import get_backend, search_products
+from marketplace.shops.models import Shop, ShopStatus
 from tests.factories import make_product, make_shop, make_user, make_village
 
 

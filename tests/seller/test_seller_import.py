@@ -70,7 +70,7 @@ def test_template_downloads_and_is_valid_utf8(seller):
 
 def test_valid_rows_import_with_variants_photos_and_publish(seller, shop, app):
     response = post_import(seller, make_csv(VALID), make_zip(PHOTOS))
-    assert response.status_code == 302
+    assert response.status_code == 303
     products = db.session.scalars(sa.select(Product).order_by(Product.id)).all()
     assert [p.title_vi for p in products] == ["Bình men lam", "Đĩa sơn mài"]
     vase, plate = products
@@ -143,7 +143,7 @@ def test_file_level_errors(seller, shop):
 
 def test_semicolon_csv_with_bom(seller, shop):
     data = "\ufeff".encode() + make_csv(VALID[2:], delimiter=";")
-    assert post_import(seller, data).status_code == 302
+    assert post_import(seller, data).status_code == 303
     assert [p.title_vi for p in db.session.scalars(sa.select(Product))] == ["Đĩa sơn mài"]
 
 

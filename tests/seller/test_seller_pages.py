@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import Role
@@ -58,7 +57,7 @@ def test_artisan_without_shop_sees_the_way_to_open_one(client, login, app):
 
 def test_create_publish_and_edit_a_product(seller, shop):
     response = seller.post("/seller/products/new", data=dict(FORM, action="publish"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     product = db.session.scalars(sa.select(Product)).one()
     assert response.location.endswith(f"/seller/products/{product.id}/photos")
     assert product.status == ProductStatus.ACTIVE and product.published_at is not None
@@ -75,7 +74,7 @@ def test_create_publish_and_edit_a_product(seller, shop):
         "variants-1-name": "Cỡ trẻ em", "variants-1-price": "90.000", "variants-1-stock": "5",
         "variants-2-name": "", "variants-2-price": "", "variants-2-stock": "",
     })
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.session.expire_all()
     product = db.session.get(Product, product.id)
     assert product.title_en == "Poem conical hat"
@@ -108,7 +107,7 @@ def test_mass_assignment_is_ignored(seller, shop, other_shop):
     response = seller.post("/seller/products/new", data=dict(
         FORM, status="active", shop_id=str(other_shop.id), owner_id="1", published_at="2020-01-01",
         id=str(theirs.id), featured="1"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     mine = db.session.scalars(sa.select(Product).where(Product.shop_id == shop.id)).one()
     assert mine.status == ProductStatus.DRAFT and mine.published_at is None and mine.id != theirs.id
     # a variant id of another product in my form is refused, not re-parented
@@ -163,7 +162,7 @@ def test_quick_stock_update_from_dashboard(seller, shop):
     db.session.commit()
     variant = product.variants[0]
     response = seller.post(f"/seller/products/{product.id}/variants/{variant.id}/stock", data={"stock": "25"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Variant, variant.id).stock == 25
     seller.post(f"/seller/products/{product.id}/variants/{variant.id}/stock", data={"stock": "-4"})
@@ -196,7 +195,7 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(seller, shop,
         db.session.expire_all()
         assert db.session.get(Product, product.id).status == ProductStatus.ACTIVE
         token = re.search(r'name="csrf_token" value="([^"]+)"', text(seller.get(f"/seller/products/{product.id}/edit"))).group(1)
-        assert seller.post(f"/seller/products/{product.id}/archive", data={"csrf_token": token}).status_code == 302
+        assert seller.post(f"/seller/products/{product.id}/archive", data={"csrf_token": token}).status_code == 303
         db.session.expire_all()
         assert db.session.get(Product, product.id).status == ProductStatus.ARCHIVED
     finally:
@@ -281,7 +280,7 @@ def test_official_manages_an_assisted_shop_through_the_seller_pages(client, logi
     login(client, official)
     assert client.get(f"/seller/?shop={assisted.id}").status_code == 200
     response = client.post(f"/seller/products/new?shop={assisted.id}", data=FORM)
-    assert response.status_code == 302
+    assert response.status_code == 303
     product = db.session.scalars(sa.select(Product)).one()
     assert product.shop_id == assisted.id
     assert client.get(f"/seller/products/{product.id}/edit").status_code == 200

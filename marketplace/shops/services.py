@@ -4,7 +4,7 @@
 Request-free: they take the acting user and plain values (strings from a form or typed values) and read
 only the fields in ``SHOP_FIELDS``. Validation problems raise ``InvalidInput`` whose
 ``details["errors"]`` maps each bad field to its message. Changes are audited. ``flush()``, never
-``commit()``.
+``commit()``. Who may manage a shop is ``marketplace.shops.access``.
 """
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.permissions import can_manage_shop
 from marketplace.accounts.phone import normalize_vn_mobile
-from marketplace.catalog.models import CraftVillage, Shop, ShopStatus
+from marketplace.catalog.models import CraftVillage
 from marketplace.core.audit import record
 from marketplace.core.money import parse_vnd
 from marketplace.core.text import nfc, slugify
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
-from marketplace.shops.models import ConsentMethod, ShopConsent
+from marketplace.shops.access import ASSISTING_ROLES, can_manage_shop
+from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus
 
 MAX_SHIPPING_FEE = 2_000_000
 MAX_FREE_ABOVE = 99_999_999
@@ -40,7 +40,6 @@ TEXT_LIMITS = {
 SHOP_FIELDS = ("village_id", "name", "story", "maker_name", "maker_title", "phone", "shipping_policy",
                "returns_policy", "shipping_fee", "free_shipping_over")
 AUDITED_FIELDS = SHOP_FIELDS
-MANAGER_ROLES = (Role.OFFICIAL, Role.ADMIN)
 
 
 def _text(value: Any) -> str:
@@ -149,11 +148,18 @@ def _diff(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
+def owned_shops(user) -> list[Shop]:
+    """The shops a user owns, oldest first (an artisan opens one; older data may hold more)."""
+    if user is None or getattr(user, "id", None) is None:
+        return []
+    return list(db.session.scalars(sa.select(Shop).where(Shop.owner_id == user.id).order_by(Shop.id)))
+
+
 def shop_of(user) -> Shop | None:
     """The shop a user owns (one per artisan)."""
     if user is None or getattr(user, "id", None) is None:
         return None
-    return db.session.scalars(sa.select(Shop).where(Shop.owner_id == user.id).order_by(Shop.id)).first()
+    return db.session.scalars(sa.select(Shop).where(Shop.owner_id == user.id).order_by(Shop.id).limit(1)).first()
 
 
 def create_shop(actor: User, **values) -> Shop:
@@ -287,7 +293,7 @@ def clean_consent_values(values: Mapping[str, Any]) -> dict:
 
 def create_assisted_shop(actor: User, consent: Mapping[str, Any], **values) -> Shop:
     """An official or admin opens a shop for an artisan who is not online (no owner), with their consent."""
-    if actor is None or actor.role not in MANAGER_ROLES:
+    if actor is None or actor.role not in ASSISTING_ROLES:
         raise NotAllowed(_("Chỉ cán bộ hoặc quản trị viên được mở cửa hàng hỗ trợ."))
     errors: dict[str, str] = {}
     clean = consent_clean = None

@@ -5,22 +5,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace.accounts.permissions import can_manage_shop
-from marketplace.catalog import shop_services
-from marketplace.catalog.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
-from marketplace.shops.models import ShopConsent
-from tests.accounts.helpers import field_error, make_account, shop_form
+from marketplace.shops import services as shop_services
+from marketplace.shops.access import can_manage_shop
+from marketplace.shops.models import Shop, ShopConsent
+from tests.accounts.helpers import field_error, make_account
 from tests.factories import make_shop, make_village
-
-
-def consent_form(**overrides):
-    data = {"artisan_name": "Bà Hoa", "artisan_phone": "0988 111 222", "method": "in_person_signed",
-            "given_at": "2026-11-20", "evidence": "Biên bản số 12/HTX Chuông, lưu tại HTX", "confirmed": "y"}
-    data.update(overrides)
-    return data
+from tests.shops.helpers import consent_form, shop_form
 
 
 def _create(client, village):

@@ -4,23 +4,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace.accounts.phone import normalize_vn_mobile
-from marketplace.catalog import shop_services
-from marketplace.catalog.models import Shop
 from marketplace.core.audit import AuditEntry
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
-from tests.accounts.helpers import field_error, make_account, shop_form
+from marketplace.shops import services as shop_services
+from marketplace.shops.models import Shop
+from tests.accounts.helpers import field_error, make_account
 from tests.factories import make_shop, make_village
-
-
-@pytest.mark.parametrize("raw,expected", [
-    ("0912 345 678", "0912345678"), ("+84 912-345-678", "0912345678"), ("84912345678", "0912345678"),
-    ("0387.123.456", "0387123456"), ("0212345678", None), ("091234567", None), ("09123456789", None),
-    ("abc", None), ("", None), ("024 3825 1234", None),
-])
-def test_vietnamese_mobile_numbers(raw, expected):
-    assert normalize_vn_mobile(raw) == expected
+from tests.shops.helpers import shop_form
 
 
 def test_artisan_creates_shop(app, client, login):
