@@ -118,9 +118,6 @@ def test_core_and_text_statements_mean_a_full_sync(app, monkeypatch):
     assert product.id in found("thanh thuỳ")
 
 
-@pytest.mark.xfail(strict=True, reason="core/changes.py publishes an engine-level transaction from the "
-                   "ConnectionEvents.commit hook, which runs before the DBAPI commit: the subscriber still reads "
-                   "the old rows (reported to the lead; remove this mark with the fix)")
 def test_statements_outside_the_session_reach_the_index(app, monkeypatch):
     product = make_product(title_vi="Quạt giấy Chàng Sơn", price=90_000)
     db.session.commit()
