@@ -20,9 +20,9 @@ from tests.payments.conftest import WEBHOOK_SECRET, fake_stripe  # noqa: F401  (
 from tests.payments.helpers import card_checkout
 
 RECORDER = "test-recorder"
-# Subscribers the contract names: catalog-cache and mail (core), officials-stats (officials/cache.py);
-# search joins when search/sync.py subscribes (then add it here).
-REQUIRED_SUBSCRIBERS = {"catalog-cache", "mail", "officials-stats"}
+# The subscribers the contract names: catalog-cache and mail (core), officials-stats (officials/cache.py),
+# search (search/sync.py).
+REQUIRED_SUBSCRIBERS = {"catalog-cache", "mail", "officials-stats", "search"}
 
 
 @pytest.fixture
