@@ -142,8 +142,7 @@ def check_uploads(items: list[tuple[str, bytes]], field: str | None = "photos") 
     file; when there is none, the files are counted in the request's budget.
     """
     budget = staging.current()
-    distinct = {hashlib.sha256(data).hexdigest() for _name, data in items}
-    budget.check_totals(len(distinct - budget.counted), 0, field)
+    budget.check_totals(len(items), 0, field)  # every file counts, before any header is read
     headers: list[ImageHeader] = []
     errors: list[str] = []
     for name, data in items:
@@ -151,11 +150,10 @@ def check_uploads(items: list[tuple[str, bytes]], field: str | None = "photos") 
             headers.append(inspect(data))
         except ImageRejected as exc:
             errors.append(f"{name}: {exc.message}")
-    fresh = {h.digest: h.decoded_pixels for h in headers if h.digest not in budget.counted}
-    budget.check_totals(len(fresh), sum(fresh.values()), field)
+    budget.check_totals(len(headers), sum(h.decoded_pixels for h in headers), field)
     if not errors:
-        for digest, pixels in fresh.items():
-            budget.reserve(digest, pixels, field)
+        for header in headers:
+            budget.reserve(header.digest, header.decoded_pixels, field)
     return headers, errors
 
 
