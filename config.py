@@ -56,7 +56,7 @@ class Config:
     # One request's image work (photo form, bulk import, API), counted from the headers before decoding:
     # decoded pixels (a JPEG at the reduced size it is decoded at) and image files.
     MAX_IMAGE_PIXELS_PER_REQUEST = _int("MAX_IMAGE_PIXELS_PER_REQUEST", 100_000_000)
-    MAX_IMAGES_PER_REQUEST = _int("MAX_IMAGES_PER_REQUEST", 40)
+    MAX_IMAGES_PER_REQUEST = _int("MAX_IMAGES_PER_REQUEST", 20)
     # A bulk import's ZIP of photos: most bytes its entries may hold once uncompressed (declared and read).
     MAX_ZIP_UNCOMPRESSED = _int("MAX_ZIP_UNCOMPRESSED", 64 * 1024 * 1024)
     LOW_STOCK_THRESHOLD = _int("LOW_STOCK_THRESHOLD", 3)  # seller dashboard: "sắp hết hàng" at or below this
