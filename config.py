@@ -54,6 +54,12 @@ class Config:
     MEDIA_SIZES = (320, 800, 1600)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
+    # One request's image work (photo form, bulk import, API), counted from the headers before decoding:
+    # decoded pixels (a JPEG at the reduced size it is decoded at) and image files.
+    MAX_IMAGE_PIXELS_PER_REQUEST = _int("MAX_IMAGE_PIXELS_PER_REQUEST", 100_000_000)
+    MAX_IMAGES_PER_REQUEST = _int("MAX_IMAGES_PER_REQUEST", 20)
+    # A bulk import's ZIP of photos: most bytes its entries may hold once uncompressed (declared and read).
+    MAX_ZIP_UNCOMPRESSED = _int("MAX_ZIP_UNCOMPRESSED", 64 * 1024 * 1024)
     LOW_STOCK_THRESHOLD = _int("LOW_STOCK_THRESHOLD", 3)  # seller dashboard: "sắp hết hàng" at or below this
     REDIS_URL = _env("REDIS_URL")
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
