@@ -19,7 +19,9 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.passwords import hash_password
 from marketplace.extensions import db
 from tests.factories import make_product, make_shop, make_user, make_village
-from tests.drills.harness import PrivatePostgres, PrivateRedis, ServedSite, postgres_bin_dir, port_open
+from tests.drills.harness import (
+    Browser, PrivatePostgres, PrivateRedis, ServedSite, form_value, port_open, postgres_bin_dir,
+)
 
 IN_CI = env_flag("CI")
 PASSWORD = "lang-nghe-drill-2030"
@@ -141,3 +143,17 @@ def make_catalog(stock: int = 5) -> Catalog:
     db.session.commit()
     db.session.close()  # no connection held by the test: drills stop the database under it
     return catalog
+
+
+ADDRESS = {"recipient_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "province": "01", "ward": "Bát Tràng",
+           "street": "Số 5, thôn 3", "note": "", "payment_method": "cod"}
+
+
+def start_checkout(site: ServedSite, variant_id: int, quantity: int = 1) -> tuple[Browser, dict]:
+    """A guest with ``variant_id`` in the cart on the checkout page: the browser and the form to post."""
+    visitor = Browser(site)
+    assert visitor.post("/cart/add", {"variant_id": variant_id, "quantity": quantity}).status_code == 303
+    page = visitor.get("/checkout")
+    assert page.status_code == 200, page.status_code
+    return visitor, {**ADDRESS, "email": f"lan-{uuid.uuid4().hex[:6]}@example.vn",
+                     "token": form_value(page.text, "token")}
