@@ -349,7 +349,7 @@ class WhooshBackend:
         try:
             with open(self._version_file(), encoding="ascii") as fh:
                 version = fh.read().strip()
-        except OSError:
+        except (OSError, ValueError):  # missing, or garbage (not ASCII): no usable index, rebuild it
             return False
         return version == SCHEMA_VERSION and windex.exists_in(self.path)
 
@@ -380,6 +380,12 @@ class WhooshBackend:
                 if fresh is not gen.searcher:  # refresh() already retired the old searcher
                     gen = self._gen = _Generation(fresh)
         return gen
+
+    def forget(self) -> None:
+        """Drop this process's open index and searcher: the next query opens the folder again (after a failure:
+        the index was damaged, or rebuilt by another process, under the cached searcher)."""
+        with self._lock:
+            self._ix, self._gen = None, None
 
     def doc_count(self) -> int:
         return self.generation().searcher.doc_count()

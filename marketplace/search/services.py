@@ -67,6 +67,7 @@ def search_products(q: str | None, filters: dict | None = None, sort: str = "rel
         return get_backend().search(parsed, filters, sort, max(1, int(page)), per_page, facets=facets)
     except Exception:
         log.exception("search failed for %r", parsed.text)
+        get_backend().forget()  # the next search reopens the index (e.g. once `flask search reindex` repaired it)
         return SearchResult(page=page, per_page=per_page, query=parsed.text, empty_query=parsed.empty)
 
 
