@@ -18,10 +18,16 @@ from marketplace import create_app
 from marketplace.accounts.models import Role
 from marketplace.accounts.passwords import hash_password
 from marketplace.extensions import db
-from tests.factories import make_product, make_shop, make_user, make_village
 from tests.drills.harness import (
-    Browser, PrivatePostgres, PrivateRedis, ServedSite, form_value, port_open, postgres_bin_dir,
+    Browser,
+    PrivatePostgres,
+    PrivateRedis,
+    ServedSite,
+    form_value,
+    port_open,
+    postgres_bin_dir,
 )
+from tests.factories import make_product, make_shop, make_user, make_village
 
 IN_CI = env_flag("CI")
 PASSWORD = "lang-nghe-drill-2030"
