@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
@@ -95,7 +95,7 @@ class ChangeSet:
     def touches(self, *tables: str) -> bool:
         return not self.tables().isdisjoint(tables)
 
-    def merge(self, other: "ChangeSet") -> None:
+    def merge(self, other: ChangeSet) -> None:
         self.rows.extend(other.rows)
         self.statements.extend(other.statements)
         self.marks |= other.marks
@@ -139,7 +139,7 @@ def init_app(app: Flask) -> None:
     app.extensions[_FEED_KEY] = feed
     with app.app_context():
         engine = db.engine
-    setattr(engine, "_marketplace_change_feed", feed)
+    engine._marketplace_change_feed = feed
     if not event.contains(engine, "after_execute", _after_execute):
         event.listen(engine, "after_execute", _after_execute)
         event.listen(engine, "begin", _conn_begin)

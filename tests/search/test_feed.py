@@ -2,7 +2,6 @@
 sync (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Variant
