@@ -63,6 +63,12 @@ class Config:
     LOW_STOCK_THRESHOLD = _int("LOW_STOCK_THRESHOLD", 3)  # seller dashboard: "sắp hết hàng" at or below this
     REDIS_URL = _env("REDIS_URL")
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    # Redis down (README, "When a part fails"): limits fail open to counting in each process's memory
+    # (flask-limiter's in-memory fallback; every limit still applies, per process) and go back to Redis when it
+    # answers again; a storage error never fails a request. A Redis that hangs costs at most the timeouts.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = REDIS_URL is not None
+    RATELIMIT_SWALLOW_ERRORS = REDIS_URL is not None
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if REDIS_URL else {}
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
     ARGON2_TIME_COST = 3  # argon2id, argon2-cffi defaults (m=64 MiB, t=3, p=4)
