@@ -98,10 +98,6 @@ class CraftVillage(db.Model):
     shops: Mapped[list[Shop]] = relationship(back_populates="village")
     ip_protections: Mapped[list[IpProtection]] = relationship(back_populates="village")
 
-    @property
-    def is_recognized(self) -> bool:
-        return self.recognition in Recognition.RECOGNIZED
-
     def __repr__(self) -> str:
         return f"<CraftVillage {self.slug}>"
 
@@ -124,10 +120,6 @@ class IpProtection(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     village: Mapped[CraftVillage | None] = relationship(back_populates="ip_protections")
-
-    @property
-    def is_registered(self) -> bool:
-        return bool(self.registration_number)
 
 
 class Variant(db.Model):

@@ -16,6 +16,7 @@ from marketplace.catalog.models import (
     visible_products_clause,
 )
 from marketplace.core.pagination import Paged
+from marketplace.core.time import today_vn
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 
@@ -124,8 +125,6 @@ def village_shops(village_id: int) -> list[Shop]:
 
 def village_badges(village_id: int) -> dict:
     """OCOP and IP facts for a village's handbook page, from its visible products."""
-    from marketplace.core.time import today_vn
-
     base = sa.select(Product).where(
         visible_products_clause(), Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
     ).subquery()

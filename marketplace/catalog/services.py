@@ -31,6 +31,7 @@ from marketplace.core.text import nfc
 from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.media.images import ingest_upload
 from marketplace.shops.access import can_manage_shop
 from marketplace.shops.models import Shop
 
@@ -490,8 +491,6 @@ def _clean_alt(alt_text: Any) -> str | None:
 
 def add_photo(actor, product: Product, data: bytes, alt_text: Any = None) -> ProductImage:
     """Validate, re-encode and store one photo; raises ``ImageRejected``/``InvalidInput`` with nothing stored."""
-    from marketplace.media.images import ingest_upload
-
     _require(actor, product.shop)
     if len(product.images) >= MAX_PHOTOS:
         raise InvalidInput(_("Tối đa %(n)s ảnh cho một sản phẩm. Hãy xoá bớt ảnh cũ.", n=MAX_PHOTOS), field="photo")

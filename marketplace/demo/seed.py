@@ -30,9 +30,9 @@ from marketplace.core.time import add_months
 from marketplace.demo import catalog_data as data
 from marketplace.demo.drawing import draw_product_image
 from marketplace.extensions import db
-from marketplace.shops.models import Shop, ShopStatus
 from marketplace.media.images import store_derivatives
 from marketplace.officials.demo import seed_officials_demo
+from marketplace.shops.models import Shop, ShopStatus
 
 SEED = 282
 ANCHOR = datetime(2026, 11, 1, 9, 0, 0)  # "today" of the demo data (UTC, naive)

@@ -4,9 +4,9 @@ from marketplace.catalog.models import CraftVillage, Product, ProductStatus, Var
 from marketplace.core.time import today_vn
 from marketplace.demo.seed import seed_demo
 from marketplace.extensions import db
-from marketplace.shops.models import Shop, ShopStatus
 from marketplace.officials.demo import MONTHS
 from marketplace.officials.models import StatSnapshot
+from marketplace.shops.models import Shop, ShopStatus
 from tests.conftest import demo_password_hash
 
 
