@@ -25,6 +25,27 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true requires TEST_DATABASE_URL (PostgreSQL tests must run, not skip)")
 
 
+_sqlite_only: list[str] = []
+
+
+def pytest_collection_finish(session):
+    if not PG_URL:  # after -k/-m deselection: the tests that will run
+        _sqlite_only.extend(item.nodeid for item in session.items
+                            if getattr(item, "callspec", None) and "backend" in item.callspec.params)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Without TEST_DATABASE_URL the PostgreSQL variants are not collected at all: say so, so that nobody
+    reads a green run as a run on both databases."""
+    if PG_URL:
+        return
+    terminalreporter.write_sep("-", "PostgreSQL variants did not run", yellow=True, bold=True)
+    terminalreporter.write_line(
+        f"TEST_DATABASE_URL is not set: {len(_sqlite_only)} selected database tests ran on SQLite only. Set it "
+        "(e.g. postgresql://postgres@127.0.0.1:5432/test) or use .ci/run to run them on PostgreSQL too.",
+        yellow=True)
+
+
 def pg_url() -> str:
     from config import _database_url
 
