@@ -25,13 +25,15 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true requires TEST_DATABASE_URL (PostgreSQL tests must run, not skip)")
 
 
-_sqlite_only: list[str] = []
+_sqlite_only: set[str] = set()
 
 
-def pytest_collection_finish(session):
-    if not PG_URL:  # after -k/-m deselection: the tests that will run
-        _sqlite_only.extend(item.nodeid for item in session.items
-                            if getattr(item, "callspec", None) and "backend" in item.callspec.params)
+def pytest_runtest_logreport(report):
+    """Counted from the reports (they reach the controller under pytest-xdist too): a test whose id carries
+    the ``sqlite`` backend is one that would also have run on PostgreSQL."""
+    if not PG_URL and report.when == "call" and "[" in report.nodeid:
+        if "sqlite" in report.nodeid.rsplit("[", 1)[1].rstrip("]").split("-"):
+            _sqlite_only.add(report.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -41,7 +43,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     terminalreporter.write_sep("-", "PostgreSQL variants did not run", yellow=True, bold=True)
     terminalreporter.write_line(
-        f"TEST_DATABASE_URL is not set: {len(_sqlite_only)} selected database tests ran on SQLite only. Set it "
+        f"TEST_DATABASE_URL is not set: {len(_sqlite_only)} database tests ran on SQLite only. Set it "
         "(e.g. postgresql://postgres@127.0.0.1:5432/test) or use .ci/run to run them on PostgreSQL too.",
         yellow=True)
 
