@@ -48,6 +48,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url(_env("DATABASE_URL"))  # None → SQLite in DATA_DIR
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # None → DATA_DIR/search-index
+    SEARCH_WRITE_TIMEOUT = float(_env("SEARCH_WRITE_TIMEOUT", "0.3"))  # seconds a save waits for the index lock
     MEDIA_ROOT = _env("MEDIA_ROOT")  # None → DATA_DIR/media
     MEDIA_URL = _env("MEDIA_URL", "/media/")
     MEDIA_SIZES = (320, 800, 1600)

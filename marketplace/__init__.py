@@ -8,8 +8,22 @@ from flask import Flask
 
 from config import Config, get_config
 from marketplace import (  # noqa: F401  (models: every table registered on db.metadata)
-    accounts, admin, api, cart, catalog, errors, media, models, officials, orders, payments, privacy, search, seller,
-    shops, site,
+    accounts,
+    admin,
+    api,
+    cart,
+    catalog,
+    errors,
+    media,
+    models,
+    officials,
+    orders,
+    payments,
+    privacy,
+    search,
+    seller,
+    shops,
+    site,
 )
 from marketplace.core import cache, changes, inputs, outbox, security, templating, uow
 from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone

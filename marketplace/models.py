@@ -1,5 +1,7 @@
 """Every model in one place (for migrations, ``flask shell`` and tests)."""
 from marketplace.accounts.models import Role, User  # noqa: F401
+from marketplace.api.models import ApiToken  # noqa: F401,E402
+from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
 from marketplace.catalog.models import (  # noqa: F401
     Category,
     CraftVillage,
@@ -13,11 +15,18 @@ from marketplace.catalog.models import (  # noqa: F401
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
-from marketplace.orders.models import (  # noqa: F401,E402
-    Checkout, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, Payout, ProcessedEvent, Refund, Review,
-)
-from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
-from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402
+from marketplace.orders.models import (  # noqa: F401,E402
+    Checkout,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    Payout,
+    ProcessedEvent,
+    Refund,
+    Review,
+)
 from marketplace.search.models import SearchDirty  # noqa: F401,E402
-from marketplace.api.models import ApiToken  # noqa: F401,E402
+from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402

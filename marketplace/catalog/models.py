@@ -96,7 +96,7 @@ class CraftVillage(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     shops: Mapped[list[Shop]] = relationship(back_populates="village")
-    ip_protections: Mapped[list["IpProtection"]] = relationship(back_populates="village")
+    ip_protections: Mapped[list[IpProtection]] = relationship(back_populates="village")
 
     @property
     def is_recognized(self) -> bool:
@@ -145,7 +145,7 @@ class Variant(db.Model):
     stock: Mapped[int] = mapped_column(sa.Integer, default=0)
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
 
-    product: Mapped["Product"] = relationship(back_populates="variants")
+    product: Mapped[Product] = relationship(back_populates="variants")
 
 
 class ProductImage(db.Model):
@@ -160,7 +160,7 @@ class ProductImage(db.Model):
     alt_text: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
-    product: Mapped["Product"] = relationship(back_populates="images")
+    product: Mapped[Product] = relationship(back_populates="images")
 
 
 class Product(db.Model):

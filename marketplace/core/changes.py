@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
@@ -40,6 +40,7 @@ _SESSION_KEY = "change_feed_pending"   # session.info: the ChangeSet being built
 _FLUSHING_KEY = "change_feed_flushing"  # session.info: a flush is running (its statements are rows)
 _OWNER_KEY = "change_feed_owner"        # connection.info: the app session whose transaction this is
 _BUFFER_KEY = "change_feed_buffer"      # connection.info: statements of a connection no session owns
+_COMMITTED_KEY = "change_feed_committed"  # connection.info: those statements, committing (published after)
 _FEED_KEY = "change_feed"               # app.extensions / engine attribute
 
 
@@ -94,7 +95,7 @@ class ChangeSet:
     def touches(self, *tables: str) -> bool:
         return not self.tables().isdisjoint(tables)
 
-    def merge(self, other: "ChangeSet") -> None:
+    def merge(self, other: ChangeSet) -> None:
         self.rows.extend(other.rows)
         self.statements.extend(other.statements)
         self.marks |= other.marks
@@ -116,6 +117,13 @@ class ChangeFeed:
     def publish(self, change_set: ChangeSet) -> None:
         if not change_set:
             return
+        if not has_app_context() or current_app._get_current_object() is not self.app:
+            with self.app.app_context():
+                self._deliver(change_set)
+            return
+        self._deliver(change_set)
+
+    def _deliver(self, change_set: ChangeSet) -> None:
         for name, fn in list(self.subscribers.items()):
             try:
                 fn(change_set)
@@ -131,12 +139,14 @@ def init_app(app: Flask) -> None:
     app.extensions[_FEED_KEY] = feed
     with app.app_context():
         engine = db.engine
-    setattr(engine, "_marketplace_change_feed", feed)
+    engine._marketplace_change_feed = feed
     if not event.contains(engine, "after_execute", _after_execute):
         event.listen(engine, "after_execute", _after_execute)
         event.listen(engine, "begin", _conn_begin)
         event.listen(engine, "commit", _conn_commit)
         event.listen(engine, "rollback", _conn_rollback)
+        event.listen(engine, "handle_error", _conn_error)
+        event.listen(engine, "checkin", _pool_checkin)
     _listen_to_sessions()
 
 
@@ -309,20 +319,42 @@ def _after_execute(conn, clauseelement, multiparams, params, execution_options, 
 
 
 def _conn_begin(conn) -> None:
+    _publish_committed(conn.info)  # a committed transaction of this connection not yet handed over
     conn.info.pop(_OWNER_KEY, None)
     conn.info.pop(_BUFFER_KEY, None)
 
 
 def _conn_commit(conn) -> None:
+    """Fires *before* the DBAPI commit: keep the statements as "committing"; they are published when the
+    connection goes back to the pool or begins again (the commit has then happened), dropped on error."""
     owner = conn.info.pop(_OWNER_KEY, None)
     buffered = conn.info.pop(_BUFFER_KEY, None)
     if owner is not None or not buffered:
         return  # a session's transaction publishes in its own after_commit
     feed = _feed_for(conn.engine)
     if feed is not None:
-        feed.publish(buffered)
+        conn.info[_COMMITTED_KEY] = (feed, buffered)
 
 
 def _conn_rollback(conn) -> None:
     conn.info.pop(_OWNER_KEY, None)
     conn.info.pop(_BUFFER_KEY, None)
+    conn.info.pop(_COMMITTED_KEY, None)
+
+
+def _conn_error(context) -> None:
+    conn = context.connection
+    if conn is not None and not conn.closed:
+        conn.info.pop(_COMMITTED_KEY, None)
+
+
+def _pool_checkin(dbapi_connection, connection_record) -> None:
+    if connection_record is not None:
+        _publish_committed(connection_record.info)
+
+
+def _publish_committed(info: dict) -> None:
+    committed = info.pop(_COMMITTED_KEY, None)
+    if committed is not None:
+        feed, change_set = committed
+        feed.publish(change_set)

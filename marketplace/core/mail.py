@@ -78,7 +78,7 @@ class MailSender:
         self.cfg = current_app.config
         self.smtp: smtplib.SMTP | None = None
 
-    def __enter__(self) -> "MailSender":
+    def __enter__(self) -> MailSender:
         return self
 
     def __exit__(self, *exc) -> None:

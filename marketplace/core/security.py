@@ -1,5 +1,4 @@
-"""HTTP hardening: security headers on every response, ProxyFix behind a proxy, and the
-rate limits that sit on other areas' routes (search suggest).
+"""HTTP hardening: security headers on every response and ProxyFix behind a proxy.
 
 Called once from ``create_app`` after the blueprints are registered.
 
@@ -65,28 +64,7 @@ def _install_proxy_fix(app: Flask) -> None:
                             x_prefix=counts["prefix"])
 
 
-# endpoint owned by another area → the config key holding its limit
-LIMITED_ELSEWHERE = {"search.suggest": "SEARCH_SUGGEST_RATE_LIMIT"}
-_wrapped: dict = {}  # the view functions are module-level: wrap each once, reuse for every app
-
-
-def _limit_other_areas(app: Flask) -> None:
-    """Rate limits on endpoints owned by other areas, applied without editing their views."""
-    from marketplace.extensions import limiter
-
-    for endpoint, setting in LIMITED_ELSEWHERE.items():
-        view = app.view_functions.get(endpoint)
-        if view is None or getattr(view, "rate_limited", False):
-            continue
-        if view not in _wrapped:
-            wrapped = limiter.limit(lambda setting=setting: current_app.config[setting])(view)
-            wrapped.rate_limited = True
-            _wrapped[view] = wrapped
-        app.view_functions[endpoint] = _wrapped[view]
-
-
 def init_app(app: Flask) -> None:
     app.extensions["security_headers"] = security_headers(app)
     app.after_request(_add_headers)
     _install_proxy_fix(app)
-    _limit_other_areas(app)

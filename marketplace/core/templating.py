@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 
 from marketplace.core.money import format_vnd

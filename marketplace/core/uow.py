@@ -13,9 +13,9 @@ Outside views and commands (threads, scripts, tests) use ``with transaction():``
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import click
 from flask import Flask, flash, has_app_context, redirect, url_for

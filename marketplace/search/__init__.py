@@ -1,30 +1,34 @@
 """Search: Whoosh, diacritic-aware, faceted, safe (all engine code lives in this package).
 
+Parts: ``vocabulary`` (sorts, price bands, ``SearchResult``, ``SearchUnavailable``: what other areas
+import), ``analysis`` + ``index`` (the write side: text → terms, schema, codec, writers), ``engine`` (the
+read side: postings → masks, BM25, facets), ``backend`` (one index folder: its writers and searchers),
+``services`` (search and suggest for views and the API), ``maintenance`` (write now or mark dirty;
+reindex, check, sync) and ``sync`` (the change feed's ``search`` subscriber: keeps the index in step with
+committed changes).
+
 ``reindex_all()`` rebuilds the index from the database and returns the number of indexed products
 (``flask seed-demo`` calls it). Views and the API call ``services.search_products``.
 """
 from flask import Blueprint
 
+from marketplace.core import changes
+from marketplace.search import sync
+from marketplace.search.backend import WhooshBackend
+from marketplace.search.cli import search_cli
+from marketplace.search.maintenance import reindex_all
+
 bp = Blueprint("search", __name__)
 
 
 def init_app(app) -> None:
-    from marketplace.search import sync
-    from marketplace.search.backend import WhooshBackend
-    from marketplace.search.cli import search_cli
-
     app.extensions["search"] = WhooshBackend(
-        app.config["SEARCH_INDEX_DIR"], write_timeout=float(app.config.get("SEARCH_WRITE_TIMEOUT", 0.3))
+        app.config["SEARCH_INDEX_DIR"], write_timeout=float(app.config["SEARCH_WRITE_TIMEOUT"])
     )
-    sync.register()
+    changes.subscribe(app, "search", sync.on_change)
     app.cli.add_command(search_cli)
 
 
-def reindex_all(progress=None) -> int:
-    """Rebuild the index from the database (needs an app context); returns the indexed product count."""
-    from marketplace.search.services import reindex_all as run
-
-    return run(progress=progress)
-
+__all__ = ["bp", "init_app", "reindex_all"]
 
 from marketplace.search import views  # noqa: E402,F401

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from whoosh import formats
 from whoosh.analysis import Filter, LowercaseFilter, Tokenizer
 from whoosh.analysis.acore import Token
-from whoosh import formats
 from whoosh.fields import TEXT
 
 # Letters and digits (after NFC, Vietnamese letters are single code points matched by \w).

@@ -8,6 +8,8 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
+from marketplace.search import maintenance
+from marketplace.search.documents import visible_count
 
 search_cli = AppGroup("search", help="Search index: rebuild, check, apply pending updates.")
 
@@ -16,25 +18,20 @@ search_cli = AppGroup("search", help="Search index: rebuild, check, apply pendin
 @click.option("--if-stale", is_flag=True, help="Rebuild only when the index is missing or differs from the database.")
 def reindex(if_stale: bool) -> None:
     """Rebuild the index from the database (one commit)."""
-    from marketplace.search.documents import visible_count
-    from marketplace.search.services import index_is_fresh, reindex_all
-
-    if if_stale and index_is_fresh():
+    if if_stale and maintenance.index_is_fresh():
         click.echo("Search index is up to date.")
         return
     with Session(db.engine) as session:
         total = visible_count(session)
     with click.progressbar(length=total, label="Indexing products", file=sys.stderr) as bar:
-        count = reindex_all(progress=bar.update)
+        count = maintenance.reindex_all(progress=bar.update)
     click.echo(f"Search index rebuilt: {count} products.")
 
 
 @search_cli.command("check")
 def check() -> None:
     """Report products missing from or stale in the index (exit status 1 if any)."""
-    from marketplace.search.services import check_index
-
-    report = check_index()
+    report = maintenance.check_index()
     click.echo(f"Visible products: {report['expected']}; documents in the index: {report['indexed']}")
     problems = 0
     for key, label in (("missing", "missing from the index"), ("stale", "stale in the index"),
@@ -54,10 +51,8 @@ def check() -> None:
 @click.option("--full", is_flag=True, help="Also compare every document with the database and fix drift.")
 def sync_cmd(full: bool) -> None:
     """Apply index updates left pending (dirty) while another process held the index lock."""
-    from marketplace.search import sync
-
-    count = sync.sync_pending()
+    count = maintenance.sync_pending()
     click.echo(f"Applied {count} pending update(s).")
     if full:
-        fixed = sync.sync_everything()
+        fixed = maintenance.sync_everything()
         click.echo(f"Fixed {fixed} drifted document(s).")

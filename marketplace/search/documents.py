@@ -53,7 +53,7 @@ def document_for(product: Product) -> dict:
 def stamp(doc: dict) -> str:
     digest = hashlib.blake2b(digest_size=12)
     for key in sorted(k for k in doc if k != "stamp"):
-        digest.update(f"{key}={doc[key]}\x1f".encode("utf-8"))
+        digest.update(f"{key}={doc[key]}\x1f".encode())
     return digest.hexdigest()
 
 

@@ -1,37 +1,44 @@
-"""What the rest of the app calls: search, suggestions, (re)indexing and checks.
+"""What the rest of the app calls to search: results, suggestions, filter values.
 
 ``search_products(q, filters, sort, page, per_page)`` is the one entry point for views and the API;
 it returns a ``SearchResult`` (ids in rank order, scores, total, facets, did_you_mean, fallback).
 ``load_products(ids)`` turns ids into visible ``Product`` rows in that order (the database has the
 last word on visibility, so a stale index can never show a suspended shop's product).
+
+When the engine fails (an unreadable index, a bug) the failure is logged and ``SearchUnavailable``
+(503) is raised: a broken engine never looks like "no products". Index maintenance (reindex, check,
+sync) is in ``maintenance.py``.
 """
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.orm import Session
+from flask import current_app, url_for
+from flask_babel import gettext as _
 
 from marketplace.catalog.models import Category, CraftVillage, Product, visible_products_clause
 from marketplace.catalog.queries import card_options
+from marketplace.core.templating import localized
 from marketplace.extensions import db
-from marketplace.search import sync
 from marketplace.search.analysis import fold_text, words
-from marketplace.search.backend import PRICE_BAND_KEYS, SORTS, SearchResult, WhooshBackend
-from marketplace.search.documents import all_documents, documents_for_ids, stamp, visible_count
-from marketplace.search.models import SearchDirty
+from marketplace.search.backend import get_backend
 from marketplace.search.parsing import MAX_CHARS, parse_query
+from marketplace.search.vocabulary import (
+    MAX_PER_PAGE,
+    OCOP_CHOICES,
+    PRICE_BAND_KEYS,
+    SORTS,
+    SearchResult,
+    SearchUnavailable,
+)
 from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
 
-OCOP_CHOICES = (3, 4, 5)
-MAX_PER_PAGE = 100
 
-
-def get_backend() -> WhooshBackend:
-    return current_app.extensions["search"]
+def _unavailable() -> SearchUnavailable:
+    return SearchUnavailable(_("Tìm kiếm tạm thời không hoạt động, vui lòng thử lại."))
 
 
 def clean_filters(category=None, village_id=None, ocop=None, price=None) -> dict:
@@ -65,9 +72,9 @@ def search_products(q: str | None, filters: dict | None = None, sort: str = "rel
     parsed = parse_query(q)
     try:
         return get_backend().search(parsed, filters, sort, max(1, int(page)), per_page, facets=facets)
-    except Exception:
+    except Exception as exc:  # whatever broke in the engine: logged here, shown as "unavailable" (503)
         log.exception("search failed for %r", parsed.text)
-        return SearchResult(page=page, per_page=per_page, query=parsed.text, empty_query=parsed.empty)
+        raise _unavailable() from exc
 
 
 def load_products(ids: list[int]) -> list[Product]:
@@ -94,10 +101,6 @@ def village_by_slug(slug: str | None) -> CraftVillage | None:
 
 def suggest(q: str | None, limit: int = 8) -> list[dict]:
     """Autocomplete entries for the search box: villages whose name matches, then product titles."""
-    from flask import url_for
-
-    from marketplace.core.templating import localized
-
     text = (q or "")[:MAX_CHARS]
     tokens = words(text)[:6]
     if not tokens or len(fold_text(text).replace(" ", "")) < 2:
@@ -113,9 +116,9 @@ def suggest(q: str | None, limit: int = 8) -> list[dict]:
             break
     try:
         ids = get_backend().suggest_ids(tokens[:-1], tokens[-1], limit=limit)
-    except Exception:
-        log.exception("suggest failed")
-        ids = []
+    except Exception as exc:  # as in search_products: never an empty answer for a broken engine
+        log.exception("suggest failed for %r", text)
+        raise _unavailable() from exc
     for product in load_products(ids):
         out.append({"type": "product", "label": localized(product, "title"),
                     "url": url_for("catalog.product_detail", product_id=product.id)})
@@ -131,66 +134,13 @@ def _village_list() -> list[CraftVillage]:
     return list(db.session.scalars(stmt))
 
 
-# --- index maintenance -----------------------------------------------------------------------------
-
-def reindex_all(progress=None) -> int:
-    """Rebuild the whole index from the database in one commit. Idempotent. Returns the product count."""
-    backend = get_backend()
-    with Session(db.engine) as session:
-        dirty = [(r.product_id, r.marked_at) for r in session.execute(sa.select(SearchDirty.product_id,
-                                                                                SearchDirty.marked_at))]
-        count = backend.rebuild(all_documents(session), progress=progress)
-        session.rollback()
-        if dirty:
-            sync._clear_dirty(session, dirty)
-    return count
-
-
-def index_products(ids) -> bool:
-    """(Re)index these products now (visible ones are written, others removed). False → marked dirty."""
-    return sync.write(ids)
-
-
-def remove_products(ids) -> bool:
-    """Remove these products from the index (whatever the database says). False → marked dirty."""
-    from marketplace.search.backend import LockError
-
-    try:
-        get_backend().remove(ids)
-        return True
-    except LockError:
-        with Session(db.engine) as session:
-            sync.mark_dirty(session, ids)
-        return False
-
-
-def check_index() -> dict:
-    """Compare the index with the database: missing, stale and extra product ids, and dirty ones."""
-    backend = get_backend()
-    indexed = backend.stamps()
-    missing, stale = [], []
-    with Session(db.engine) as session:
-        expected = 0
-        for doc in all_documents(session):
-            expected += 1
-            pid = doc["pid"]
-            have = indexed.pop(pid, None)
-            if have is None:
-                missing.append(pid)
-            elif have != doc["stamp"]:
-                stale.append(pid)
-        dirty = list(session.scalars(sa.select(SearchDirty.product_id)))
-    return {"expected": expected, "indexed": backend.doc_count(), "missing": missing, "stale": stale,
-            "extra": sorted(indexed), "dirty": dirty}
-
-
-def index_is_fresh() -> bool:
-    backend = get_backend()
-    if not backend.exists():
-        return False
-    report = check_index()
-    return not (report["missing"] or report["stale"] or report["extra"] or report["dirty"])
-
-
-__all__ = ["search_products", "load_products", "suggest", "reindex_all", "index_products", "remove_products",
-           "check_index", "clean_filters", "documents_for_ids", "stamp", "visible_count"]
+__all__ = [
+    "clean_filters",
+    "get_backend",
+    "load_products",
+    "parse_query",
+    "search_products",
+    "suggest",
+    "village_by_slug",
+    "village_names",
+]

@@ -5,8 +5,9 @@ from flask import current_app, jsonify, render_template, request
 
 from marketplace.accounts.permissions import public
 from marketplace.core.pagination import choice_arg, page_arg
+from marketplace.extensions import limiter
 from marketplace.search import bp, services
-from marketplace.search.backend import PRICE_BANDS, SORTS
+from marketplace.search.vocabulary import PRICE_BANDS, PRICE_LABELS, SORTS
 
 FACET_VILLAGES_SHOWN = 12
 
@@ -46,23 +47,10 @@ def results():
 
 @bp.get("/search/suggest")
 @public
+@limiter.limit(lambda: current_app.config["SEARCH_SUGGEST_RATE_LIMIT"])
 def suggest():
     q = request.args.get("q", "")
     response = jsonify({"query": services.parse_query(q).text, "suggestions": services.suggest(q)})
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
-
-def _price_labels():
-    from flask_babel import lazy_gettext as _l
-
-    return {
-        "duoi-200k": _l("Dưới 200.000 ₫"),
-        "200k-500k": _l("200.000 – 500.000 ₫"),
-        "500k-1tr": _l("500.000 – 1.000.000 ₫"),
-        "1tr-3tr": _l("1 – 3 triệu ₫"),
-        "tren-3tr": _l("Trên 3 triệu ₫"),
-    }
-
-
-PRICE_LABELS = _price_labels()

@@ -4,11 +4,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, jsonify, render_template, url_for
 
-from marketplace.catalog.models import CraftVillage, Product, visible_products_clause
 from marketplace.accounts.permissions import public
+from marketplace.catalog.models import CraftVillage, Product, visible_products_clause
+from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 from marketplace.site import bp
-from marketplace.extensions import db
 
 
 @bp.get("/healthz")

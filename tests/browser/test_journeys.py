@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import sign_in, shot
+from tests.browser.conftest import shot, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -100,6 +100,20 @@ def test_engine_begin_and_other_sessions_publish_at_their_commit(app, seen):
         assert seen == []  # not before the commit
     assert [(s.table, s.op) for s in seen[0].statements] == [("products", "update")]
 
+    # published only once the commit has happened: a subscriber reading the row sees the new value
+    read_back = []
+
+    def reader(change_set):
+        with db.engine.connect() as other:
+            read_back.append(other.scalar(sa.select(Product.__table__.c.title_en)
+                                          .where(Product.__table__.c.id == product.id)))
+
+    changes.subscribe(app, "reader", reader)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(Product.__table__).where(Product.__table__.c.id == product.id).values(title_en="W"))
+    assert read_back == ["W"]
+    changes.feed_of(app).subscribers.pop("reader")
+
     seen.clear()
     with Session(db.engine) as other:
         other.get(Product, product.id).title_en = "Y"

@@ -4,8 +4,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from marketplace.core import outbox
-from marketplace.core.outbox import read_outbox
-from marketplace.core.outbox import OutboxMail, dispatch_outbox, queue_mail
+from marketplace.core.outbox import OutboxMail, dispatch_outbox, queue_mail, read_outbox
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from tests.orders.helpers import ADDRESS, add_to_cart, checkout_token, two_shop_products

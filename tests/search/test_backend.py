@@ -9,8 +9,9 @@ import pytest
 from whoosh.fields import TEXT
 
 from marketplace.search.analysis import DualText, index_analyzer
-from marketplace.search.backend import WhooshBackend, apply_documents, index_fields
+from marketplace.search.backend import WhooshBackend
 from marketplace.search.documents import stamp
+from marketplace.search.index import RebuildWriter, index_fields
 from marketplace.search.parsing import parse_query
 
 TEXTS = [
@@ -170,8 +171,6 @@ def test_ranking_is_exact_at_the_page_boundary(tmp_path):
 
 
 def test_rebuild_writer_refuses_updates(tmp_path):
-    from marketplace.search.backend import RebuildWriter
-
     backend = WhooshBackend(str(tmp_path / "ix"))
     backend.create()
     writer = RebuildWriter(backend.open(), timeout=5)

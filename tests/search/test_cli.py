@@ -38,8 +38,8 @@ def test_check_reports_missing_stale_and_extra(app, runner):
     assert ok.exit_code == 0 and "OK" in ok.output
     backend = get_backend()
     backend.remove([products[0].id])
-    doc = dict(id=str(999_999), pid=999_999, title="ma", village="", body="", category=b"", village_id=0, ocop=0,
-               ocop_until=0, price=0, published=0, stamp="x")
+    doc = {"id": str(999_999), "pid": 999_999, "title": "ma", "village": "", "body": "", "category": b"",
+           "village_id": 0, "ocop": 0, "ocop_until": 0, "price": 0, "published": 0, "stamp": "x"}
     backend.index({999_999: doc})
     from marketplace.search.documents import documents_for_ids
     stale = documents_for_ids(db.session, [products[1].id])[products[1].id]

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.extensions import db
-from marketplace.search import sync
+from marketplace.search import maintenance
+from marketplace.search.maintenance import check_index
 from marketplace.search.models import SearchDirty
-from marketplace.search.services import check_index, search_products
+from marketplace.search.services import search_products
 from tests.factories import make_shop
 from tests.search import mp_workers
 
@@ -101,7 +102,7 @@ def test_concurrent_writers_lose_nothing(app):
         assert p.exitcode == 0
     assert [o[0] for o in outcomes] == ["ok"] * 12, outcomes
     saved = {o[2] for o in outcomes}
-    sync.sync_pending()  # whatever a busy lock left behind (often nothing)
+    maintenance.sync_pending()  # whatever a busy lock left behind (often nothing)
     assert saved <= found("đồng thời")
     report = check_index()
     assert not (report["missing"] or report["stale"] or report["extra"] or report["dirty"])
