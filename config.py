@@ -54,9 +54,21 @@ class Config:
     MEDIA_SIZES = (320, 800, 1600)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
+    # One request's image work (photo form, bulk import, API), counted from the headers before decoding:
+    # decoded pixels (a JPEG at the reduced size it is decoded at) and image files.
+    MAX_IMAGE_PIXELS_PER_REQUEST = _int("MAX_IMAGE_PIXELS_PER_REQUEST", 100_000_000)
+    MAX_IMAGES_PER_REQUEST = _int("MAX_IMAGES_PER_REQUEST", 20)
+    # A bulk import's ZIP of photos: most bytes its entries may hold once uncompressed (declared and read).
+    MAX_ZIP_UNCOMPRESSED = _int("MAX_ZIP_UNCOMPRESSED", 64 * 1024 * 1024)
     LOW_STOCK_THRESHOLD = _int("LOW_STOCK_THRESHOLD", 3)  # seller dashboard: "sắp hết hàng" at or below this
     REDIS_URL = _env("REDIS_URL")
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    # Redis down (README, "When a part fails"): limits fail open to counting in each process's memory
+    # (flask-limiter's in-memory fallback; every limit still applies, per process) and go back to Redis when it
+    # answers again; a storage error never fails a request. A Redis that hangs costs at most the timeouts.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = REDIS_URL is not None
+    RATELIMIT_SWALLOW_ERRORS = REDIS_URL is not None
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if REDIS_URL else {}
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
     ARGON2_TIME_COST = 3  # argon2id, argon2-cffi defaults (m=64 MiB, t=3, p=4)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -92,14 +93,35 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         _rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        unavailable = database_unavailable(exc)
+        status, code = (503, "service_unavailable") if unavailable else (500, "internal_error")
+        if unavailable:  # an outage of the database (down, restarting): not a bug of this request
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        else:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER)} if unavailable else {}
         if wants_json():
-            return jsonify(error_payload(500, "internal_error", "Internal server error")), 500
+            message = "Service temporarily unavailable" if unavailable else "Internal server error"
+            return jsonify(error_payload(status, code, message)), status, headers
         try:
-            return render_template("errors/500.html"), 500
+            return render_template("errors/500.html"), status, headers
         except Exception:  # the error page itself must not fail
-            log.exception("rendering the 500 page failed")
-            return "Có lỗi xảy ra. / Something went wrong.", 500, {"Content-Type": "text/plain; charset=utf-8"}
+            log.exception("rendering the %s page failed", status)
+            return ("Có lỗi xảy ra. / Something went wrong.", status,
+                    {"Content-Type": "text/plain; charset=utf-8", **headers})
+
+
+DATABASE_RETRY_AFTER = 10  # seconds: the Retry-After of a 503 while the database is unreachable
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """The database cannot be reached (refused, shut down, connection lost), as opposed to an error of the
+    statement: a connection the pool has invalidated, a connection failure (no SQLSTATE), or SQLSTATE class 08
+    (connection exception) or 57P (shutdown, cannot connect now). SQLite's errors are never this."""
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", "")
+    return exc.connection_invalidated or sqlstate is None or (sqlstate or "").startswith(("08", "57P"))
 
 
 def _rollback() -> None:

@@ -22,11 +22,9 @@ from marketplace.orders.models import (  # noqa: F401,E402
     OrderEvent,
     OrderLine,
     OrderStatus,
-    PaymentMethod,
     Payout,
-    ProcessedEvent,
-    Refund,
     Review,
 )
+from marketplace.payments.models import ProcessedEvent, Refund  # noqa: F401,E402
 from marketplace.search.models import SearchDirty  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402

@@ -19,6 +19,7 @@ from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Category, CraftVillage, Product, Recognition
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.media.uploads import add_photos
 from marketplace.orders import services as order_services
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.search import backend as search_backend
@@ -312,6 +313,21 @@ def publish_my_product(product_id: int):
 def unpublish_my_product(product_id: int):
     row = catalog_services.unpublish_product(g.api_user, _own_product(product_id))
     return jsonify(serializers.product_detail(row))
+
+
+@bp.post("/me/products/<int:product_id>/photos")
+@token_required("artisan")
+@operation(summary="Add photos to my product, all or none", tag="seller", response="ProductDetail", status=201,
+           not_found=True,
+           description="`multipart/form-data`: `photos` (one or more JPEG, PNG or WebP files) and optional "
+                       "`alt_text`. Every header is checked before any decoding: a file that is refused, or files "
+                       "over the request's budget (`MAX_IMAGES_PER_REQUEST`, `MAX_IMAGE_PIXELS_PER_REQUEST`: 413), "
+                       "store nothing.")
+def add_my_photos(product_id: int):
+    items = [(f.filename or "photo", f.read()) for f in request.files.getlist("photos") if f]
+    product = _own_product(product_id)
+    add_photos(g.api_user, product, items, request.form.get("alt_text"))
+    return jsonify(serializers.product_detail(product)), 201
 
 
 @bp.post("/me/products/<int:product_id>/variants")

@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.core.inputs import parse_id
 from marketplace.accounts.permissions import login_required_any, public
 from marketplace.cart import bp, services
 from marketplace.cart.models import Favourite
 from marketplace.catalog.models import Product
-from marketplace.errors import DomainError
+from marketplace.core import uow
+from marketplace.core.inputs import parse_id
 from marketplace.extensions import db
 from marketplace.shops.models import Shop
 
@@ -28,6 +28,10 @@ def _safe_next(default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
+def _back() -> str:
+    return _safe_next(url_for("cart.view"))
+
+
 @bp.route("/cart")
 @public
 def view():
@@ -37,20 +41,14 @@ def view():
 
 @bp.route("/cart/add", methods=["POST"])
 @public
+@uow.error_redirect(_back)
 def add():
     variant_id = parse_id(request.form.get("variant_id"))
     quantity = _int(request.form.get("quantity"), 1)
     if not variant_id or quantity is None:
-        flash(_("Vui lòng chọn phân loại và số lượng."), "error")
-        return redirect(_safe_next(url_for("cart.view")), 303)
-    try:
-        requested = services.cart_items().get(variant_id, 0) + quantity
-        kept = services.add_item(current_user, variant_id, quantity)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message or _("Không thêm được vào giỏ."), "error")
-        return redirect(_safe_next(url_for("cart.view")), 303)
-    db.session.commit()
+        return uow.done(_("Vui lòng chọn phân loại và số lượng."), _back(), "error")
+    requested = services.cart_items().get(variant_id, 0) + quantity
+    kept = services.add_item(current_user, variant_id, quantity)
     if kept < requested:
         flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
     else:
@@ -60,30 +58,25 @@ def add():
 
 @bp.route("/cart/update", methods=["POST"])
 @public
+@uow.error_redirect("cart.view")
 def update():
     remove = parse_id(request.form.get("remove"))
     changed = False
-    try:
-        if remove:
-            services.set_quantity(current_user, remove, 0)
+    if remove:
+        services.set_quantity(current_user, remove, 0)
+        changed = True
+    else:
+        for key, value in request.form.items():
+            if not key.startswith("qty-"):
+                continue
+            vid, qty = parse_id(key[4:]), _int(value)
+            if vid is None or qty is None or qty < 0:
+                flash(_("Số lượng không hợp lệ."), "error")
+                continue
+            kept = services.set_quantity(current_user, vid, min(qty, services.MAX_QTY))
+            if kept < qty:
+                flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
             changed = True
-        else:
-            for key, value in request.form.items():
-                if not key.startswith("qty-"):
-                    continue
-                vid, qty = parse_id(key[4:]), _int(value)
-                if vid is None or qty is None or qty < 0:
-                    flash(_("Số lượng không hợp lệ."), "error")
-                    continue
-                kept = services.set_quantity(current_user, vid, min(qty, services.MAX_QTY))
-                if kept < qty:
-                    flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
-                changed = True
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("cart.view"), 303)
-    db.session.commit()
     if changed:
         flash(_("Đã cập nhật giỏ hàng."), "success")
     return redirect(url_for("cart.view"), 303)
@@ -108,15 +101,13 @@ def favourites():
 @login_required_any
 def toggle_product(product_id: int):
     saved = services.toggle_favourite(current_user, product_id=product_id)
-    db.session.commit()
-    flash(_("Đã lưu vào yêu thích.") if saved else _("Đã bỏ khỏi yêu thích."), "success")
-    return redirect(_safe_next(url_for("cart.favourites")), 303)
+    return uow.done(_("Đã lưu vào yêu thích.") if saved else _("Đã bỏ khỏi yêu thích."),
+                    _safe_next(url_for("cart.favourites")))
 
 
 @bp.route("/favourites/shop/<int:shop_id>", methods=["POST"])
 @login_required_any
 def toggle_shop(shop_id: int):
     saved = services.toggle_favourite(current_user, shop_id=shop_id)
-    db.session.commit()
-    flash(_("Đã lưu vào yêu thích.") if saved else _("Đã bỏ khỏi yêu thích."), "success")
-    return redirect(_safe_next(url_for("cart.favourites")), 303)
+    return uow.done(_("Đã lưu vào yêu thích.") if saved else _("Đã bỏ khỏi yêu thích."),
+                    _safe_next(url_for("cart.favourites")))

@@ -6,7 +6,14 @@ transaction (the caller commits once), or nothing at all when ``all_or_nothing``
 
 Rows that share a ``product_ref`` are one product with several variants; product fields come from the
 group's first row. ZIP entries are read into memory by bare file name only (never extracted, no paths),
-with caps on entry count, per-photo size and total size; declared sizes are not trusted.
+with caps on entry count, per-photo size and total uncompressed size (``MAX_ZIP_UNCOMPRESSED``), checked on
+the declared sizes before anything is extracted and again on the bytes actually read.
+
+Photos are held to the request's image budget (``media/staging.py``) before any is decoded: the number of
+distinct photos the CSV names is checked first, then each photo's header (read from the first bytes of its
+entry) gives the pixels it would decode to; over ``MAX_IMAGES_PER_REQUEST`` or ``MAX_IMAGE_PIXELS_PER_REQUEST``
+the whole import is refused. Each photo is then decoded once (``images.prepare``) and its derivatives are
+written to storage only when the import's transaction commits.
 """
 from __future__ import annotations
 
@@ -25,6 +32,8 @@ from marketplace.catalog import services
 from marketplace.catalog.models import IpProtection, Variant
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.media import staging
+from marketplace.media.images import inspect, prepare
 from marketplace.shops.models import Shop
 
 COLUMNS = (
@@ -38,7 +47,7 @@ PRODUCT_COLUMNS = tuple(c for c in COLUMNS if c in services.PRODUCT_FIELDS)
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 MAX_ZIP_ENTRIES = 500
-MAX_ZIP_TOTAL = 256 * 1024 * 1024
+HEADER_BYTES = 64 * 1024  # enough for the header of a PNG/WebP and of almost every JPEG
 TRUE_WORDS = {"1", "x", "yes", "y", "true", "có", "co", "c"}
 
 TEMPLATE_ROWS = (
@@ -55,6 +64,9 @@ class ImportFileError(InvalidInput):
     """The file itself cannot be read (not UTF-8, no header, too big, bad ZIP)."""
 
 
+FILE_LEVEL = (ImportFileError, staging.ImageBudgetExceeded)  # refuse the whole import, not one row
+
+
 @dataclass
 class PlannedProduct:
     lines: list[int]
@@ -69,7 +81,7 @@ class PlannedProduct:
 class ImportPlan:
     total_rows: int = 0
     products: list[PlannedProduct] = field(default_factory=list)
-    errors: "OrderedDict[int, list[str]]" = field(default_factory=OrderedDict)
+    errors: OrderedDict[int, list[str]] = field(default_factory=OrderedDict)
 
     @property
     def valid_rows(self) -> int:
@@ -136,6 +148,9 @@ class PhotoArchive:
         self.entries: dict[str, zipfile.ZipInfo] = {}
         self.ambiguous: set[str] = set()
         self.zip: zipfile.ZipFile | None = None
+        self.read_total = 0
+        self.max_total = int(current_app.config["MAX_ZIP_UNCOMPRESSED"])
+        self._cache: dict[str, bytes] = {}
         if not data:
             return
         try:
@@ -145,8 +160,8 @@ class PhotoArchive:
             raise ImportFileError(_("Tệp ZIP ảnh bị hỏng hoặc không phải ZIP."), field="zip") from None
         if len(infos) > MAX_ZIP_ENTRIES:
             raise ImportFileError(_("Tệp ZIP có quá nhiều tệp (tối đa %(n)s).", n=MAX_ZIP_ENTRIES), field="zip")
-        if sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
-            raise ImportFileError(_("Tệp ZIP quá lớn khi giải nén."), field="zip")
+        if sum(i.file_size for i in infos) > self.max_total:
+            raise self._too_big()
         for info in infos:
             name = info.filename.replace("\\", "/")
             if info.is_dir() or name.startswith("/") or ".." in name.split("/") or info.flag_bits & 0x1:
@@ -158,8 +173,15 @@ class PhotoArchive:
                 self.ambiguous.add(base)
             self.entries[base] = info
 
-    def read(self, name: str) -> bytes:
-        """The bytes of ``name``; raises InvalidInput when absent, ambiguous or over the size cap."""
+    def _too_big(self) -> ImportFileError:
+        return ImportFileError(
+            _("Tệp ZIP quá lớn khi giải nén: tối đa %(mb)s MB (MAX_ZIP_UNCOMPRESSED).",
+              mb=self.max_total // (1024 * 1024)), field="zip")
+
+    def has(self, name: str) -> bool:
+        return self.zip is not None and name in self.entries and name not in self.ambiguous
+
+    def _info(self, name: str) -> zipfile.ZipInfo:
         limit = int(current_app.config["MAX_CONTENT_LENGTH"])
         if name in self.ambiguous:
             raise InvalidInput(_("Ảnh %(name)s xuất hiện nhiều lần trong ZIP.", name=name), field="photos")
@@ -168,14 +190,72 @@ class PhotoArchive:
             raise InvalidInput(_("Không có ảnh %(name)s trong tệp ZIP.", name=name), field="photos")
         if info.file_size > limit:
             raise InvalidInput(_("Ảnh %(name)s quá lớn.", name=name), field="photos")
+        return info
+
+    def _extract(self, name: str, size: int) -> bytes:
+        """At most ``size`` bytes of the entry, counted against the archive's uncompressed cap."""
+        info = self._info(name)
         try:
             with self.zip.open(info) as fh:
-                data = fh.read(limit + 1)  # do not trust the declared size
+                data = fh.read(size)  # do not trust the declared size
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
             raise InvalidInput(_("Không đọc được ảnh %(name)s trong ZIP.", name=name), field="photos") from None
+        self.read_total += len(data)
+        if self.read_total > self.max_total:
+            raise self._too_big()
+        return data
+
+    def header(self, name: str) -> bytes:
+        """The first bytes of ``name`` (enough to read an image's header without decoding anything)."""
+        if name in self._cache:
+            return self._cache[name]
+        return self._extract(name, HEADER_BYTES)
+
+    def read(self, name: str) -> bytes:
+        """The bytes of ``name``; raises InvalidInput when absent, ambiguous or over the size cap."""
+        if name in self._cache:
+            return self._cache[name]
+        limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+        data = self._extract(name, limit + 1)
         if len(data) > limit:
             raise InvalidInput(_("Ảnh %(name)s quá lớn.", name=name), field="photos")
+        self._cache[name] = data
         return data
+
+
+def _photo_header(archive: PhotoArchive, name: str):
+    """The header facts of a photo in the ZIP, from its first bytes when they suffice (no decoding)."""
+    head = archive.header(name)
+    try:
+        return inspect(head)
+    except InvalidInput as exc:
+        if exc.code == "too_many_pixels" or len(head) < HEADER_BYTES:
+            raise  # the whole file was read, or its header already said too big
+    return inspect(archive.read(name))  # a long header (large EXIF): the whole entry, still not decoded
+
+
+def check_photo_budget(archive: PhotoArchive, groups) -> dict[str, str]:
+    """Refuse the import (``ImageBudgetExceeded``) when its photos are over the request's budget, counted from
+    their headers before any is decoded. Returns the photos refused on their own (name → message)."""
+    names: list[str] = []
+    for group in groups:
+        for _line, row in group:
+            for name in _photo_names(row.get("photos", "")):
+                if archive.has(name) and name not in names:
+                    names.append(name)
+    budget = staging.current()
+    budget.check_totals(len(names), 0, "zip")  # 200 photos for a budget of 40: refused before reading any
+    refused: dict[str, str] = {}
+    pixels = 0
+    for name in names:
+        try:
+            pixels += _photo_header(archive, name).decoded_pixels
+        except FILE_LEVEL:
+            raise
+        except InvalidInput as exc:
+            refused[name] = exc.message
+    budget.check_totals(len(names) - len(refused), pixels, "zip")
+    return refused
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -186,21 +266,19 @@ def _photo_names(value: str) -> list[str]:
 
 def plan_import(shop: Shop, csv_data: bytes, zip_data: bytes | None = None,
                 archive: PhotoArchive | None = None) -> ImportPlan:
-    from marketplace.media.images import check_image
-
     rows = read_csv(csv_data)
     archive = archive or PhotoArchive(zip_data)
     plan = ImportPlan(total_rows=len(rows))
     ips = {ip.registration_number: ip.id for ip in db.session.scalars(
         sa.select(IpProtection).where(IpProtection.village_id == shop.village_id)) if ip.registration_number}
 
-    groups: "OrderedDict[str, list[tuple[int, dict]]]" = OrderedDict()
+    groups: OrderedDict[str, list[tuple[int, dict]]] = OrderedDict()
     for line, row in rows:
         ref = row.get("product_ref") or f"__line{line}"
         groups.setdefault(ref, []).append((line, row))
 
     seen_skus: dict[str, int] = {}
-    checked_photos: dict[str, str | None] = {}
+    checked_photos: dict[str, str | None] = dict(check_photo_budget(archive, groups.values()))
     for group in groups.values():
         first_line, first = group[0]
         group_ok = True
@@ -246,8 +324,10 @@ def plan_import(shop: Shop, csv_data: bytes, zip_data: bytes | None = None,
                     continue
                 if name not in checked_photos:
                     try:
-                        check_image(archive.read(name))
+                        prepare(archive.read(name))  # decoded once; stored with the transaction, if applied
                         checked_photos[name] = None
+                    except FILE_LEVEL:
+                        raise
                     except InvalidInput as exc:
                         checked_photos[name] = exc.message
                 if checked_photos[name]:

@@ -337,6 +337,8 @@ def _conn_commit(conn) -> None:
 
 
 def _conn_rollback(conn) -> None:
+    if conn.invalidated:  # the connection was lost (database restarted): nothing to clear, and its info
+        return            # cannot be reached (it would raise in the middle of the rollback)
     conn.info.pop(_OWNER_KEY, None)
     conn.info.pop(_BUFFER_KEY, None)
     conn.info.pop(_COMMITTED_KEY, None)

@@ -1,10 +1,16 @@
 """Turning uploaded bytes into stored derivatives (fixed sizes, WebP + JPEG, no metadata).
 
-The upload path: ``ingest_upload(data)`` → ``open_checked`` (decode allow-list JPEG/PNG/WebP, pixel cap
-checked from the header before any decoding, decompression-bomb warnings as errors) → ``decode``
-(JPEG decoded at reduced size with ``Image.draft``, truncated files refused, EXIF orientation applied,
-pixels copied into a fresh image so no EXIF/GPS/comment survives) → ``store_derivatives`` (each size as
-WebP and JPEG under a content-hash key). The original bytes are never stored or served.
+The upload path: ``ingest_upload(data)`` → ``inspect`` (``open_checked``: decode allow-list JPEG/PNG/WebP,
+pixel cap checked from the header before any decoding, decompression-bomb warnings as errors; the pixels
+decoding will produce counted against the request's budget, ``media/staging.py``) → ``prepare`` (``decode``:
+JPEG decoded at reduced size with ``Image.draft``, truncated files refused, EXIF orientation applied, pixels
+copied into a fresh image so no EXIF/GPS/comment survives; each size rendered as WebP and JPEG in memory under
+a content-hash key) → ``staging.stage`` (the files are written when the request's transaction commits, and
+removed again if it fails). The original bytes are never stored or served.
+
+A request with several images checks every header first (``check_uploads``): over the request's budget
+(``MAX_IMAGES_PER_REQUEST`` files, ``MAX_IMAGE_PIXELS_PER_REQUEST`` decoded pixels) it is refused as a whole
+before anything is decoded.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marketplace.errors import InvalidInput
+from marketplace.media import staging
 from marketplace.media.storage import derivative_key, get_storage
 
 WEBP_QUALITY = 80
@@ -39,6 +46,25 @@ class StoredImage:
     key: str
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the header says, before any decoding: the pixels the decoder will produce for our sizes."""
+
+    digest: str
+    format: str
+    width: int
+    height: int
+    decoded_pixels: int
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """A decoded, re-encoded upload held in memory: its derivatives by storage key, not yet stored."""
+
+    stored: StoredImage
+    files: dict[str, bytes]
 
 
 def _limits() -> tuple[int, int]:
@@ -80,14 +106,60 @@ def open_checked(data: bytes, max_pixels: int | None = None) -> Image.Image:
     return image
 
 
-def decode(image: Image.Image, long_side: int | None = None) -> Image.Image:
-    """Decode (JPEG at reduced size when ``long_side`` allows), apply EXIF rotation, drop metadata."""
+def _draft(image: Image.Image, long_side: int | None) -> None:
+    """JPEG: set the decoder to the smallest 1/2, 1/4, 1/8 scale covering ``long_side`` (no decoding;
+    ``image.size`` becomes the size that will be decoded)."""
     if long_side and image.format == "JPEG":
         w, h = image.size
         scale = long_side / max(w, h)
         if scale < 1:
             # Ask for at least the target box; the decoder picks the smallest 1/2, 1/4, 1/8 scale above it.
             image.draft("RGB", (max(1, int(w * scale + 0.999)), max(1, int(h * scale + 0.999))))
+
+
+def _long_side() -> int:
+    return max(current_app.config["MEDIA_SIZES"])
+
+
+def inspect(data: bytes) -> ImageHeader:
+    """The header facts of ``data`` (``open_checked``'s refusals apply); no pixel is decoded."""
+    image = open_checked(data)
+    try:
+        width, height = image.size
+        _draft(image, _long_side())
+        decoded = image.size[0] * image.size[1]
+        fmt = image.format or ""
+    finally:
+        image.close()
+    return ImageHeader(hashlib.sha256(data).hexdigest(), fmt, width, height, decoded)
+
+
+def check_uploads(items: list[tuple[str, bytes]], field: str | None = "photos") -> tuple[list[ImageHeader], list[str]]:
+    """The header pass over one request's files, before anything is decoded.
+
+    Raises ``ImageBudgetExceeded`` when the files together are over the request's budget (file count first,
+    then decoded pixels). Returns the headers of the acceptable files and one "name: reason" line per refused
+    file; when there is none, the files are counted in the request's budget.
+    """
+    budget = staging.current()
+    budget.check_totals(len(items), 0, field)  # every file counts, before any header is read
+    headers: list[ImageHeader] = []
+    errors: list[str] = []
+    for name, data in items:
+        try:
+            headers.append(inspect(data))
+        except ImageRejected as exc:
+            errors.append(f"{name}: {exc.message}")
+    budget.check_totals(len(headers), sum(h.decoded_pixels for h in headers), field)
+    if not errors:
+        for header in headers:
+            budget.reserve(header.digest, header.decoded_pixels, field)
+    return headers, errors
+
+
+def decode(image: Image.Image, long_side: int | None = None) -> Image.Image:
+    """Decode (JPEG at reduced size when ``long_side`` allows), apply EXIF rotation, drop metadata."""
+    _draft(image, long_side)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -114,25 +186,32 @@ def clean_copy(image: Image.Image) -> Image.Image:
     return fresh
 
 
-def check_image(data: bytes) -> None:
-    """Raise ``ImageRejected`` unless ``data`` would be accepted (used to validate imports up front)."""
+def prepare(data: bytes, prefix: str = "p") -> PreparedImage:
+    """Check (header and budget), decode and render ``data``'s derivatives in memory; nothing is stored.
+    The same bytes are prepared once per request (the bulk import checks them while planning, then stores)."""
+    header = inspect(data)
+    budget = staging.current()
+    cache_key = f"{prefix}:{header.digest}"
+    prepared = budget.prepared.get(cache_key)
+    if prepared is not None:
+        return prepared
+    budget.reserve(header.digest, header.decoded_pixels)
     image = open_checked(data)
     try:
-        decode(image, long_side=320)
+        pixels = decode(image, long_side=_long_side())
     finally:
         image.close()
+    key, width, height, files = render_files(pixels, prefix=prefix, clean=True)
+    prepared = budget.prepared[cache_key] = PreparedImage(StoredImage(key, width, height), files)
+    return prepared
 
 
 def ingest_upload(data: bytes, prefix: str = "p") -> StoredImage:
-    """Validate uploaded bytes and store their derivatives; raises ``ImageRejected`` with nothing stored."""
-    sizes = current_app.config["MEDIA_SIZES"]
-    image = open_checked(data)
-    try:
-        pixels = decode(image, long_side=max(sizes))
-    finally:
-        image.close()
-    key, width, height = store_derivatives(pixels, prefix=prefix, clean=True)
-    return StoredImage(key, width, height)
+    """Validate uploaded bytes and stage their derivatives with the current transaction (written when it
+    commits, removed if it fails); raises ``ImageRejected`` with nothing stored."""
+    prepared = prepare(data, prefix=prefix)
+    staging.stage(prepared.files)
+    return prepared.stored
 
 
 def _encode(image: Image.Image) -> dict[str, bytes]:
@@ -161,27 +240,47 @@ def render_derivatives(image: Image.Image, sizes) -> dict[int, dict[str, bytes]]
     return result
 
 
+def _fit(image: Image.Image, clean: bool) -> Image.Image:
+    if not clean:
+        image = clean_copy(image)
+    largest = max(current_app.config["MEDIA_SIZES"])
+    if max(image.size) > largest:
+        image = image.copy()
+        image.thumbnail((largest, largest), Image.Resampling.LANCZOS)
+    return image
+
+
+def _base_key(image: Image.Image, prefix: str) -> str:
+    digest = hashlib.sha256(image.tobytes()).hexdigest()[:24]
+    return f"{prefix}/{digest[:2]}/{digest}"
+
+
+def render_files(image: Image.Image, prefix: str = "p", *, clean: bool = False) -> tuple[str, int, int, dict[str, bytes]]:
+    """(base key, width, height, {storage key: bytes}) of every configured size of ``image``, in memory.
+    Sizes already stored or staged under the same content key are not rendered again."""
+    image = _fit(image, clean)
+    base_key = _base_key(image, prefix)
+    sizes = current_app.config["MEDIA_SIZES"]
+    files: dict[str, bytes] = {}
+    if not all(staging.is_staged_or_stored(derivative_key(base_key, s, f))
+               for s in _made_sizes(image, sizes) for f in ("jpg", "webp")):
+        for size, encoded in render_derivatives(image, sizes).items():
+            for fmt, payload in encoded.items():
+                files[derivative_key(base_key, size, fmt)] = payload
+    return base_key, image.width, image.height, files
+
+
 def store_derivatives(image: Image.Image, prefix: str = "p", *, clean: bool = False) -> tuple[str, int, int]:
-    """Store every configured size of ``image`` and return (base key, width, height).
+    """Store every configured size of ``image`` now and return (base key, width, height) (the demo seed).
 
     The key is a hash of the pixels, so the same picture is stored once. ``width``/``height`` are those
     of the largest stored size (the image as the site has it).
     """
-    if not clean:
-        image = clean_copy(image)
-    sizes = current_app.config["MEDIA_SIZES"]
-    largest = max(sizes)
-    if max(image.size) > largest:
-        image = image.copy()
-        image.thumbnail((largest, largest), Image.Resampling.LANCZOS)
-    digest = hashlib.sha256(image.tobytes()).hexdigest()[:24]
-    base_key = f"{prefix}/{digest[:2]}/{digest}"
+    base_key, width, height, files = render_files(image, prefix, clean=clean)
     storage = get_storage()
-    if not all(storage.exists(derivative_key(base_key, s, f)) for s in _made_sizes(image, sizes) for f in ("jpg", "webp")):
-        for size, encoded in render_derivatives(image, sizes).items():
-            for fmt, payload in encoded.items():
-                storage.save(derivative_key(base_key, size, fmt), payload)
-    return base_key, image.width, image.height
+    for key, payload in files.items():
+        storage.save(key, payload)
+    return base_key, width, height
 
 
 def _made_sizes(image: Image.Image, sizes) -> list[int]:

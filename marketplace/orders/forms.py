@@ -7,6 +7,7 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringFi
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.orders import addresses
+from marketplace.payments import registry
 
 
 class CheckoutForm(FlaskForm):
@@ -18,16 +19,14 @@ class CheckoutForm(FlaskForm):
     ward = StringField(_l("Xã / phường"), validators=[InputRequired(_l("Vui lòng nhập xã/phường.")), Length(max=120)])
     street = StringField(_l("Số nhà, đường / thôn, xóm"), validators=[InputRequired(_l("Vui lòng nhập địa chỉ.")), Length(max=255)])
     note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
-    payment_method = RadioField(_l("Thanh toán"), default="cod")
+    payment_method = RadioField(_l("Thanh toán"), default=registry.DEFAULT)
 
-    def __init__(self, *args, require_email: bool = False, stripe_enabled: bool = False, **kwargs):
+    def __init__(self, *args, require_email: bool = False, methods=(), **kwargs):
+        """``methods``: the enabled payment gateways, offered in that order."""
         super().__init__(*args, **kwargs)
         self.require_email = require_email
         self.province.choices = [("", _l("— Chọn —"))] + addresses.provinces()
-        choices = [("cod", _l("Thanh toán khi nhận hàng (COD)"))]
-        if stripe_enabled:
-            choices.append(("stripe", _l("Thẻ ngân hàng / thẻ quốc tế (Stripe)")))
-        self.payment_method.choices = choices
+        self.payment_method.choices = [(m.identifier, m.label) for m in methods]
         self.normalized_phone = None
         self.official_ward = None
 

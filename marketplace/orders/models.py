@@ -11,9 +11,9 @@ from marketplace.extensions import db
 
 
 class OrderStatus:
-    PENDING_PAYMENT = "pending_payment"      # card: waiting for Stripe
-    AWAITING_SHIPMENT = "awaiting_shipment"  # COD placed, or card paid: the artisan packs it
-    PAID = "paid"                            # card payment confirmed (then → awaiting shipment flow)
+    PENDING_PAYMENT = "pending_payment"      # paid online (card…): waiting for the payment, stock held
+    AWAITING_SHIPMENT = "awaiting_shipment"  # pay on delivery: placed, the artisan packs it
+    PAID = "paid"                            # online payment confirmed (then → awaiting shipment flow)
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     COMPLETED = "completed"
@@ -27,10 +27,41 @@ class OrderStatus:
     DELIVERED_STATES = (DELIVERED, COMPLETED)
 
 
-class PaymentMethod:
-    COD = "cod"
-    STRIPE = "stripe"
-    CHOICES = (COD, STRIPE)
+_S = OrderStatus
+# The one statement of which status changes are allowed: from → the states it may move to.
+# ``orders.services.transition`` refuses anything else (a conditional UPDATE ``WHERE status IN`` the
+# states that may reach the target). An order is created in PENDING_PAYMENT (paid online) or
+# AWAITING_SHIPMENT (paid on delivery).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.PENDING_PAYMENT: frozenset({
+        _S.PAID,            # the provider confirms the payment
+        _S.CANCELLED,       # the artisan cancels, or the payment failed
+        _S.EXPIRED,         # the stock hold ended unpaid
+        _S.NEEDS_REVIEW,    # paid, but the amount does not match
+    }),
+    _S.AWAITING_SHIPMENT: frozenset({_S.SHIPPED, _S.CANCELLED}),
+    _S.PAID: frozenset({_S.SHIPPED, _S.CANCELLED, _S.REFUNDED}),
+    _S.SHIPPED: frozenset({_S.DELIVERED, _S.REFUNDED}),
+    _S.DELIVERED: frozenset({_S.COMPLETED, _S.REFUNDED}),
+    _S.COMPLETED: frozenset({_S.REFUNDED}),
+    _S.CANCELLED: frozenset({
+        _S.REFUNDED,        # what was paid is refunded in full
+        _S.NEEDS_REVIEW,    # a payment arrived after the cancellation
+    }),
+    _S.EXPIRED: frozenset({_S.NEEDS_REVIEW}),  # a payment arrived after the hold ended
+    _S.NEEDS_REVIEW: frozenset({_S.REFUNDED}),
+    _S.REFUNDED: frozenset(),
+}
+INITIAL_STATES = (_S.PENDING_PAYMENT, _S.AWAITING_SHIPMENT)
+
+
+def may_transition(from_state: str | None, to_state: str) -> bool:
+    return to_state in TRANSITIONS.get(from_state, ())
+
+
+def sources_of(to_state: str) -> tuple[str, ...]:
+    """Every state allowed to move to ``to_state`` (in OrderStatus.CHOICES order)."""
+    return tuple(s for s in OrderStatus.CHOICES if to_state in TRANSITIONS[s])
 
 
 class Checkout(db.Model):
@@ -43,8 +74,9 @@ class Checkout(db.Model):
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)  # idempotency: one per cart submission
     buyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
-    payment_method: Mapped[str] = mapped_column(sa.String(16), default=PaymentMethod.COD)
+    payment_method: Mapped[str] = mapped_column(sa.String(16), default="cod")  # a payment method's identifier
     total: Mapped[int] = mapped_column(sa.Integer)
+    # The payment method's own ids (historic column names; any method stores its session / payment ids here).
     stripe_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -52,7 +84,7 @@ class Checkout(db.Model):
     payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     locale: Mapped[str | None] = mapped_column(sa.String(5))
 
-    orders: Mapped[list["Order"]] = relationship(back_populates="checkout", order_by="Order.id")
+    orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
 
 
 class Order(db.Model):
@@ -93,7 +125,7 @@ class Order(db.Model):
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     shop = relationship("Shop")
-    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
                                                     cascade="all, delete-orphan")
 
 
@@ -138,41 +170,6 @@ class OrderEvent(db.Model):
     actor_label: Mapped[str] = mapped_column(sa.String(40))  # "shopper", "artisan", "stripe", "system"…
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
-
-
-class ProcessedEvent(db.Model):
-    """Each Stripe event id once (the primary key makes duplicate deliveries harmless)."""
-
-    __tablename__ = "processed_events"
-
-    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    type: Mapped[str] = mapped_column(sa.String(80))
-    received_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
-
-
-class RefundStatus:
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-class Refund(db.Model):
-    __tablename__ = "refunds"
-    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
-    amount: Mapped[int] = mapped_column(sa.Integer)
-    method: Mapped[str] = mapped_column(sa.String(16))  # stripe | cod (manual transfer)
-    status: Mapped[str] = mapped_column(sa.String(16), default=RefundStatus.PENDING)
-    reason: Mapped[str | None] = mapped_column(sa.String(300))
-    idempotency_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
-
-    order: Mapped[Order] = relationship()
 
 
 class Payout(db.Model):

@@ -1,53 +1,62 @@
 """Order services: checkout (stock taken with conditional UPDATEs), lifecycle transitions, refunds,
 ledger, reviews. They take the acting user, raise DomainError subclasses and flush; callers commit.
-The JSON API imports ship_order / deliver_order / cancel_order from here."""
+The JSON API imports ship_order / deliver_order / cancel_order from here.
+
+Payment methods are reached only through the gateway seam (``marketplace.payments.registry`` and
+``gateway``): no provider module is imported here. Status changes go through ``transition``, which
+allows only what ``orders.models.TRANSITIONS`` states."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from flask import current_app, has_request_context, url_for
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.catalog.models import Product, Variant, visible_products_clause
-from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.audit import record
+from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.money import format_vnd, to_minor_unit
+from marketplace.core.outbox import queue_mail
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from marketplace.extensions import db
-from marketplace.core.outbox import queue_mail
 from marketplace.orders.models import (
+    TRANSITIONS,
     Checkout,
     Order,
     OrderEvent,
     OrderLine,
-    OrderStatus as S,
-    PaymentMethod,
     Payout,
-    Refund,
-    RefundStatus,
     Review,
+    sources_of,
 )
+from marketplace.orders.models import (
+    OrderStatus as S,
+)
+from marketplace.payments import registry
+from marketplace.payments.gateway import (
+    PaymentLine,
+    PaymentRequest,
+    RefundRequest,
+    RefundState,
+    external_url,
+)
+from marketplace.payments.models import Refund, RefundStatus
 from marketplace.shops.access import can_handle_orders
 from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
-# Card payments hold stock this long; the Stripe session's expires_at is the same moment (Stripe needs
-# ≥ 30 min after the session's creation, which follows the checkout within seconds).
-STOCK_HOLD = timedelta(minutes=32)
 MAX_CHECKOUT_LINES = 100  # Stripe's line-item limit per session
-
-SHIPPABLE = (S.AWAITING_SHIPMENT, S.PAID)
-CANCELLABLE = (S.AWAITING_SHIPMENT, S.PAID, S.PENDING_PAYMENT)
 STATUS_LABELS = {
     S.PENDING_PAYMENT: ("Chờ thanh toán", "Awaiting payment"),
     S.AWAITING_SHIPMENT: ("Chờ giao hàng (COD)", "Awaiting shipment (cash on delivery)"),
@@ -98,16 +107,44 @@ def checkout_from_token(token: str) -> Checkout:
     return checkout
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL, also outside a request (CLI, webhooks in threads): SITE_URL is the base."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
-        return url_for(endpoint, _external=True, **values)
-
-
 def checkout_url(checkout: Checkout) -> str:
     return external_url("orders.checkout_view", token=checkout_link_token(checkout.id))
+
+
+# --- online payment ------------------------------------------------------------------------------
+
+def awaiting_payment(checkout: Checkout) -> bool:
+    """A checkout paid online whose orders still wait for the payment (and whose method is enabled)."""
+    gateway = registry.get(checkout.payment_method)
+    return (gateway.prepaid and gateway.enabled(current_app.config)
+            and any(o.status == S.PENDING_PAYMENT for o in checkout.orders))
+
+
+def start_payment(checkout: Checkout) -> str:
+    """Open (or, with the same idempotency key, get back) the checkout's payment session at its payment
+    method; returns where the shopper pays. Raises PaymentGatewayError."""
+    lines = [PaymentLine(name=f"{line.title} – {line.variant_name}", unit_amount=line.unit_price,
+                         quantity=line.quantity,
+                         metadata={"listing_id": str(line.product_id or ""), "vendor_id": str(line.shop_id),
+                                   "order_id": str(line.order_id)})
+             for order in checkout.orders for line in order.lines]
+    # In the checkout's language, not the request's: a retry under the same idempotency key must send
+    # the same parameters, whichever language the shopper has switched to since.
+    with force_locale(checkout.locale or "vi"):
+        for order in checkout.orders:
+            if order.shipping_fee:
+                lines.append(PaymentLine(name=_("Phí vận chuyển – %(shop)s", shop=order.shop.name),
+                                         unit_amount=order.shipping_fee, quantity=1,
+                                         metadata={"vendor_id": str(order.shop_id), "order_id": str(order.id)}))
+    started = registry.get(checkout.payment_method).start_payment(PaymentRequest(
+        checkout_id=checkout.id, amount=checkout.total, currency=current_app.config["CURRENCY"],
+        lines=tuple(lines), email=checkout.email, expires_at=checkout.hold_expires_at,
+        idempotency_key=f"checkout-{checkout.token}", cancel_url=checkout_url(checkout),
+        metadata={"checkout_id": str(checkout.id), "order_ids": ",".join(str(o.id) for o in checkout.orders)}))
+    if checkout.stripe_session_id != started.session_id:
+        checkout.stripe_session_id = started.session_id
+        db.session.flush()
+    return started.redirect_url
 
 
 # --- stock ---------------------------------------------------------------------------------------
@@ -145,7 +182,7 @@ def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None)
 
 def return_stock(order: Order) -> None:
     conn = db.session.connection()
-    for line in sorted(order.lines, key=lambda l: l.variant_id or 0):
+    for line in sorted(order.lines, key=lambda ln: ln.variant_id or 0):
         if line.variant_id is not None:
             stock = conn.execute(_RETURN, {"variant_id": line.variant_id, "quantity": line.quantity}).scalar()
             if stock is not None and stock == line.quantity:
@@ -202,8 +239,7 @@ def _insert_checkout(dialect: str):
 
 def _cart_rows(conn, items: dict[int, int], payment_method: str) -> tuple[list, dict[int, str]]:
     """The cart's variants with their product and shop, checked: sellable, visible, whole đồng."""
-    if payment_method not in PaymentMethod.CHOICES:
-        raise InvalidInput(_("Phương thức thanh toán không hợp lệ."), field="payment_method")
+    registry.get(payment_method)  # InvalidInput for a method this site does not have
     if not items:
         raise InvalidInput(_("Giỏ hàng đang trống."))
     if len(items) > MAX_CHECKOUT_LINES or any(not isinstance(q, int) or q < 1 for q in items.values()):
@@ -241,7 +277,7 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
 
     buyer_id = buyer.id if buyer is not None and getattr(buyer, "is_authenticated", False) else None
     email = address.email or (getattr(buyer, "email", None) if buyer_id else None)
-    card = payment_method == PaymentMethod.STRIPE
+    gateway = registry.get(payment_method)
     by_shop: dict[int, list] = {}
     for r in rows:
         by_shop.setdefault(r.shop_id, []).append(r)
@@ -252,15 +288,15 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
     now = utcnow()
     checkout_values = dict(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method,
                            total=sum(a + b for a, b in totals.values()), locale=locale,
-                           hold_expires_at=now + STOCK_HOLD if card else None, created_at=now)
+                           hold_expires_at=now + gateway.stock_hold if gateway.prepaid else None, created_at=now)
     checkout_id = conn.execute(_insert_checkout(conn.dialect.name), checkout_values).scalar()
     if checkout_id is None:  # the token is used (a double submit, perhaps concurrent): nothing is taken twice
         return find_checkout(token)
     take_stock(items, titles)
 
-    status = S.PENDING_PAYMENT if card else S.AWAITING_SHIPMENT
+    status = S.PENDING_PAYMENT if gateway.prepaid else S.AWAITING_SHIPMENT
     order_values = []
-    for shop_id, shop_rows in by_shop.items():
+    for shop_id in by_shop:
         subtotal, fee = totals[shop_id]
         order_values.append(dict(
             checkout_id=checkout_id, shop_id=shop_id, buyer_id=buyer_id, status=status,
@@ -294,7 +330,7 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
 def _mail_placed(checkout: Checkout, placed: list[Order], by_shop: dict[int, list], items: dict[int, int]) -> None:
     queue_mail(db.session, checkout.email, "order_placed", checkout.locale,
                checkout_total=format_vnd(checkout.total), link=checkout_url(checkout),
-               card=checkout.payment_method == PaymentMethod.STRIPE,
+               card=registry.get(checkout.payment_method).prepaid,
                orders=[{"number": order_number(o.id), "shop": shop_rows[0].shop_name, "total": format_vnd(o.total),
                         "lines": [f"{r.title_vi} – {r.name} × {items[r.id]}" for r in shop_rows]}
                        for o, shop_rows in zip(placed, by_shop.values())])
@@ -302,13 +338,29 @@ def _mail_placed(checkout: Checkout, placed: list[Order], by_shop: dict[int, lis
 
 # --- transitions ---------------------------------------------------------------------------------
 
-def transition(order: Order, from_states, to_state: str, actor=None, label: str | None = None,
-               note: str | None = None, mail: bool = True, **values) -> bool:
-    """Conditional state change: ``UPDATE orders SET status=:to WHERE id=:id AND status IN (:from)``.
-    Returns False (and changes nothing) when another request got there first."""
+class IllegalTransition(Conflict):
+    """A status change that ``TRANSITIONS`` does not allow (a programming error, refused before any SQL)."""
+
+    code = "illegal_transition"
+
+
+def transition(order: Order, to_state: str, actor=None, label: str | None = None, note: str | None = None,
+               mail: bool = True, only_from=None, **values) -> bool:
+    """Conditional state change: ``UPDATE orders SET status=:to WHERE id=:id AND status IN (:from)``, where
+    the from-states are those ``TRANSITIONS`` allows to reach ``to_state`` (``only_from`` narrows them
+    further; every one of them must be allowed). Returns False (and changes nothing) when the order is in
+    no such state — another request got there first, or the change is not allowed from where it is."""
+    allowed = sources_of(to_state)
+    if only_from is not None:
+        refused = [s for s in only_from if to_state not in TRANSITIONS.get(s, ())]
+        if refused:
+            raise IllegalTransition(f"{', '.join(refused)} → {to_state} is not an allowed order status change")
+        allowed = tuple(s for s in allowed if s in only_from)
+    if not allowed:
+        raise IllegalTransition(f"no order status may change to {to_state}")
     before = order.status
     result = db.session.execute(
-        sa.update(Order).where(Order.id == order.id, Order.status.in_(tuple(from_states)))
+        sa.update(Order).where(Order.id == order.id, Order.status.in_(allowed))
         .values(status=to_state, **values).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -316,7 +368,7 @@ def transition(order: Order, from_states, to_state: str, actor=None, label: str 
         return False
     db.session.expire(order)
     actor_id = getattr(actor, "id", None)
-    db.session.add(OrderEvent(order_id=order.id, from_status=before if before in from_states else None,
+    db.session.add(OrderEvent(order_id=order.id, from_status=before if before in allowed else None,
                               to_status=to_state, actor_id=actor_id,
                               actor_label=label or getattr(actor, "role", None) or "system", note=note))
     db.session.flush()
@@ -355,7 +407,7 @@ def ship_order(user, order: Order, carrier: str, tracking_number: str) -> Order:
     carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     if not carrier or not tracking_number:
         raise InvalidInput(_("Cần đơn vị vận chuyển và mã vận đơn."), field="tracking_number")
-    if not transition(order, SHIPPABLE, S.SHIPPED, user, carrier=carrier[:80], tracking_number=tracking_number[:80],
+    if not transition(order, S.SHIPPED, user, carrier=carrier[:80], tracking_number=tracking_number[:80],
                       shipped_at=utcnow()):
         raise Conflict(_("Đơn hàng không ở trạng thái chờ giao."))
     record(user, "order.ship", "order", order.id, after={"carrier": carrier, "tracking": tracking_number})
@@ -367,9 +419,9 @@ def deliver_order(user, order: Order) -> Order:
     _require_manager(user, order)
     now = utcnow()
     values = {"delivered_at": now}
-    if order.payment_method == PaymentMethod.COD:
+    if not registry.get(order.payment_method).prepaid:  # paid on delivery: paid now
         values.update(paid_at=now, commission=commission_for(order))
-    if not transition(order, (S.SHIPPED,), S.DELIVERED, user, **values):
+    if not transition(order, S.DELIVERED, user, **values):
         raise Conflict(_("Chỉ đơn đang giao mới có thể xác nhận đã giao."))
     record(user, "order.deliver", "order", order.id)
     return order
@@ -380,18 +432,18 @@ def complete_order(user, order: Order) -> Order:
     is_buyer = user is not None and getattr(user, "is_authenticated", False) and order.buyer_id == user.id
     if not (is_buyer or getattr(user, "role", None) == "admin"):
         raise NotAllowed(_("Bạn không thể hoàn tất đơn này."))
-    if not transition(order, (S.DELIVERED,), S.COMPLETED, user):
+    if not transition(order, S.COMPLETED, user):
         raise Conflict(_("Chỉ đơn đã giao mới hoàn tất được."))
     return order
 
 
 def cancel_order(user, order: Order, reason: str | None = None) -> Order:
-    """Cancel before shipping; stock returns. A card order already paid is refunded in the same step (what
-    is left of it, through Stripe with an idempotency key): if Stripe refuses, the caller rolls back and
-    nothing is cancelled."""
+    """Cancel before shipping; stock returns. An order paid online is refunded in the same step (what is
+    left of it, through its payment method with an idempotency key): if the provider refuses, the
+    caller rolls back and nothing is cancelled."""
     _require_manager(user, order)
-    to_refund = refundable_amount(order) if order.payment_method == PaymentMethod.STRIPE else 0
-    if not transition(order, CANCELLABLE, S.CANCELLED, user, note=reason, cancelled_at=utcnow()):
+    to_refund = refundable_amount(order) if registry.get(order.payment_method).prepaid else 0
+    if not transition(order, S.CANCELLED, user, note=reason, cancelled_at=utcnow()):
         raise Conflict(_("Đơn hàng không thể hủy ở trạng thái này."))
     return_stock(order)
     record(user, "order.cancel", "order", order.id, note=reason)
@@ -404,7 +456,8 @@ def release_checkout(checkout: Checkout, to_state: str, label: str, note: str | 
     """Card payment expired or failed: pending orders end and their held stock returns (once)."""
     released = []
     for order in checkout.orders:
-        if transition(order, (S.PENDING_PAYMENT,), to_state, None, label=label, note=note, cancelled_at=utcnow()):
+        if transition(order, to_state, None, label=label, note=note, only_from=(S.PENDING_PAYMENT,),
+                      cancelled_at=utcnow()):
             return_stock(order)
             released.append(order.id)
     return released
@@ -425,8 +478,9 @@ def refundable_amount(order: Order) -> int:
 
 def refund_order(user, order: Order, amount: int, reason: str | None = None) -> Refund:
     """Refund all or part of one shop's order. Never above paid minus earlier refunds (checked in the
-    database with a conditional UPDATE). Card: Stripe refund with an idempotency key derived from the
-    order's state; COD: recorded for a manual bank transfer."""
+    database with a conditional UPDATE). The order's payment method refunds it, with an idempotency key
+    derived from the order's state (card: through the provider, perhaps pending; cash on delivery:
+    recorded at once for a manual bank transfer)."""
     _require_manager(user, order)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
         raise InvalidInput(_("Số tiền hoàn phải là số đồng nguyên dương."), field="amount")
@@ -448,26 +502,25 @@ def refund_order(user, order: Order, amount: int, reason: str | None = None) -> 
                     reason=(reason or "")[:300] or None, idempotency_key=key, actor_id=getattr(user, "id", None))
     db.session.add(refund)
     db.session.flush()
-    if order.payment_method == PaymentMethod.STRIPE:
-        from marketplace.payments import stripe_gateway
-
-        checkout = order.checkout
-        if not checkout.payment_intent_id:
-            raise Conflict(_("Chưa có mã thanh toán Stripe cho đơn này."))
-        data = stripe_gateway.create_refund(checkout.payment_intent_id, amount, key,
-                                            {"order_id": str(order.id), "vendor_id": str(order.shop_id),
-                                             "checkout_id": str(checkout.id)})
-        refund.stripe_refund_id = data["id"]
-        status = data.get("status")
-        if status == "succeeded":
-            mark_refund_succeeded(refund)
-        elif status in ("failed", "canceled"):
-            mark_refund_failed(refund)
-    else:
-        mark_refund_succeeded(refund)  # COD: recorded now, transferred by hand
+    checkout = order.checkout
+    result = registry.get(order.payment_method).refund(RefundRequest(
+        order_id=order.id, shop_id=order.shop_id, checkout_id=checkout.id, payment_id=checkout.payment_intent_id,
+        amount=amount, idempotency_key=key))
+    if result.refund_id is not None:
+        refund.stripe_refund_id = result.refund_id
+    apply_refund_result(refund, result.status)
     record(user, "order.refund", "order", order.id, after={"amount": amount, "method": refund.method})
     db.session.expire(order)
     return refund
+
+
+def apply_refund_result(refund: Refund, status: str | None) -> bool:
+    """The payment method's final word on one of our refunds; True when it changed something here (once)."""
+    if status == RefundState.SUCCEEDED:
+        return mark_refund_succeeded(refund)
+    if status == RefundState.FAILED:
+        return mark_refund_failed(refund)
+    return False
 
 
 def mark_refund_succeeded(refund: Refund) -> bool:
@@ -483,8 +536,7 @@ def mark_refund_succeeded(refund: Refund) -> bool:
     succeeded = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0)).where(
         Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED))
     if succeeded >= order.total:
-        transition(order, (S.PAID, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.NEEDS_REVIEW, S.CANCELLED),
-                   S.REFUNDED, None, label="refund")
+        transition(order, S.REFUNDED, None, label="refund")
     else:
         _mail_status(order)
     return True
@@ -569,7 +621,10 @@ def add_review(user, product: Product, rating: int, body: str | None) -> Review:
     review = Review(product_id=product.id, buyer_id=user.id, shop_id=product.shop_id, rating=rating,
                     body=(body or "").strip() or None)
     db.session.add(review)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent review of the same product by the same buyer (unique key)
+        raise Conflict(_("Bạn đã đánh giá sản phẩm này.")) from None
     return review
 
 

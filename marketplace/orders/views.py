@@ -1,24 +1,31 @@
-"""Checkout, the shopper's orders, the artisan's order queue, refunds, ledger and reviews."""
+"""Checkout, the shopper's orders, the artisan's order queue, refunds, ledger and reviews.
+
+Each view runs in the unit of work (``core/uow.py``): it commits when the view returns and rolls back on
+any exception; a DomainError becomes a flash + 303 where the view says ``@uow.error_redirect``. The one
+early commit is card checkout's, before the payment provider is called."""
 from __future__ import annotations
 
 import uuid
 
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.permissions import login_required_any, public, role_required
 from marketplace.cart import services as cart_services
 from marketplace.catalog.models import Product
+from marketplace.core import uow
 from marketplace.core.templating import current_lang
-from marketplace.errors import DomainError, OutOfStock
+from marketplace.errors import OutOfStock
 from marketplace.extensions import db
 from marketplace.orders import addresses, bp, services
 from marketplace.orders.forms import CheckoutForm, EmptyForm, PayoutForm, RefundForm, ReplyForm, ReviewForm, ShipForm
-from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, PaymentMethod, Refund, Review
+from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, Review
+from marketplace.payments import registry
+from marketplace.payments.gateway import PaymentGatewayError
+from marketplace.payments.models import Refund
 from marketplace.shops.access import handled_shops_clause
 from marketplace.shops.models import Shop
 from marketplace.shops.services import owned_shops
@@ -26,25 +33,18 @@ from marketplace.shops.services import owned_shops
 TOKEN_KEY = "checkout_token"
 
 
-def _stripe_enabled() -> bool:
-    from marketplace.payments import stripe_gateway
-
-    return stripe_gateway.enabled()
-
-
 def _start_payment(checkout: Checkout):
-    from marketplace.payments import services as payments
-    from marketplace.payments.stripe_gateway import PaymentGatewayError
-
-    try:
-        stripe_session = payments.start_session(checkout)
-        db.session.commit()
-    except PaymentGatewayError as exc:
-        db.session.rollback()
+    uow.commit_early("card checkout: the orders and their held stock are committed before the payment "
+                     "provider is called (it may fail or be slow; the shopper can pay again from the order page)")
+    with uow.field_errors() as outcome:
+        location = services.start_payment(checkout)
+    if outcome.error is not None:
+        if not isinstance(outcome.error, PaymentGatewayError):
+            raise outcome.error
         flash(_("Chưa mở được trang thanh toán thẻ: %(msg)s Hàng được giữ 30 phút, bấm “Thanh toán” để thử lại.",
-                msg=exc.message), "error")
+                msg=outcome.error.message), "error")
         return redirect(services.checkout_url(checkout), 303)
-    return redirect(stripe_session["url"], 303)
+    return redirect(location, 303)  # the session id is committed with the view
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -52,7 +52,7 @@ def _start_payment(checkout: Checkout):
 def checkout():
     cart = cart_services.build_cart(cart_services.cart_items())
     signed_in = current_user.is_authenticated
-    form = CheckoutForm(require_email=not signed_in, stripe_enabled=_stripe_enabled())
+    form = CheckoutForm(require_email=not signed_in, methods=registry.enabled(current_app.config))
     if request.method == "GET":
         if not cart.lines:
             return redirect(url_for("cart.view"), 303)
@@ -73,26 +73,23 @@ def checkout():
         return render_template("orders/checkout.html", form=form, cart=cart,
                                hanoi_wards=addresses.wards(addresses.HANOI_CODE)), 400
     if cart.problems or not cart.lines:
-        flash(_("Giỏ hàng đã thay đổi, vui lòng kiểm tra lại."), "error")
-        return redirect(url_for("cart.view"), 303)
+        return uow.done(_("Giỏ hàng đã thay đổi, vui lòng kiểm tra lại."), url_for("cart.view"), "error")
     address = services.Address(
         recipient_name=form.recipient_name.data.strip(), phone=form.normalized_phone,
         province=addresses.province_name(form.province.data), ward=form.official_ward, street=form.street.data.strip(),
         email=(form.email.data or "").strip() or None, note=(form.note.data or "").strip() or None)
     items = cart.items()
-    try:
+    # A concurrent submit of the same token waits for this one (INSERT … ON CONFLICT DO NOTHING on the
+    # token) and then gets its checkout back from place_checkout.
+    with uow.field_errors() as outcome:
         placed = services.place_checkout(current_user, items, address, form.payment_method.data, token,
                                          locale=current_lang())
         cart_services.remove_items(current_user, items)
-        db.session.commit()
-    except IntegrityError:  # the same token committed by a concurrent request
-        db.session.rollback()
-        placed = services.find_checkout(token)
-        if placed is None:
-            abort(409)
-    except OutOfStock as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message + " " + _("Chưa có sản phẩm nào bị trừ kho; vui lòng sửa giỏ hàng."))
+    if outcome.error is not None:
+        if not isinstance(outcome.error, OutOfStock):
+            raise outcome.error
+        form.form_errors.append(outcome.error.message + " " +
+                                _("Chưa có sản phẩm nào bị trừ kho; vui lòng sửa giỏ hàng."))
         return render_template("orders/checkout.html", form=form, cart=cart,
                                hanoi_wards=addresses.wards(addresses.HANOI_CODE)), 409
     session.pop(TOKEN_KEY, None)
@@ -100,10 +97,9 @@ def checkout():
 
 
 def _after_checkout(placed: Checkout):
-    if placed.payment_method == PaymentMethod.STRIPE and any(o.status == OrderStatus.PENDING_PAYMENT for o in placed.orders):
+    if services.awaiting_payment(placed):
         return _start_payment(placed)
-    flash(_("Đã đặt hàng. Cảm ơn bạn!"), "success")
-    return redirect(services.checkout_url(placed), 303)
+    return uow.done(_("Đã đặt hàng. Cảm ơn bạn!"), services.checkout_url(placed))
 
 
 @bp.route("/orders/c/<token>")
@@ -111,17 +107,15 @@ def _after_checkout(placed: Checkout):
 def checkout_view(token: str):
     placed = services.checkout_from_token(token)
     return render_template("orders/checkout_view.html", checkout=placed, token=token, form=EmptyForm(),
-                           stripe_enabled=_stripe_enabled())
+                           can_pay=services.awaiting_payment(placed))
 
 
 @bp.route("/orders/c/<token>/pay", methods=["POST"])
 @public
 def pay(token: str):
     placed = services.checkout_from_token(token)
-    if not _stripe_enabled() or placed.payment_method != PaymentMethod.STRIPE or not any(
-            o.status == OrderStatus.PENDING_PAYMENT for o in placed.orders):
-        flash(_("Đơn hàng này không chờ thanh toán."), "warning")
-        return redirect(services.checkout_url(placed), 303)
+    if not services.awaiting_payment(placed):
+        return uow.done(_("Đơn hàng này không chờ thanh toán."), services.checkout_url(placed), "warning")
     return _start_payment(placed)
 
 
@@ -149,9 +143,7 @@ def detail(order_id: int):
 def complete(order_id: int):
     order = services.get_order(order_id)
     services.complete_order(current_user, order)
-    db.session.commit()
-    flash(_("Cảm ơn bạn đã xác nhận đã nhận hàng."), "success")
-    return redirect(url_for("orders.detail", order_id=order.id), 303)
+    return uow.done(_("Cảm ơn bạn đã xác nhận đã nhận hàng."), url_for("orders.detail", order_id=order.id))
 
 
 def _events(order: Order):
@@ -193,51 +185,45 @@ def _seller_page(order, ship_form=None, refund_form=None, status=200):
                            form=EmptyForm(), refundable=services.refundable_amount(order)), status
 
 
+def _seller_order_url(order_id: int) -> str:
+    return url_for("orders.seller_order", order_id=order_id)
+
+
 @bp.route("/seller/orders/<int:order_id>/ship", methods=["POST"])
 @role_required("artisan", "admin")
+@uow.error_redirect(_seller_order_url)
 def ship(order_id: int):
     order = _managed_order(order_id)
     form = ShipForm()
     if not form.validate():
         return _seller_page(order, ship_form=form, status=400)
-    try:
-        services.ship_order(current_user, order, form.carrier.data, form.tracking_number.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("orders.seller_order", order_id=order_id), 303)
-    db.session.commit()
-    flash(_("Đã ghi nhận giao cho đơn vị vận chuyển."), "success")
-    return redirect(url_for("orders.seller_order", order_id=order_id), 303)
+    services.ship_order(current_user, order, form.carrier.data, form.tracking_number.data)
+    return uow.done(_("Đã ghi nhận giao cho đơn vị vận chuyển."), _seller_order_url(order_id))
 
 
-def _simple_action(order_id: int, action, done: str):
+def _action_order(order_id: int) -> Order:
+    """The managed order of a button-only action (CSRF-checked form with no fields)."""
     order = _managed_order(order_id)
     if not EmptyForm().validate():
         abort(400)
-    try:
-        action(order)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("orders.seller_order", order_id=order_id), 303)
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("orders.seller_order", order_id=order_id), 303)
+    return order
 
 
 @bp.route("/seller/orders/<int:order_id>/deliver", methods=["POST"])
 @role_required("artisan", "admin")
+@uow.error_redirect(_seller_order_url)
 def deliver(order_id: int):
-    return _simple_action(order_id, lambda o: services.deliver_order(current_user, o), _("Đã ghi nhận giao hàng thành công."))
+    services.deliver_order(current_user, _action_order(order_id))
+    return uow.done(_("Đã ghi nhận giao hàng thành công."), _seller_order_url(order_id))
 
 
 @bp.route("/seller/orders/<int:order_id>/cancel", methods=["POST"])
 @role_required("artisan", "admin")
+@uow.error_redirect(_seller_order_url)
 def cancel(order_id: int):
     reason = (request.form.get("reason") or "").strip()[:300] or None
-    return _simple_action(order_id, lambda o: services.cancel_order(current_user, o, reason),
-                          _("Đã hủy đơn, hàng đã được trả về kho."))
+    services.cancel_order(current_user, _action_order(order_id), reason)
+    return uow.done(_("Đã hủy đơn, hàng đã được trả về kho."), _seller_order_url(order_id))
 
 
 @bp.route("/seller/orders/<int:order_id>/refund", methods=["POST"])
@@ -247,15 +233,12 @@ def refund(order_id: int):
     form = RefundForm()
     if not form.validate():
         return _seller_page(order, refund_form=form, status=400)
-    try:
+    with uow.field_errors() as outcome:
         services.refund_order(current_user, order, form.amount.data, form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        form.amount.errors = list(form.amount.errors) + [exc.message]
-        return _seller_page(services.get_order(order_id), refund_form=form, status=exc.status_code)
-    db.session.commit()
-    flash(_("Đã ghi nhận hoàn tiền."), "success")
-    return redirect(url_for("orders.seller_order", order_id=order_id), 303)
+    if outcome.error is not None:  # shown under the amount, whichever field the error names
+        form.amount.errors = list(form.amount.errors) + [outcome.error.message]
+        return _seller_page(services.get_order(order_id), refund_form=form, status=outcome.status)
+    return uow.done(_("Đã ghi nhận hoàn tiền."), _seller_order_url(order_id))
 
 
 @bp.route("/seller/statement")
@@ -273,14 +256,11 @@ def ledger():
     if request.method == "POST":
         if form.validate():
             shop = db.session.get(Shop, form.shop_id.data) or abort(404)
-            try:
+            with uow.field_errors() as outcome:
                 services.record_payout(current_user, shop, form.amount.data, form.reference.data)
-                db.session.commit()
-                flash(_("Đã ghi nhận chi trả."), "success")
-                return redirect(url_for("orders.ledger"), 303)
-            except DomainError as exc:
-                db.session.rollback()
-                form.amount.errors = list(form.amount.errors) + [exc.message]
+            if outcome.error is None:
+                return uow.done(_("Đã ghi nhận chi trả."), url_for("orders.ledger"))
+            form.amount.errors = list(form.amount.errors) + [outcome.error.message]
         status = 400
     shops = db.session.scalars(sa.select(Shop).order_by(Shop.id)).all()
     return render_template("orders/ledger.html", statements=[services.shop_statement(s) for s in shops],
@@ -289,45 +269,34 @@ def ledger():
 
 # --- reviews ---------------------------------------------------------------------------------------
 
+def _product_url(product_id: int) -> str:
+    return url_for("catalog.product_detail", product_id=product_id)
+
+
+def _reviewed_product_url(review_id: int) -> str:
+    item = db.session.get(Review, review_id)
+    return _product_url(item.product_id) if item is not None else url_for("catalog.products")
+
+
 @bp.route("/products/<int:product_id>/reviews", methods=["POST"])
 @login_required_any
+@uow.error_redirect(_product_url)
 def review(product_id: int):
     product = db.session.get(Product, product_id) or abort(404)
     form = ReviewForm()
-    target = url_for("catalog.product_detail", product_id=product.id)
     if not form.validate():
-        flash(_("Chọn từ 1 đến 5 sao."), "error")
-        return redirect(target, 303)
-    try:
-        services.add_review(current_user, product, int(form.rating.data), form.body.data)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        flash(_("Bạn đã đánh giá sản phẩm này."), "error")
-        return redirect(target, 303)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(target, 303)
-    flash(_("Cảm ơn bạn đã đánh giá."), "success")
-    return redirect(target, 303)
+        return uow.done(_("Chọn từ 1 đến 5 sao."), _product_url(product.id), "error")
+    services.add_review(current_user, product, int(form.rating.data), form.body.data)
+    return uow.done(_("Cảm ơn bạn đã đánh giá."), _product_url(product.id))
 
 
 @bp.route("/reviews/<int:review_id>/reply", methods=["POST"])
 @role_required("artisan", "admin")
+@uow.error_redirect(_reviewed_product_url)
 def reply(review_id: int):
     item = db.session.get(Review, review_id) or abort(404)
     form = ReplyForm()
-    target = url_for("catalog.product_detail", product_id=item.product_id)
     if not form.validate():
-        flash(_("Nhập nội dung trả lời."), "error")
-        return redirect(target, 303)
-    try:
-        services.reply_review(current_user, item, form.reply.data)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(target, 303)
-    flash(_("Đã gửi trả lời."), "success")
-    return redirect(target, 303)
+        return uow.done(_("Nhập nội dung trả lời."), _product_url(item.product_id), "error")
+    services.reply_review(current_user, item, form.reply.data)
+    return uow.done(_("Đã gửi trả lời."), _product_url(item.product_id))

@@ -1,46 +1,43 @@
-"""Stripe webhook (raw body signature, CSRF-exempt) and the success page (never marks paid by itself)."""
+"""Provider callbacks: the Stripe webhook (raw body signature, CSRF-exempt) and the return page (which
+never marks paid by itself: it asks the provider). Both reach the provider only through its gateway."""
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from flask import jsonify, redirect, render_template, request
+from flask import current_app, jsonify, redirect, render_template, request
 
 from marketplace.accounts.permissions import public
+from marketplace.core import uow
 from marketplace.extensions import csrf, db
 from marketplace.orders import services as orders
-from marketplace.orders.models import Checkout, ProcessedEvent
-from marketplace.payments import bp, services, stripe_gateway
+from marketplace.orders.models import Checkout, OrderStatus
+from marketplace.payments import bp, registry, services
+from marketplace.payments.gateway import PaymentGatewayError, SignatureError
 
 log = logging.getLogger(__name__)
 
 
 @bp.route("/payments/stripe/webhook", methods=["POST"])
 @public
-def webhook():
+def stripe_webhook():
+    gateway = registry.get("stripe")
     try:
-        event = stripe_gateway.parse_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
-    except stripe_gateway.SignatureError as exc:
-        log.warning("rejected Stripe webhook: %s", exc)
+        event = gateway.parse_webhook(request.get_data(), request.headers)
+    except SignatureError as exc:
+        log.warning("rejected %s webhook: %s", gateway.identifier, exc)
         return jsonify({"error": "invalid signature"}), 400
-    try:
-        outcome = services.handle_event(event)
-        db.session.commit()
-    except services.DuplicateEvent:
-        db.session.rollback()
+    with uow.field_errors() as outcome:
+        result = services.handle_event(gateway, event)
+    if isinstance(outcome.error, services.DuplicateEvent):  # rolled back: applied once already
         return jsonify({"received": True, "duplicate": True}), 200
-    except Exception:
-        db.session.rollback()
-        # Stripe retries non-2xx; the processed-event row was rolled back with the change.
-        if db.session.get(ProcessedEvent, str(event["id"])[:255]) is not None:
-            return jsonify({"received": True, "duplicate": True}), 200
-        log.exception("Stripe webhook %s failed", event.get("id"))
-        return jsonify({"error": "retry"}), 500
-    log.info("Stripe event %s %s: %s", event.get("id"), event.get("type"), outcome)
-    return jsonify({"received": True, "outcome": outcome}), 200
+    if outcome.error is not None:
+        raise outcome.error  # any other failure is rolled back and answered non-2xx: the provider retries
+    log.info("%s event %s %s: %s", gateway.identifier, event.id, event.type, result)
+    return jsonify({"received": True, "outcome": result}), 200
 
 
-csrf.exempt(webhook)
+csrf.exempt(stripe_webhook)
 
 
 @bp.route("/checkout/success")
@@ -51,10 +48,10 @@ def success():
     checkout = db.session.scalar(sa.select(Checkout).where(Checkout.stripe_session_id == session_id)) if session_id else None
     if checkout is None:
         return render_template("payments/unknown.html"), 404
-    if stripe_gateway.enabled() and any(o.status == "pending_payment" for o in checkout.orders):
-        try:
-            services.settle_session(stripe_gateway.retrieve_session(session_id), label="success_page")
-            db.session.commit()
-        except stripe_gateway.PaymentGatewayError:
-            db.session.rollback()
+    gateway = registry.get(checkout.payment_method)
+    if gateway.enabled(current_app.config) and any(o.status == OrderStatus.PENDING_PAYMENT for o in checkout.orders):
+        with uow.field_errors() as outcome:  # the provider unreachable: the webhook or reconcile settles it
+            services.settle_payment(gateway, gateway.reconcile_payment(session_id), label="success_page")
+        if outcome.error is not None and not isinstance(outcome.error, PaymentGatewayError):
+            raise outcome.error
     return redirect(orders.checkout_url(checkout), 303)

@@ -73,6 +73,12 @@ class WhooshBackend:
                     gen = self._gen = Generation(fresh)
         return gen
 
+    def forget(self) -> None:
+        """Drop this process's open index and searcher: the next query opens the folder again (after a failure:
+        the index was damaged, or rebuilt by another process, under the cached searcher)."""
+        with self._lock:
+            self._ix, self._gen = None, None
+
     def doc_count(self) -> int:
         return self.generation().searcher.doc_count()
 

@@ -168,7 +168,7 @@ def folder_exists(path: str) -> bool:
     try:
         with open(_version_file(path), encoding="ascii") as fh:
             version = fh.read().strip()
-    except OSError:
+    except (OSError, ValueError):  # missing, or garbage (not ASCII): no usable index, rebuild it
         return False
     return version == SCHEMA_VERSION and windex.exists_in(path)
 

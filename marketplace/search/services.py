@@ -74,6 +74,7 @@ def search_products(q: str | None, filters: dict | None = None, sort: str = "rel
         return get_backend().search(parsed, filters, sort, max(1, int(page)), per_page, facets=facets)
     except Exception as exc:  # whatever broke in the engine: logged here, shown as "unavailable" (503)
         log.exception("search failed for %r", parsed.text)
+        get_backend().forget()  # the next search reopens the index (e.g. once `flask search reindex` repaired it)
         raise _unavailable() from exc
 
 

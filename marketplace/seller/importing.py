@@ -41,9 +41,9 @@ def import_products():
         result = run_import(current_user, shop, csv_file.read(),
                             zip_file.read() if zip_file and zip_file.filename else None,
                             all_or_nothing=all_or_nothing)
-    if (exc := invalid_input(outcome)) is not None:
+    if (exc := invalid_input(outcome)) is not None:  # nothing stored: rows rolled back, no file written
         context["file_error"] = exc.message
-        return render_template("seller/import.html", **context), 400
+        return render_template("seller/import.html", **context), outcome.status
     context["result"] = result
     # One transaction: the valid rows (or, all-or-nothing, every row or none) are stored when the view returns;
     # an import that was not applied wrote nothing.

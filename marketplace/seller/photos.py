@@ -2,7 +2,7 @@
 reorder (the first photo is the cover), delete. Works without JavaScript."""
 from __future__ import annotations
 
-from flask import flash, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from marketplace.accounts.permissions import role_required
 from marketplace.catalog import services
 from marketplace.core import uow
 from marketplace.media.images import ACCEPT_MIMETYPES, delete_derivatives
+from marketplace.media.uploads import PhotosRefused, add_photos
 from marketplace.seller import bp
 from marketplace.seller.context import SELLER_ROLES, invalid_input, load_product, shop_args
 
@@ -21,28 +22,18 @@ def photos(product_id: int):
     errors: list[str] = []
     status = 200
     if request.method == "POST":
-        files = [f for f in request.files.getlist("photos") if f and f.filename]
-        if not files:
-            errors.append(_("Hãy chọn ít nhất một ảnh."))
-        added = 0
-        for upload in files:
-            name = upload.filename[:80]
-            if len(product.images) >= services.MAX_PHOTOS:
-                errors.append(_("Tối đa %(n)s ảnh cho một sản phẩm. Hãy xoá bớt ảnh cũ.", n=services.MAX_PHOTOS))
-                break
-            with uow.field_errors() as outcome:
-                services.add_photo(current_user, product, upload.read(), request.form.get("alt_text"))
-            if (exc := invalid_input(outcome)) is not None:  # rolled back: this file only
-                product = load_product(product_id)
-                errors.append(f"{name}: {exc.message}")
-                continue
-            uow.commit_early("each photo is kept on its own: a refused file must not undo the ones before it")
-            added += 1
-        if added:
-            flash(_("Đã thêm %(n)s ảnh.", n=added), "success")
-        if not errors:
-            return uow.done(None, url_for("seller.photos", product_id=product.id))
-        status = 400
+        # One unit: every header is checked against the request's budget before any decoding, and a refused
+        # file stores nothing, not even the others (media/uploads.py).
+        items = [(f.filename[:80], f.read()) for f in request.files.getlist("photos") if f and f.filename]
+        with uow.field_errors() as outcome:
+            added = add_photos(current_user, product, items, request.form.get("alt_text"))
+        if (exc := invalid_input(outcome)) is None:
+            return uow.done(_("Đã thêm %(n)s ảnh.", n=added), url_for("seller.photos", product_id=product.id))
+        product = load_product(product_id)
+        if len(items) > 1:
+            errors.append(_("Chưa lưu ảnh nào trong lần gửi này."))
+        errors.extend(exc.lines if isinstance(exc, PhotosRefused) else [exc.message])
+        status = outcome.status
     return render_template(
         "seller/photos.html", product=product, shop=product.shop, errors=errors, accept=ACCEPT_MIMETYPES,
         max_photos=services.MAX_PHOTOS, args=shop_args(product.shop),

@@ -63,11 +63,11 @@ def test_partial_failure_takes_nothing(client):
     db.session.execute(sa.update(Variant).where(Variant.id == scarf.variants[0].id).values(stock=1))
     db.session.commit()
     # the cart page would flag it; post anyway with a stale cart view (bypassing the cart check)
+    import pytest
+
+    from marketplace.errors import OutOfStock
     from marketplace.orders import services
     from tests.orders.helpers import address
-
-    import pytest
-    from marketplace.errors import OutOfStock
 
     with pytest.raises(OutOfStock) as info:
         services.place_checkout(None, {vase.variants[0].id: 1, scarf.variants[0].id: 2}, address(), "cod", token)

@@ -6,7 +6,8 @@ from marketplace.catalog.models import Variant
 from marketplace.core.outbox import read_outbox
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.models import Order, OrderEvent, Refund, Review
+from marketplace.orders.models import Order, OrderEvent, Review
+from marketplace.payments.models import Refund
 from tests.factories import make_user
 from tests.orders.helpers import place, shopper, two_shop_products
 
@@ -103,6 +104,7 @@ def test_cod_refund_limits_and_ledger(client, login, app):
 def test_refund_before_payment_refused(app):
     vase, scarf, buyer, order_a, _ = _setup()
     import pytest
+
     from marketplace.errors import Conflict
 
     with pytest.raises(Conflict):

@@ -85,7 +85,7 @@ class FakeStripe:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "FakeStripe":
+    def start(self) -> FakeStripe:
         self.thread.start()
         return self
 

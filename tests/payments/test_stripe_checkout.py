@@ -1,6 +1,5 @@
 """Stripe Checkout through the real SDK against the local fake: session shape, idempotency (T-S7, T-W9),
 success page (T-W10), money type (T-W13), reconcile."""
-import json
 from urllib.parse import parse_qs
 
 import pytest
@@ -9,7 +8,7 @@ import sqlalchemy as sa
 from marketplace.catalog.models import Variant
 from marketplace.extensions import db
 from marketplace.orders.models import Order
-from marketplace.payments import services as payments, stripe_gateway
+from marketplace.payments import stripe_gateway
 from tests.orders.helpers import two_shop_products
 from tests.payments.helpers import card_checkout, statuses
 

@@ -10,7 +10,8 @@ from marketplace.catalog.models import Variant
 from marketplace.core.outbox import read_outbox
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import Checkout, Order, OrderEvent, ProcessedEvent, Refund
+from marketplace.orders.models import Checkout, Order, OrderEvent
+from marketplace.payments.models import ProcessedEvent, Refund
 from tests.orders.helpers import two_shop_products
 from tests.payments.conftest import WEBHOOK_SECRET
 from tests.payments.helpers import card_checkout, deliver, statuses
