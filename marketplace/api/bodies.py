@@ -166,7 +166,7 @@ def _product_fields(*, create: bool) -> dict[str, Field]:
     fields["weight_grams"] = Field("integer", minimum=1, maximum=catalog_services.MAX_WEIGHT_GRAMS, nullable=True)
     fields["ip_protection_id"] = Field(
         "integer", **_ID, nullable=True,
-        description="A geographical indication or collective mark of the shop's village (404 otherwise)")
+        description="A geographical indication or collective mark of the shop's village (409 otherwise)")
     return fields
 
 
@@ -182,3 +182,13 @@ SHIP = Body("ShipInput", {
     "tracking_number": _text(_column_length(Order.tracking_number), required=True, not_blank=True),
 })
 BODIES = (PRODUCT_CREATE, PRODUCT_UPDATE, VARIANT_CREATE, VARIANT_UPDATE, STOCK, SHIP)
+
+# multipart/form-data: the photo upload (the files' content is checked by marketplace.media, not by a schema)
+PHOTOS_FORM = {
+    "type": "object", "required": ["photos"],
+    "properties": {
+        "photos": {"type": "array", "minItems": 1, "maxItems": catalog_services.MAX_PHOTOS,
+                   "items": {"type": "string", "format": "binary"}},
+        "alt_text": {"type": "string", "maxLength": catalog_services.MAX_ALT_LENGTH, "pattern": TEXT_PATTERN},
+    },
+}

@@ -21,12 +21,13 @@ NULLABLE_INT = {"type": "integer", "nullable": True}
 
 
 def operation(*, summary: str, tag: str, response: str | None = None, params=(), body: str | None = None,
-              status: int = 200, not_found: bool = False, description: str = ""):
-    """Describe a view for the OpenAPI document (kept on the function, read by ``build_spec``)."""
+              form: dict | None = None, status: int = 200, not_found: bool = False, description: str = ""):
+    """Describe a view for the OpenAPI document (kept on the function, read by ``build_spec``). ``body`` names a
+    JSON schema (``bodies.py``); ``form`` is the schema of a ``multipart/form-data`` body."""
 
     def decorator(view):
-        view.openapi = {"summary": summary, "tag": tag, "response": response, "params": params,
-                        "body": body, "status": status, "not_found": not_found, "description": description}
+        view.openapi = {"summary": summary, "tag": tag, "response": response, "params": params, "body": body,
+                        "form": form, "status": status, "not_found": not_found, "description": description}
         return view
 
     return decorator
@@ -179,6 +180,9 @@ def _operation_for(rule, method: str, view) -> dict:
         op["description"] = note["description"]
     if note["body"]:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(note["body"])}}}
+        responses["413"] = _error_response(413)
+    elif note["form"]:
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": note["form"]}}}
         responses["413"] = _error_response(413)
     if secured:
         op["security"] = [{"bearerAuth": []}]

@@ -264,7 +264,7 @@ def create_my_product():
     shop = _target_shop(g.api_user, body)
     variants = body.pop("variants", None) or []
     _refuse_repeated_skus([v.get("sku") for v in variants])
-    with _state_refusals({"sku": Conflict, "ip_protection_id": NotFound}):
+    with _state_refusals({"sku": Conflict, "ip_protection_id": Conflict}):
         row = catalog_services.create_product(g.api_user, shop, body, variants=variants)
     return jsonify(serializers.product_detail(row)), 201
 
@@ -292,7 +292,7 @@ def my_product(product_id: int):
            response="ProductDetail", not_found=True)
 def update_my_product(product_id: int):
     body = _json_body(bodies.PRODUCT_UPDATE)
-    with _state_refusals({"ip_protection_id": NotFound}):
+    with _state_refusals({"ip_protection_id": Conflict}):
         row = catalog_services.update_product(g.api_user, _own_product(product_id), body, partial=True)
     return jsonify(serializers.product_detail(row))
 
@@ -318,7 +318,7 @@ def unpublish_my_product(product_id: int):
 @bp.post("/me/products/<int:product_id>/photos")
 @token_required("artisan")
 @operation(summary="Add photos to my product, all or none", tag="seller", response="ProductDetail", status=201,
-           not_found=True,
+           not_found=True, form=bodies.PHOTOS_FORM,
            description="`multipart/form-data`: `photos` (one or more JPEG, PNG or WebP files) and optional "
                        "`alt_text`. Every header is checked before any decoding: a file that is refused, or files "
                        "over the request's budget (`MAX_IMAGES_PER_REQUEST`, `MAX_IMAGE_PIXELS_PER_REQUEST`: 413), "

@@ -66,6 +66,9 @@ def test_api_conforms_to_its_openapi_document(served_demo):
         "workers": 1,
     })
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json", config=config)
+    # The photo upload is documented (multipart, file count and alt text) but a schema cannot say which bytes
+    # are a JPEG, PNG or WebP: drawn files are refused by marketplace.media, which tests/media covers.
+    schema = schema.exclude(path="/api/v1/me/products/{product_id}/photos", method="POST")
     examples, statuses, checks = 0, collections.Counter(), collections.Counter()
     phases = collections.Counter()
     failures, errors = [], []
