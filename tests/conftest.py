@@ -25,6 +25,29 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true requires TEST_DATABASE_URL (PostgreSQL tests must run, not skip)")
 
 
+_sqlite_only: set[str] = set()
+
+
+def pytest_runtest_logreport(report):
+    """Counted from the reports (they reach the controller under pytest-xdist too): a test whose id carries
+    the ``sqlite`` backend is one that would also have run on PostgreSQL."""
+    if not PG_URL and report.when == "call" and "[" in report.nodeid:
+        if "sqlite" in report.nodeid.rsplit("[", 1)[1].rstrip("]").split("-"):
+            _sqlite_only.add(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Without TEST_DATABASE_URL the PostgreSQL variants are not collected at all: say so, so that nobody
+    reads a green run as a run on both databases."""
+    if PG_URL:
+        return
+    terminalreporter.write_sep("-", "PostgreSQL variants did not run", yellow=True, bold=True)
+    terminalreporter.write_line(
+        f"TEST_DATABASE_URL is not set: {len(_sqlite_only)} database tests ran on SQLite only. Set it "
+        "(e.g. postgresql://postgres@127.0.0.1:5432/test) or use .ci/run to run them on PostgreSQL too.",
+        yellow=True)
+
+
 def pg_url() -> str:
     from config import _database_url
 

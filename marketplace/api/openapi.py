@@ -11,7 +11,9 @@ from apispec import APISpec
 from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 
-from marketplace.catalog.models import Category
+from marketplace.api import bodies
+from marketplace.catalog.models import Category, CraftVillage
+from marketplace.core.inputs import MAX_ID
 
 API_PREFIX = "/api/v1"
 NULLABLE_STR = {"type": "string", "nullable": True}
@@ -19,12 +21,13 @@ NULLABLE_INT = {"type": "integer", "nullable": True}
 
 
 def operation(*, summary: str, tag: str, response: str | None = None, params=(), body: str | None = None,
-              status: int = 200, not_found: bool = False, description: str = ""):
-    """Describe a view for the OpenAPI document (kept on the function, read by ``build_spec``)."""
+              form: dict | None = None, status: int = 200, not_found: bool = False, description: str = ""):
+    """Describe a view for the OpenAPI document (kept on the function, read by ``build_spec``). ``body`` names a
+    JSON schema (``bodies.py``); ``form`` is the schema of a ``multipart/form-data`` body."""
 
     def decorator(view):
-        view.openapi = {"summary": summary, "tag": tag, "response": response, "params": params,
-                        "body": body, "status": status, "not_found": not_found, "description": description}
+        view.openapi = {"summary": summary, "tag": tag, "response": response, "params": params, "body": body,
+                        "form": form, "status": status, "not_found": not_found, "description": description}
         return view
 
     return decorator
@@ -94,29 +97,21 @@ SCHEMAS: dict[str, dict] = {
                                                sku=NULLABLE_STR, unit_price={"type": "integer"},
                                                quantity={"type": "integer"})}),
     "VillageList": _obj(items={"type": "array", "items": _ref("Village")}, total={"type": "integer"}),
-    "ProductInput": {"type": "object", "description": "Fields as in the listing form; unknown keys are ignored",
-                     "properties": {
-                         "shop_id": {"type": "integer"}, "title_vi": {"type": "string"},
-                         "title_en": {"type": "string"}, "description_vi": {"type": "string"},
-                         "description_en": {"type": "string"}, "category": {"type": "string"},
-                         "materials": {"type": "string"}, "technique": {"type": "string"},
-                         "dimensions": {"type": "string"}, "weight_grams": {"type": "integer"},
-                         "ocop_stars": {"type": "integer"}, "variants": {"type": "array",
-                                                                          "items": _ref("VariantInput")}}},
-    "VariantInput": {"type": "object", "properties": {"name": {"type": "string"}, "sku": {"type": "string"},
-                                                      "price": {"type": "integer"}, "stock": {"type": "integer"}}},
-    "StockInput": _obj(stock={"type": "integer", "minimum": 0}),
-    "ShipInput": {"type": "object", "properties": {"carrier": {"type": "string"},
-                                                   "tracking_number": {"type": "string"}}},
+    # request bodies: marketplace/api/bodies.py (the same tables the views check)
+    **{body.name: body.schema() for body in bodies.BODIES},
 }
 for _name, _item in (("ProductPage", "ProductSummary"), ("ShopPage", "Shop"), ("OrderPage", "Order")):
     SCHEMAS[_name] = _obj(items={"type": "array", "items": _ref(_item)}, page={"type": "integer"},
                           per_page={"type": "integer"}, total={"type": "integer"}, pages={"type": "integer"},
                           next=NULLABLE_STR)
 
-# Other areas' /api/v1 routes: their query parameters (the views do not carry @operation notes).
-_STATS_FILTERS = [("commune", "string", "Commune name (Vietnamese)", {"maxLength": 120}),
-                  ("category", "string", "Craft category", {"enum": list(Category.CHOICES)})]
+# Other areas' /api/v1 routes: their query parameters (the views do not carry @operation notes). The
+# officials' filters are forgiving (shared with their HTML pages): what they ignore is said, not refused.
+_COMMUNE_LENGTH = CraftVillage.commune_vi.property.columns[0].type.length
+_STATS_FILTERS = [("commune", "string", f"Commune name (Vietnamese); longer than {_COMMUNE_LENGTH} characters: "
+                   "ignored (no commune filter)", {"pattern": bodies.QUERY_TEXT_PATTERN}),
+                  ("category", "string", "Craft category: " + ", ".join(Category.CHOICES) + "; anything else is "
+                   "ignored (no category filter)", {"pattern": bodies.QUERY_TEXT_PATTERN})]
 FOREIGN_PARAMS = {"officials.api_indicators": _STATS_FILTERS, "officials.api_villages": _STATS_FILTERS}
 FOREIGN_SUMMARIES = {"officials.api_indicators": "Plan 282 indicators: value, target 2030, on track",
                      "officials.api_villages": "Per-village statistics (officials only)"}
@@ -140,7 +135,7 @@ def _path_and_params(rule) -> tuple[str, list[dict]]:
     def repl(match):
         name = match.group(1)
         if isinstance(rule._converters.get(name), IntegerConverter):
-            schema = {"type": "integer", "minimum": 1, "maximum": 2_147_483_647}
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         else:
             schema = {"type": "string", "pattern": "^[a-z0-9-]{1,120}$"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
@@ -185,6 +180,9 @@ def _operation_for(rule, method: str, view) -> dict:
         op["description"] = note["description"]
     if note["body"]:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(note["body"])}}}
+        responses["413"] = _error_response(413)
+    elif note["form"]:
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": note["form"]}}}
         responses["413"] = _error_response(413)
     if secured:
         op["security"] = [{"bearerAuth": []}]

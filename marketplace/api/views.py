@@ -5,17 +5,19 @@ Writes call the same services as the HTML views (``marketplace.catalog.services`
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from flask import g, jsonify, request, url_for
 
 from marketplace.accounts.permissions import public
-from marketplace.api import bp, serializers
+from marketplace.api import bodies, bp, serializers
 from marketplace.api.auth import token_required
 from marketplace.api.openapi import operation
 from marketplace.catalog import queries
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Category, CraftVillage, Product, Recognition
-from marketplace.errors import InvalidInput, NotFound
+from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.media.uploads import add_photos
 from marketplace.orders import services as order_services
@@ -28,26 +30,37 @@ from marketplace.shops.services import owned_shops
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 24
 MAX_QUERY_LENGTH = 200
+SLUG_LENGTH = CraftVillage.slug.property.columns[0].type.length
+COMMUNE_LENGTH = CraftVillage.commune_vi.property.columns[0].type.length
 
 
 # --- argument parsing: strict (400 with the field), unlike the forgiving HTML pages ----------------
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an integer", field=name) from None
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:  # int() would take " 5", "5_0", "٥"
+        raise InvalidInput(f"{name} must be an integer", field=name)
+    value = int(raw)
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}", field=name)
     return value
 
 
-def _choice_arg(name: str, choices) -> str | None:
+def _text_arg(name: str, max_length: int) -> str | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
+        return None
+    if len(raw) > max_length:
+        raise InvalidInput(f"{name} must be at most {max_length} characters", field=name)
+    return raw
+
+
+def _choice_arg(name: str, choices) -> str | None:
+    raw = request.args.get(name)
+    if raw is None:
         return None
     if raw not in choices:
         raise InvalidInput(f"{name} must be one of: {', '.join(choices)}", field=name)
@@ -68,11 +81,28 @@ def _page_body(items: list, page: int, per_page: int, total: int) -> dict:
     return {"items": items, "page": page, "per_page": per_page, "total": total, "pages": pages, "next": nxt}
 
 
-def _json_body() -> dict:
+def _json_body(spec: bodies.Body) -> dict:
+    """The request's JSON object, checked against ``spec`` (the table the OpenAPI document shows)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object", field="body")
-    return body
+    return spec.check(body)
+
+
+@contextmanager
+def _state_refusals(refusals: dict):
+    """A service's ``InvalidInput`` on a field the request body has already been checked for is about the
+    data it meets (a SKU already taken, the 30th variant, another village's IP protection, a product not
+    ready for sale), not about the request: answered with the status ``refusals`` names for that field
+    (``"sku"`` also covers ``"variants-3-sku"``). Any other ``InvalidInput`` stays a 400."""
+    try:
+        yield
+    except InvalidInput as exc:
+        name = (exc.field or "").rsplit("-", 1)[-1]
+        error = refusals.get(name)
+        if error is None:
+            raise
+        raise error(exc.message, field=exc.field, details=exc.details) from exc
 
 
 # --- read: the public catalog ----------------------------------------------------------------------
@@ -80,9 +110,10 @@ def _json_body() -> dict:
 def _product_list_params():
     return [
         ("q", "string", "Search text; diacritics optional (`gom bat trang` finds `gốm Bát Tràng`)",
-         {"maxLength": MAX_QUERY_LENGTH}),
+         {"maxLength": MAX_QUERY_LENGTH, "pattern": bodies.QUERY_TEXT_PATTERN}),
         ("category", "string", "Craft category", {"enum": list(Category.CHOICES)}),
-        ("village", "string", "Village slug", {"maxLength": 80}),
+        ("village", "string", "Village slug (404 when there is no such village)",
+         {"maxLength": SLUG_LENGTH, "pattern": bodies.QUERY_TEXT_PATTERN}),
         ("ocop", "integer", "Only products with a valid OCOP certificate of this many stars or more",
          {"minimum": 3, "maximum": 5}),
         ("price", "string", "Price band", {"enum": list(search_backend.PRICE_BAND_KEYS)}),
@@ -96,19 +127,20 @@ def _product_list_params():
 @bp.get("/products")
 @public
 @operation(summary="Search and list products for sale (the same search and filters as /search)", tag="catalog",
-           params=_product_list_params(), response="ProductPage")
+           params=_product_list_params(), response="ProductPage", not_found=True)
 def products():
-    text = (request.args.get("q") or "")[:MAX_QUERY_LENGTH]
+    text = _text_arg("q", MAX_QUERY_LENGTH) or ""
     category = _choice_arg("category", Category.CHOICES)
     sort = _choice_arg("sort", search_backend.SORTS) or "relevance"
     price = _choice_arg("price", search_backend.PRICE_BAND_KEYS)
     ocop = _int_arg("ocop", None, 3, 5)
     page, per_page = _paging()
     village = None
-    if request.args.get("village"):
-        village = search_services.village_by_slug(request.args["village"])
+    village_slug = _text_arg("village", SLUG_LENGTH)
+    if village_slug:
+        village = search_services.village_by_slug(village_slug)
         if village is None:
-            raise InvalidInput("No such village", field="village")
+            raise NotFound("No such village", field="village")
     filters = search_services.clean_filters(category=category, village_id=village.id if village else None,
                                             ocop=ocop, price=price)
     result = search_services.search_products(text, filters, sort=sort, page=page, per_page=per_page, facets=False)
@@ -131,11 +163,12 @@ def product(product_id: int):
 @operation(summary="Craft villages, with the number of products on sale", tag="catalog", response="VillageList",
            params=[("category", "string", "Craft category", {"enum": list(Category.CHOICES)}),
                    ("recognition", "string", "Official recognition", {"enum": list(Recognition.CHOICES)}),
-                   ("commune", "string", "Commune name (Vietnamese)", {"maxLength": 120})])
+                   ("commune", "string", "Commune name (Vietnamese)",
+                    {"maxLength": COMMUNE_LENGTH, "pattern": bodies.QUERY_TEXT_PATTERN})])
 def villages():
     category = _choice_arg("category", Category.CHOICES)
     recognition = _choice_arg("recognition", Recognition.CHOICES)
-    commune = (request.args.get("commune") or "").strip() or None
+    commune = (_text_arg("commune", COMMUNE_LENGTH) or "").strip() or None
     rows = queries.villages_directory(category=category, commune=commune, recognition=recognition)
     return jsonify({"items": [serializers.village_json(v, n) for v, n in rows], "total": len(rows)})
 
@@ -154,13 +187,14 @@ def village(slug: str):
 @bp.get("/shops")
 @public
 @operation(summary="Active shops", tag="catalog", response="ShopPage",
-           params=[("village", "string", "Village slug", {"maxLength": 80}),
+           params=[("village", "string", "Village slug (no such village: no shops)",
+                    {"maxLength": SLUG_LENGTH, "pattern": bodies.QUERY_TEXT_PATTERN}),
                    ("page", "integer", "Page number", {"minimum": 1, "maximum": 10000}),
                    ("per_page", "integer", "Items per page", {"minimum": 1, "maximum": MAX_PER_PAGE})])
 def shops():
     page, per_page = _paging()
     criteria = [Shop.status == ShopStatus.ACTIVE]
-    village_slug = request.args.get("village")
+    village_slug = _text_arg("village", SLUG_LENGTH)
     if village_slug:
         criteria.append(Shop.village_id.in_(sa.select(CraftVillage.id).where(CraftVillage.slug == village_slug)))
     total = db.session.scalar(sa.select(sa.func.count(Shop.id)).where(*criteria)) or 0
@@ -196,9 +230,9 @@ def _target_shop(user, body: dict) -> Shop:
         return chosen
     if len(shops) == 1:
         return shops[0]
-    if not shops:
-        raise InvalidInput("Create a shop first", field="shop_id")
-    raise InvalidInput("You have several shops: give shop_id", field="shop_id")
+    if not shops:  # the account's state, not the request, is what is missing: 409
+        raise Conflict("Create a shop first", field="shop_id")
+    raise Conflict("You have several shops: give shop_id", field="shop_id")
 
 
 def _own_product(product_id: int) -> Product:
@@ -226,13 +260,23 @@ def my_products():
 @operation(summary="Create a draft product (optionally with variants)", tag="seller", body="ProductInput",
            response="ProductDetail", status=201)
 def create_my_product():
-    body = _json_body()
+    body = _json_body(bodies.PRODUCT_CREATE)
     shop = _target_shop(g.api_user, body)
-    variants = body.get("variants") or []
-    if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
-        raise InvalidInput("variants must be a list of objects", field="variants")
-    row = catalog_services.create_product(g.api_user, shop, body, variants=variants)
+    variants = body.pop("variants", None) or []
+    _refuse_repeated_skus([v.get("sku") for v in variants])
+    with _state_refusals({"sku": Conflict, "ip_protection_id": Conflict}):
+        row = catalog_services.create_product(g.api_user, shop, body, variants=variants)
     return jsonify(serializers.product_detail(row)), 201
+
+
+def _refuse_repeated_skus(skus: list) -> None:
+    """Two new variants with one SKU (SKUs are stored upper-case): a conflict, like a SKU already taken."""
+    seen = set()
+    for index, sku in enumerate(skus):
+        key = (sku or "").strip().upper()
+        if key and key in seen:
+            raise Conflict("This SKU is given twice", field=f"variants-{index}-sku")
+        seen.add(key)
 
 
 @bp.get("/me/products/<int:product_id>")
@@ -244,11 +288,12 @@ def my_product(product_id: int):
 
 @bp.patch("/me/products/<int:product_id>")
 @token_required("artisan")
-@operation(summary="Change some fields of my product", tag="seller", body="ProductInput",
+@operation(summary="Change some fields of my product", tag="seller", body="ProductUpdate",
            response="ProductDetail", not_found=True)
 def update_my_product(product_id: int):
-    body = _json_body()
-    row = catalog_services.update_product(g.api_user, _own_product(product_id), body, partial=True)
+    body = _json_body(bodies.PRODUCT_UPDATE)
+    with _state_refusals({"ip_protection_id": Conflict}):
+        row = catalog_services.update_product(g.api_user, _own_product(product_id), body, partial=True)
     return jsonify(serializers.product_detail(row))
 
 
@@ -256,7 +301,8 @@ def update_my_product(product_id: int):
 @token_required("artisan")
 @operation(summary="Put my product on sale", tag="seller", response="ProductDetail", not_found=True)
 def publish_my_product(product_id: int):
-    row = catalog_services.publish_product(g.api_user, _own_product(product_id))
+    with _state_refusals({"title_vi": Conflict, "description_vi": Conflict, "variants": Conflict}):
+        row = catalog_services.publish_product(g.api_user, _own_product(product_id))
     return jsonify(serializers.product_detail(row))
 
 
@@ -272,7 +318,7 @@ def unpublish_my_product(product_id: int):
 @bp.post("/me/products/<int:product_id>/photos")
 @token_required("artisan")
 @operation(summary="Add photos to my product, all or none", tag="seller", response="ProductDetail", status=201,
-           not_found=True,
+           not_found=True, form=bodies.PHOTOS_FORM,
            description="`multipart/form-data`: `photos` (one or more JPEG, PNG or WebP files) and optional "
                        "`alt_text`. Every header is checked before any decoding: a file that is refused, or files "
                        "over the request's budget (`MAX_IMAGES_PER_REQUEST`, `MAX_IMAGE_PIXELS_PER_REQUEST`: 413), "
@@ -289,18 +335,20 @@ def add_my_photos(product_id: int):
 @operation(summary="Add a variant (name, price, stock, optional sku)", tag="seller", body="VariantInput",
            response="Variant", status=201, not_found=True)
 def add_my_variant(product_id: int):
-    body = _json_body()
-    variant = catalog_services.add_variant(g.api_user, _own_product(product_id), body)
+    body = _json_body(bodies.VARIANT_CREATE)
+    with _state_refusals({"sku": Conflict, "variants": Conflict}):  # variants: the product has 30 already
+        variant = catalog_services.add_variant(g.api_user, _own_product(product_id), body)
     return jsonify(serializers.variant_json(variant)), 201
 
 
 @bp.patch("/me/products/<int:product_id>/variants/<int:variant_id>")
 @token_required("artisan")
-@operation(summary="Change a variant", tag="seller", body="VariantInput", response="Variant", not_found=True)
+@operation(summary="Change a variant", tag="seller", body="VariantUpdate", response="Variant", not_found=True)
 def update_my_variant(product_id: int, variant_id: int):
-    body = _json_body()
+    body = _json_body(bodies.VARIANT_UPDATE)
     variant = catalog_services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
-    variant = catalog_services.update_variant(g.api_user, variant, body)
+    with _state_refusals({"sku": Conflict}):
+        variant = catalog_services.update_variant(g.api_user, variant, body)
     return jsonify(serializers.variant_json(variant))
 
 
@@ -308,12 +356,8 @@ def update_my_variant(product_id: int, variant_id: int):
 @token_required("artisan")
 @operation(summary="Set a variant's stock", tag="seller", body="StockInput", response="Variant", not_found=True)
 def set_my_stock(product_id: int, variant_id: int):
-    body = _json_body()
-    if "stock" not in body:
-        raise InvalidInput("stock is required", field="stock")
+    body = _json_body(bodies.STOCK)
     variant = catalog_services.variant_for_seller(g.api_user, _own_product(product_id), variant_id)
-    if isinstance(body["stock"], bool):
-        raise InvalidInput("stock must be an integer", field="stock")
     variant = catalog_services.set_stock(g.api_user, variant, body["stock"])
     return jsonify(serializers.variant_json(variant))
 
@@ -361,10 +405,8 @@ def my_order(order_id: int):
 @operation(summary="Hand the order to a carrier (awaiting shipment → shipped)", tag="seller", body="ShipInput",
            response="Order", not_found=True)
 def ship_my_order(order_id: int):
-    body = _json_body()
-    carrier, tracking = body.get("carrier"), body.get("tracking_number")
-    if not isinstance(carrier, str) or not isinstance(tracking, str):
-        raise InvalidInput("carrier and tracking_number are required strings", field="tracking_number")
+    body = _json_body(bodies.SHIP)
+    carrier, tracking = body["carrier"], body["tracking_number"]
     order = order_services.ship_order(g.api_user, _own_order(order_id), carrier, tracking)
     return jsonify(serializers.order_json(order))
 

@@ -39,6 +39,8 @@ OCOP_STARS = (3, 4, 5)
 MAX_STOCK = 1_000_000
 MAX_WEIGHT_GRAMS = 1_000_000
 MAX_VARIANTS = 30
+VARIANT_NAME_MAX = 120  # Variant.name
+SKU_MAX = 64  # Variant.sku
 
 # field → max length for free text
 TEXT_FIELDS = {
@@ -283,12 +285,12 @@ def clean_variant_data(data: Mapping[str, Any], *, partial: bool = False) -> tup
     errors: dict[str, str] = {}
     if not partial or "name" in data:
         name = _text(data.get("name")) or _("Tiêu chuẩn")
-        if len(name) > 120:
-            errors["name"] = _("Tối đa %(n)s ký tự.", n=120)
+        if len(name) > VARIANT_NAME_MAX:
+            errors["name"] = _("Tối đa %(n)s ký tự.", n=VARIANT_NAME_MAX)
         clean["name"] = name
     if "sku" in data:
         sku = _text(data.get("sku")).upper()
-        if sku and (len(sku) > 64 or not all(c.isalnum() or c in "-_." for c in sku) or not sku.isascii()):
+        if sku and (len(sku) > SKU_MAX or not all(c.isalnum() or c in "-_." for c in sku) or not sku.isascii()):
             errors["sku"] = _("Mã SKU chỉ gồm chữ, số, - _ . (tối đa 64).")
         clean["sku"] = sku or None
     if not partial or "price" in data:

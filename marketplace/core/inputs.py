@@ -27,6 +27,12 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class IdConverter(IntegerConverter):
     """``<int:id>``: a positive integer that fits a 32-bit signed column."""
 
+    # 1 … 2^31−1 in the pattern itself (leading zeros allowed, as before): a number out of range matches no
+    # rule at all, so every method gets the same 404 (a value refused only by ``to_python`` would let
+    # werkzeug answer 405 to some methods).
+    regex = (r"0*(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
+
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)

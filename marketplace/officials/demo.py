@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -187,7 +188,7 @@ def _seed_snapshots(today: date, seed: int) -> None:
         ramp = 0.55 + 0.45 * k / (MONTHS - 1)
         for result in current.values():
             i = result.indicator
-            value, num, den = result.value, result.numerator, result.denominator
+            value, num, den = _plain(result.value), _plain(result.numerator), _plain(result.denominator)
             if month == today.replace(day=1):
                 pass  # this month's snapshot is today's measurement
             elif i.id == "production_growth":
@@ -204,6 +205,14 @@ def _seed_snapshots(today: date, seed: int) -> None:
             db.session.add(StatSnapshot(month=month, indicator_id=i.id, value=value, numerator=num, denominator=den,
                                         taken_at=datetime.combine(month_end, datetime.min.time())))
     db.session.flush()
+
+
+def _plain(number):
+    """A measured number as an ``int`` or ``float``: on PostgreSQL a SUM comes back as ``Decimal``, which does not
+    multiply with the float ramp."""
+    if isinstance(number, Decimal):
+        return int(number) if number == number.to_integral_value() else float(number)
+    return number
 
 
 def _monthly_sales() -> dict[tuple[int, int], int]:

@@ -1,4 +1,8 @@
-"""CSV and XLSX exports of the indicator table and the village table (ISO dates; definitions; export time)."""
+"""CSV and XLSX exports of the indicator table and the village table (ISO dates; definitions; export time).
+
+Every row goes out through ``core.spreadsheet.safe_row``: a text cell from a filter in the URL, a village's or
+shop's name or any other string is written so that a spreadsheet reads it as data, never as a formula.
+"""
 from __future__ import annotations
 
 import csv
@@ -10,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from marketplace.catalog.models import Category, Recognition
+from marketplace.core.spreadsheet import safe_row
 from marketplace.core.time import to_vn, utcnow
 from marketplace.officials import indicators as ind
 from marketplace.officials import queries
@@ -105,17 +110,21 @@ def to_csv(table: Table) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 with a BOM
     writer = csv.writer(out)
-    writer.writerow([h for h, _ in table.columns])
+
+    def write(values) -> None:
+        writer.writerow(safe_row(values))
+
+    write([h for h, _ in table.columns])
     for row in table.rows:
-        writer.writerow([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)])
-    writer.writerow([])
-    writer.writerow(["# xuất lúc", _exported_at()])
+        write([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)])
+    write([])
+    write(["# xuất lúc", _exported_at()])
     for key, value in table.filters.items():
         if value:
-            writer.writerow([f"# lọc {key}", value])
-    writer.writerow(["# tỷ lệ trong cột 'giá trị' là phân số (0.274 = 27,4 %)"])
+            write([f"# lọc {key}", value])
+    write(["# tỷ lệ trong cột 'giá trị' là phân số (0.274 = 27,4 %)"])
     for i in ind.INDICATORS:
-        writer.writerow([f"# {i.id}", i.definition_vi])
+        write([f"# {i.id}", i.definition_vi])
     return out.getvalue()
 
 
@@ -123,14 +132,14 @@ def to_xlsx(table: Table) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = table.title[:31]
-    ws.append([h for h, _ in table.columns])
+    ws.append(safe_row(h for h, _ in table.columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     formats = {"int": "#,##0", "vnd": "#,##0", "num": "#,##0.##", "date": "yyyy-mm-dd", "pct": "0.0%"}
     unit_col = next((n for n, (h, _) in enumerate(table.columns) if h == "đơn vị"), None)
     for row in table.rows:
         values = [("có" if v else "không") if kind == "bool" else v for v, (_, kind) in zip(row, table.columns)]
-        ws.append(values)
+        ws.append(safe_row(values))
         r = ws.max_row
         for c, (_, kind) in enumerate(table.columns, start=1):
             cell = ws.cell(row=r, column=c)
@@ -143,21 +152,22 @@ def to_xlsx(table: Table) -> bytes:
     for c, (header, _kind) in enumerate(table.columns, start=1):
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = max(12, min(40, len(header) + 4))
     defs = wb.create_sheet("Định nghĩa")
-    defs.append(["id", "chỉ tiêu", "đơn vị", "mục tiêu 2030", "định hướng 2050", "định nghĩa", "definition"])
+    defs.append(safe_row(["id", "chỉ tiêu", "đơn vị", "mục tiêu 2030", "định hướng 2050", "định nghĩa",
+                          "definition"]))
     for cell in defs[1]:
         cell.font = Font(bold=True)
     for i in ind.INDICATORS:
-        defs.append([i.id, i.label_vi, i.unit, i.target_text_vi, i.orientation_2050_vi, i.definition_vi,
-                     i.definition_en])
+        defs.append(safe_row([i.id, i.label_vi, i.unit, i.target_text_vi, i.orientation_2050_vi, i.definition_vi,
+                              i.definition_en]))
     defs.freeze_panes = "A2"
     defs.column_dimensions["F"].width = 80
     defs.column_dimensions["G"].width = 80
     meta = wb.create_sheet("Thông tin")
-    meta.append(["xuất lúc (giờ Hà Nội)", to_vn(utcnow()).replace(tzinfo=None, microsecond=0)])
+    meta.append(safe_row(["xuất lúc (giờ Hà Nội)", to_vn(utcnow()).replace(tzinfo=None, microsecond=0)]))
     meta["B1"].number_format = "yyyy-mm-dd hh:mm:ss"
     for key, value in table.filters.items():
-        meta.append([f"lọc: {key}", value or "tất cả"])
-    meta.append(["nguồn", "Chợ Làng Nghề — Kế hoạch 282/QĐ-UBND"])
+        meta.append(safe_row([f"lọc: {key}", value or "tất cả"]))
+    meta.append(safe_row(["nguồn", "Chợ Làng Nghề — Kế hoạch 282/QĐ-UBND"]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -91,12 +91,13 @@ def export(table: str, fmt: str):
     stamp = stats_today().isoformat()
     name = f"{'chi-tieu' if table == 'indicators' else 'lang-nghe'}-{stamp}.{fmt}"
     if fmt == "csv":
-        body, mimetype = exports.to_csv(data), "text/csv; charset=utf-8"
+        body, content_type = exports.to_csv(data), "text/csv; charset=utf-8"
     else:
         body = exports.to_xlsx(data)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                                      "Cache-Control": "no-store"})
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    # content_type as given (``mimetype=`` would append a second "; charset=utf-8" to a text type)
+    return Response(body, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 # --- recorded values, external presences, recognition decisions -------------------------------------

@@ -61,7 +61,8 @@ def test_products_list_filters_and_pagination(client, catalog):
 
 
 @pytest.mark.parametrize("query", ["per_page=0", "per_page=101", "page=0", "page=x", "category=nope", "ocop=2",
-                                   "sort=random", "price=free", "village=nowhere"])
+                                   "sort=random", "price=free", "page=1_0", "page=%20", "page=", "category=", "q=" + "x" * 201,
+                                   "village=" + "x" * 81])
 def test_bad_query_arguments_are_400(client, catalog, query):
     _error(client.get(f"/api/v1/products?{query}"), 400, "invalid_input")
 
@@ -128,13 +129,15 @@ def test_revoked_token_and_inactive_user_are_refused(client, catalog, artisan_to
 
 def test_artisan_creates_edits_publishes_and_stocks(client, catalog, artisan_token):
     headers = _auth(artisan_token)
-    created = client.post("/api/v1/me/products", headers=headers, json={
-        "title_vi": "Ấm chén men rạn", "description_vi": "Bộ ấm chén làm tay.", "category": "ceramics",
-        "variants": [{"name": "Bộ 6 chén", "price": 650_000, "stock": 3}],
-        "status": "active", "shop_id": catalog["shop"].id})
+    fields = {"title_vi": "Ấm chén men rạn", "description_vi": "Bộ ấm chén làm tay.", "category": "ceramics",
+              "variants": [{"name": "Bộ 6 chén", "price": 650_000, "stock": 3}], "shop_id": catalog["shop"].id}
+    # status is not a writable field: a key the document does not list is refused, naming it
+    refused = _error(client.post("/api/v1/me/products", headers=headers, json={**fields, "status": "active"}), 400)
+    assert refused["field"] == "status"
+    created = client.post("/api/v1/me/products", headers=headers, json=fields)
     assert created.status_code == 201, created.data
     product = created.get_json()
-    assert product["status"] == "draft"  # status is not a writable field
+    assert product["status"] == "draft"
     pid = product["id"]
     patched = client.patch(f"/api/v1/me/products/{pid}", headers=headers, json={"title_en": "Crackle tea set"})
     assert patched.get_json()["title_en"] == "Crackle tea set" and patched.get_json()["title_vi"] == "Ấm chén men rạn"
@@ -243,3 +246,33 @@ def test_openapi_document_and_docs_page(client):
         assert rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}") in documented, rule.rule
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and b"/api/v1/products" in page.data and b"<script" not in page.data
+
+
+def test_the_document_shows_the_services_limits(client, catalog, artisan_token):
+    from marketplace.catalog.services import MAX_VARIANTS, TEXT_FIELDS
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    product = schemas["ProductInput"]
+    assert product["required"] == ["title_vi", "description_vi"] and product["additionalProperties"] is False
+    assert product["properties"]["variants"]["maxItems"] == MAX_VARIANTS
+    for key, limit in TEXT_FIELDS.items():
+        if not key.startswith("ocop_"):
+            assert product["properties"][key]["maxLength"] == limit
+    assert schemas["VariantInput"]["required"] == ["price"] and schemas["StockInput"]["required"] == ["stock"]
+    assert schemas["ShipInput"]["required"] == ["carrier", "tracking_number"]
+    headers = _auth(artisan_token)
+    base = {"title_vi": "Bình gốm", "description_vi": "Làm tay."}
+    for body, field in (({**base, "variants": [{"price": 100_000}] * (MAX_VARIANTS + 1)}, "variants"),
+                        ({**base, "title_vi": {"a": 1}}, "title_vi"), ({**base, "title_vi": 12}, "title_vi"),
+                        ({**base, "title_vi": "x" * (TEXT_FIELDS["title_vi"] + 1)}, "title_vi"),
+                        ({**base, "title_vi": "   "}, "title_vi"), ({"title_vi": "x"}, "description_vi"),
+                        ({**base, "variants": [{"price": "100000"}]}, "variants-0-price"),
+                        ({**base, "variants": [{"price": 100_000, "stock": True}]}, "variants-0-stock")):
+        assert _error(client.post("/api/v1/me/products", headers=headers, json=body), 400)["field"] == field
+    full = client.post("/api/v1/me/products", headers=headers,
+                       json={**base, "variants": [{"price": 100_000 + i} for i in range(MAX_VARIANTS)]})
+    assert full.status_code == 201
+    pid = full.get_json()["id"]
+    # the 31st variant: the product's state, not the request, is what refuses it
+    assert _error(client.post(f"/api/v1/me/products/{pid}/variants", headers=headers, json={"price": 5_000}),
+                  409)["field"] == "variants"
