@@ -12,6 +12,7 @@ from marketplace.cart.models import Favourite
 from marketplace.catalog.models import Product
 from marketplace.core import uow
 from marketplace.core.inputs import parse_id
+from marketplace.core.urls import next_or
 from marketplace.extensions import db
 from marketplace.shops.models import Shop
 
@@ -24,8 +25,7 @@ def _int(value, default=None):
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return next_or(request.form.get("next"), default)
 
 
 def _back() -> str:

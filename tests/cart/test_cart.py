@@ -1,4 +1,5 @@
 """Cart: guest session cart, stored cart merged at login, grouping by shop with shipping fees, stock caps."""
+import pytest
 import sqlalchemy as sa
 from flask_login import login_user
 
@@ -107,3 +108,12 @@ def test_product_page_has_buy_form(client):
     vase, _ = two_shop_products()
     page = client.get(f"/products/{vase.id}").get_data(as_text=True)
     assert 'action="/cart/add"' in page and "Thêm vào giỏ" in page
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/"])
+def test_cart_next_stays_on_the_site(app, client, target):
+    product = make_product()
+    db.session.commit()
+    response = client.post("/cart/add", data={"variant_id": product.variants[0].id, "quantity": 1, "next": target})
+    assert response.status_code in (302, 303)
+    assert "evil" not in response.headers["Location"]
