@@ -4,6 +4,7 @@ from marketplace.api.models import ApiToken  # noqa: F401,E402
 from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
 from marketplace.catalog.models import (  # noqa: F401
     Category,
+    ClaimStatus,
     CraftVillage,
     IpKind,
     IpProtection,
@@ -12,6 +13,7 @@ from marketplace.catalog.models import (  # noqa: F401
     ProductStatus,
     Recognition,
     Variant,
+    VillageImage,
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402

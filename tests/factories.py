@@ -6,6 +6,7 @@ from datetime import date
 
 from marketplace.accounts.models import Role, User
 from marketplace.catalog.models import (
+    ClaimStatus,
     CraftVillage,
     IpProtection,
     Product,
@@ -58,7 +59,9 @@ def make_shop(village: CraftVillage | None = None, owner: User | None = None, st
 
 def make_product(shop: Shop | None = None, status: str = ProductStatus.ACTIVE, price: int = 350_000,
                  stock: int = 10, variants: list[tuple[str, int, int]] | None = None, images: int = 0,
-                 ocop_stars: int | None = None, ocop_issued_on: date | None = None, **kw) -> Product:
+                 ocop_stars: int | None = None, ocop_issued_on: date | None = None,
+                 ocop_status: str = ClaimStatus.VERIFIED, **kw) -> Product:
+    """An OCOP certificate (``ocop_stars``) is verified unless ``ocop_status`` says otherwise."""
     n = next(_seq)
     shop = shop or make_shop()
     product = Product(
@@ -73,6 +76,7 @@ def make_product(shop: Shop | None = None, status: str = ProductStatus.ACTIVE, p
         product.ocop_issued_on = ocop_issued_on or date.today()
         product.ocop_expires_on = add_months(product.ocop_issued_on, 36)
         product.ocop_certificate_number = f"{n}/QĐ-UBND"
+        product.ocop_status = ocop_status
     for position, (name, vprice, vstock) in enumerate(variants or [("Tiêu chuẩn", price, stock)]):
         product.variants.append(Variant(name=name, sku=f"SKU-{n}-{position}", price=vprice, stock=vstock,
                                         position=position))
@@ -86,8 +90,10 @@ def make_product(shop: Shop | None = None, status: str = ProductStatus.ACTIVE, p
 
 def make_ip(village: CraftVillage | None = None, kind: str = "collective_mark", number: str | None = "4-2020-00001",
             **kw) -> IpProtection:
+    """Verified and granted on 10/01/2020 unless told otherwise (a mark then runs to 10/01/2030)."""
     ip = IpProtection(kind=kind, name=kw.pop("name", "Nhãn hiệu tập thể"), registration_number=number,
-                      village_id=village.id if village else None, **kw)
+                      village_id=village.id if village else None, status=kw.pop("status", ClaimStatus.VERIFIED),
+                      granted_on=kw.pop("granted_on", date(2020, 1, 10)), **kw)
     db.session.add(ip)
     db.session.flush()
     return ip

@@ -50,10 +50,30 @@ class IpKind:
     COLLECTIVE_MARK = "collective_mark"
     CERTIFICATION_MARK = "certification_mark"
     GEOGRAPHICAL_INDICATION = "geographical_indication"
+    OTHER = "other"
     LABELS = {
         COLLECTIVE_MARK: ("Nhãn hiệu tập thể", "Collective mark"),
         CERTIFICATION_MARK: ("Nhãn hiệu chứng nhận", "Certification mark"),
         GEOGRAPHICAL_INDICATION: ("Chỉ dẫn địa lý", "Geographical indication"),
+        OTHER: ("Văn bằng khác", "Other protection"),
+    }
+    CHOICES = tuple(LABELS)
+    # Collective and certification marks: 10 years from the grant, renewable (Law on IP, art. 93(6));
+    # a geographical indication is protected indefinitely (art. 93(7)); "other" carries the typed expiry.
+    MARKS = (COLLECTIVE_MARK, CERTIFICATION_MARK)
+    MARK_TERM_MONTHS = 120
+
+
+class ClaimStatus:
+    """A self-declared OCOP certificate or IP protection, until an official checks its evidence."""
+
+    DECLARED = "declared"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    LABELS = {
+        DECLARED: ("Đang chờ xác minh", "Awaiting verification"),
+        VERIFIED: ("Đã xác minh", "Verified"),
+        REJECTED: ("Bị từ chối", "Rejected"),
     }
     CHOICES = tuple(LABELS)
 
@@ -68,6 +88,18 @@ class ProductStatus:
 OCOP_VALIDITY_MONTHS = 36
 
 
+def ocop_max_expiry(issued_on: date) -> date:
+    """The latest expiry an OCOP certificate issued on ``issued_on`` can carry (36 months)."""
+    return add_months(issued_on, OCOP_VALIDITY_MONTHS)
+
+
+def ip_default_expiry(kind: str, granted_on: date | None) -> date | None:
+    """The expiry a protection of ``kind`` granted on ``granted_on`` carries when none is typed."""
+    if kind in IpKind.MARKS and granted_on is not None:
+        return add_months(granted_on, IpKind.MARK_TERM_MONTHS)
+    return None
+
+
 class CraftVillage(db.Model):
     __tablename__ = "craft_villages"
     __table_args__ = (
@@ -76,10 +108,15 @@ class CraftVillage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    # The register's stable code (idempotent import key); defaults to the slug.
+    code: Mapped[str] = mapped_column(
+        sa.String(80), unique=True, default=lambda ctx: ctx.get_current_parameters().get("slug"))
     name_vi: Mapped[str] = mapped_column(sa.String(120))
     name_en: Mapped[str | None] = mapped_column(sa.String(160))
     commune_vi: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     former_district_vi: Mapped[str | None] = mapped_column(sa.String(120))
+    # Why the post-2025 commune is unknown, when it is.
+    commune_note: Mapped[str | None] = mapped_column(sa.String(300))
     craft_vi: Mapped[str] = mapped_column(sa.String(200))
     craft_en: Mapped[str | None] = mapped_column(sa.String(200))
     category: Mapped[str] = mapped_column(sa.String(32), index=True)
@@ -97,17 +134,42 @@ class CraftVillage(db.Model):
 
     shops: Mapped[list[Shop]] = relationship(back_populates="village")
     ip_protections: Mapped[list[IpProtection]] = relationship(back_populates="village")
+    images: Mapped[list[VillageImage]] = relationship(
+        back_populates="village", order_by="(VillageImage.position, VillageImage.id)", cascade="all, delete-orphan"
+    )
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
     def __repr__(self) -> str:
         return f"<CraftVillage {self.slug}>"
+
+
+class VillageImage(db.Model):
+    """A photo of a village (the register's photos; stored through ``marketplace.media``)."""
+
+    __tablename__ = "village_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("craft_villages.id", ondelete="CASCADE"), index=True)
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+    alt_text: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    village: Mapped[CraftVillage] = relationship(back_populates="images")
 
 
 class IpProtection(db.Model):
     __tablename__ = "ip_protections"
     __table_args__ = (
         sa.CheckConstraint(
-            "kind IN ('collective_mark','certification_mark','geographical_indication')", name="kind_valid"
+            "kind IN ('collective_mark','certification_mark','geographical_indication','other')", name="kind_valid"
         ),
+        sa.CheckConstraint("status IN ('declared','verified','rejected')", name="status_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,10 +178,39 @@ class IpProtection(db.Model):
     registration_number: Mapped[str | None] = mapped_column(sa.String(80))
     holder: Mapped[str | None] = mapped_column(sa.String(200))
     granted_on: Mapped[date | None] = mapped_column(sa.Date)
+    expires_on: Mapped[date | None] = mapped_column(sa.Date)
     village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(16), default=ClaimStatus.DECLARED, server_default="declared",
+                                        index=True)
+    evidence_key: Mapped[str | None] = mapped_column(sa.String(200))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    review_note: Mapped[str | None] = mapped_column(sa.Text)
 
     village: Mapped[CraftVillage | None] = relationship(back_populates="ip_protections")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == ClaimStatus.VERIFIED
+
+    def dates_valid_on(self, day: date) -> bool:
+        """The date half of ``valid_on``: granted on or before ``day`` and not expired."""
+        return bool(self.granted_on and self.granted_on <= day and (self.expires_on is None or self.expires_on >= day))
+
+    def valid_on(self, day: date | None = None, verified_only: bool = True) -> bool:
+        """Python twin of ``ip_valid_clause`` (a test keeps them equal)."""
+        day = day or today_vn()
+        return (not verified_only or self.is_verified) and self.dates_valid_on(day)
+
+    @property
+    def state(self) -> str:
+        """"valid", "pending" (declared, in date), "rejected" or "expired" (out of date) — for pages."""
+        if self.status == ClaimStatus.REJECTED:
+            return "rejected"
+        if not self.dates_valid_on(today_vn()):
+            return "expired"
+        return "valid" if self.is_verified else "pending"
 
 
 class Variant(db.Model):
@@ -160,6 +251,7 @@ class Product(db.Model):
     __table_args__ = (
         sa.CheckConstraint("status IN ('draft','active','archived')", name="status_valid"),
         sa.CheckConstraint("ocop_stars IS NULL OR ocop_stars BETWEEN 3 AND 5", name="ocop_stars_valid"),
+        sa.CheckConstraint("ocop_status IN ('declared','verified','rejected')", name="ocop_status_valid"),
         sa.Index("ix_products_status_published", "status", "published_at"),
     )
 
@@ -182,7 +274,12 @@ class Product(db.Model):
     ocop_certificate_number: Mapped[str | None] = mapped_column(sa.String(80))
     ocop_issuer: Mapped[str | None] = mapped_column(sa.String(200))
     ocop_issued_on: Mapped[date | None] = mapped_column(sa.Date)
-    ocop_expires_on: Mapped[date | None] = mapped_column(sa.Date)
+    ocop_expires_on: Mapped[date | None] = mapped_column(sa.Date)  # always stored (see normalize_ocop)
+    ocop_status: Mapped[str] = mapped_column(sa.String(16), default=ClaimStatus.DECLARED, server_default="declared")
+    ocop_evidence_key: Mapped[str | None] = mapped_column(sa.String(200))
+    ocop_reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    ocop_reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    ocop_review_note: Mapped[str | None] = mapped_column(sa.Text)
     ip_protection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_protections.id"), index=True)
 
     shop: Mapped[Shop] = relationship(back_populates="products")
@@ -220,26 +317,96 @@ class Product(db.Model):
 
     @property
     def ocop_expiry(self) -> date | None:
-        if self.ocop_expires_on:
+        """The stored expiry (what ``normalize_ocop`` keeps at most issue + 36 months); before the first flush,
+        the same value computed."""
+        if self.ocop_issued_on is None:
             return self.ocop_expires_on
-        if self.ocop_issued_on:
-            return add_months(self.ocop_issued_on, OCOP_VALIDITY_MONTHS)
-        return None
+        cap = ocop_max_expiry(self.ocop_issued_on)
+        return min(self.ocop_expires_on, cap) if self.ocop_expires_on else cap
 
-    def ocop_valid_on(self, day: date | None = None) -> bool:
-        """A certificate counts only with 3–5 stars and an expiry on or after ``day``."""
+    def ocop_dates_valid_on(self, day: date) -> bool:
+        """The date half of the rule: 3–5 stars and issued ≤ ``day`` ≤ expiry."""
         expiry = self.ocop_expiry
-        return bool(self.ocop_stars and self.ocop_stars >= 3 and expiry and expiry >= (day or today_vn()))
+        return bool(self.ocop_stars and 3 <= self.ocop_stars <= 5 and self.ocop_issued_on and expiry
+                    and self.ocop_issued_on <= day <= expiry)
+
+    def ocop_valid_on(self, day: date | None = None, verified_only: bool = True) -> bool:
+        """The one OCOP rule, Python twin of ``ocop_valid_clause`` (a test keeps them equal): 3–5 stars,
+        issued ≤ ``day`` ≤ expiry, and verified by an official unless ``verified_only`` is False."""
+        day = day or today_vn()
+        return (not verified_only or self.ocop_status == ClaimStatus.VERIFIED) and self.ocop_dates_valid_on(day)
 
     @property
     def ocop_state(self) -> str | None:
+        """None (no certificate), "valid" (verified, in date), "pending" (declared, in date), "rejected" or
+        "expired" (out of date) — what pages show."""
         if not self.ocop_stars:
             return None
-        return "valid" if self.ocop_valid_on() else "expired"
+        if self.ocop_status == ClaimStatus.REJECTED:
+            return "rejected"
+        if not self.ocop_dates_valid_on(today_vn()):
+            return "expired"
+        return "valid" if self.ocop_status == ClaimStatus.VERIFIED else "pending"
 
     @property
     def cover(self) -> ProductImage | None:
         return self.images[0] if self.images else None
+
+
+def normalize_ocop(product: Product) -> None:
+    """Keep the stored expiry honest: issue + 36 months when none is typed, never later than that. The input
+    layers refuse a longer expiry with a field error; this is the last guard before the row is written."""
+    if product.ocop_issued_on is None:
+        return
+    cap = ocop_max_expiry(product.ocop_issued_on)
+    if product.ocop_expires_on is None or product.ocop_expires_on > cap:
+        product.ocop_expires_on = cap
+
+
+def normalize_ip(ip: IpProtection) -> None:
+    """A mark without a typed expiry runs 10 years from the grant; a geographical indication never expires."""
+    if ip.kind == IpKind.GEOGRAPHICAL_INDICATION:
+        ip.expires_on = None
+    elif ip.expires_on is None:
+        ip.expires_on = ip_default_expiry(ip.kind, ip.granted_on)
+
+
+@sa.event.listens_for(Product, "before_insert")
+@sa.event.listens_for(Product, "before_update")
+def _product_before_write(mapper, connection, target: Product) -> None:
+    normalize_ocop(target)
+
+
+@sa.event.listens_for(IpProtection, "before_insert")
+@sa.event.listens_for(IpProtection, "before_update")
+def _ip_before_write(mapper, connection, target: IpProtection) -> None:
+    normalize_ip(target)
+
+
+def ocop_valid_clause(day: date, verified_only: bool = True):
+    """SQL criteria for a product whose OCOP certificate counts on ``day``: 3–5 stars, issued ≤ day ≤ expiry
+    (the stored expiry, see ``normalize_ocop``), verified unless ``verified_only`` is False. Same rule as
+    ``Product.ocop_valid_on``."""
+    clause = sa.and_(
+        Product.ocop_stars.between(3, 5),
+        Product.ocop_issued_on.is_not(None), Product.ocop_issued_on <= day,
+        Product.ocop_expires_on.is_not(None), Product.ocop_expires_on >= day,
+    )
+    if verified_only:
+        clause = sa.and_(clause, Product.ocop_status == ClaimStatus.VERIFIED)
+    return clause
+
+
+def ip_valid_clause(day: date, verified_only: bool = True):
+    """SQL criteria for an IP protection that counts on ``day``: verified (unless ``verified_only`` is False),
+    granted on or before ``day``, not expired. Same rule as ``IpProtection.valid_on``."""
+    clause = sa.and_(
+        IpProtection.granted_on.is_not(None), IpProtection.granted_on <= day,
+        sa.or_(IpProtection.expires_on.is_(None), IpProtection.expires_on >= day),
+    )
+    if verified_only:
+        clause = sa.and_(clause, IpProtection.status == ClaimStatus.VERIFIED)
+    return clause
 
 
 def visible_products_clause():

@@ -10,9 +10,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from marketplace.catalog.models import (
     Category,
     CraftVillage,
+    IpProtection,
     Product,
     ProductStatus,
     Recognition,
+    ip_valid_clause,
+    ocop_valid_clause,
     visible_products_clause,
 )
 from marketplace.core.pagination import Paged
@@ -125,16 +128,16 @@ def village_shops(village_id: int) -> list[Shop]:
 
 def village_badges(village_id: int) -> dict:
     """OCOP and IP facts for a village's handbook page, from its visible products."""
-    base = sa.select(Product).where(
-        visible_products_clause(), Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
-    ).subquery()
     today = today_vn()
-    expiry = base.c.ocop_expires_on
+    ocop_ok = ocop_valid_clause(today)
+    ip_ok = Product.ip_protection_id.in_(sa.select(IpProtection.id).where(ip_valid_clause(today)))
     row = db.session.execute(
         sa.select(
-            sa.func.max(sa.case((sa.and_(base.c.ocop_stars >= 3, expiry >= today), base.c.ocop_stars), else_=None)),
-            sa.func.count(sa.case((sa.and_(base.c.ocop_stars >= 3, expiry >= today), 1), else_=None)),
-            sa.func.count(base.c.ip_protection_id),
+            sa.func.max(sa.case((ocop_ok, Product.ocop_stars), else_=None)),
+            sa.func.count(sa.case((ocop_ok, 1), else_=None)),
+            sa.func.count(sa.case((ip_ok, 1), else_=None)),
+        ).where(
+            visible_products_clause(), Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
         )
     ).one()
     return {"ocop_best": row[0], "ocop_products": row[1], "ip_products": row[2]}

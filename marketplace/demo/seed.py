@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
 from marketplace.catalog.models import (
+    ClaimStatus,
     CraftVillage,
     IpKind,
     IpProtection,
@@ -268,6 +269,27 @@ def seed_products(shops: list[Shop], report: SeedReport, with_images: bool) -> N
         db.session.flush()
 
 
+def verify_seed_claims(official_email: str) -> None:
+    """The demo's OCOP certificates and IP records are claims the demo official has checked (the seed is the
+    evidence); claims someone declares later through the app stay "declared" until an official reviews them."""
+    official = db.session.scalar(sa.select(User).where(User.email == official_email))
+    reviewed = {"reviewed_by_id": official.id if official else None, "reviewed_at": ANCHOR,
+                "review_note": "Dữ liệu minh họa, đối chiếu với bản gốc khi tạo dữ liệu mẫu."}
+    for product in db.session.scalars(sa.select(Product).where(
+            Product.ocop_stars.is_not(None), Product.ocop_status == ClaimStatus.DECLARED,
+            Product.ocop_reviewed_at.is_(None))):
+        product.ocop_status = ClaimStatus.VERIFIED
+        product.ocop_reviewed_by_id = reviewed["reviewed_by_id"]
+        product.ocop_reviewed_at = reviewed["reviewed_at"]
+        product.ocop_review_note = reviewed["review_note"]
+    for ip in db.session.scalars(sa.select(IpProtection).where(
+            IpProtection.status == ClaimStatus.DECLARED, IpProtection.reviewed_at.is_(None))):
+        ip.status = ClaimStatus.VERIFIED
+        for key, value in reviewed.items():
+            setattr(ip, key, value)
+    db.session.flush()
+
+
 def _draw_and_store(kind: str, variant_no: int) -> tuple[str, int, int]:
     image = draw_product_image(kind, variant_no, size=800)
     return store_derivatives(image, prefix="demo")
@@ -288,5 +310,6 @@ def seed_demo(*, reset: bool = False, with_images: bool = True, password_hash: s
     villages = seed_villages(report)
     shops = seed_users_and_shops(villages, report, password_hash or hash_password(DEMO_PASSWORD))
     seed_products(shops, report, with_images)
+    verify_seed_claims(f"official@{DEMO_DOMAIN}")
     report.notes.append(seed_officials_demo(anchor=ANCHOR, seed=SEED, official_email=f"official@{DEMO_DOMAIN}"))
     return report
