@@ -16,6 +16,7 @@ from flask import current_app, has_app_context
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import (
+    OCOP_VALIDITY_MONTHS,
     ClaimStatus,
     CraftVillage,
     IpKind,
@@ -378,8 +379,11 @@ def village_facts(as_of: date | None = None):
     active = Product.status == ProductStatus.ACTIVE
     has_photo = sa.exists(sa.select(ProductImage.id).where(ProductImage.product_id == Product.id))
     real_description = sa.func.length(sa.func.trim(Product.description_vi)) >= MIN_DESCRIPTION_CHARS
-    ocop_valid = ocop_valid_clause(as_of)
-    ocop_awaiting = sa.and_(ocop_valid_clause(as_of, verified_only=False),
+    # The catalog's rule reads the stored expiry, which every write through the app keeps at most issue + 36
+    # months; rows written past it (bulk SQL) are held to the same bound here: day ≤ issue + 36 months.
+    within_36 = Product.ocop_issued_on >= add_months(as_of, -OCOP_VALIDITY_MONTHS)
+    ocop_valid = sa.and_(ocop_valid_clause(as_of), within_36)
+    ocop_awaiting = sa.and_(ocop_valid_clause(as_of, verified_only=False), within_36,
                             Product.ocop_status == ClaimStatus.DECLARED)
     # The plan counts collective marks, certification marks and geographical indications with their number
     # (a record of kind "other" is kept in the register but counts nowhere).

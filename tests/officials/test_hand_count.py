@@ -290,7 +290,7 @@ def _card_html(html: str, ind_id: str) -> str:
 VALUE_TEXT = {"ecommerce_participation": "33,3 %", "online_showcase": "33,3 %", "digitized_products": "3",
               "ocop_share": "11,1 %", "ip_share": "11,1 %", "production_growth": "+44,9 %",
               "tourism_villages": "12", "tour_routes": "1", "endangered_restored": "—", "new_recognitions": "3",
-              "effective_share": "80,0 %", "trained_share": "64,0 %", "environment_share": "—"}
+              "effective_share": "80 %", "trained_share": "64 %", "environment_share": "—"}
 
 
 def test_officials_cards_equal_the_hand_count(world, client, login):

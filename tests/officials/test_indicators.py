@@ -46,7 +46,9 @@ def test_platform_indicators_to_the_unit(app):
     p = r["ip_share"]
     assert (p.numerator, p.denominator, p.value) == (1, 8, 12.5)  # v9's mark has no registration number
     d = r["digitized_products"]
-    assert d.value == 2  # v1's photographed product and v8's; not v2 (suspended shop) nor v3 (draft)
+    # v1's photographed product only: v8's is beside the figure (v8 is not recognized), v2's shop is suspended,
+    # v3's listing is a draft
+    assert d.value == 1 and d.detail["outside_recognized"] == 1
     g = r["production_growth"]
     assert (g.numerator, g.denominator, g.value) == (1_100_000, 1_000_000, 10.0)
 
