@@ -49,6 +49,7 @@ from marketplace.catalog.models import ClaimStatus, Product, ProductStatus, Reco
 from marketplace.extensions import db
 from marketplace.officials import indicators as ind
 from marketplace.officials import queries, services
+from marketplace.officials.charts import trend_svg
 from marketplace.officials.models import ExternalPresence, RecordedValue
 from marketplace.orders.models import OrderStatus
 from marketplace.payments import cod
@@ -380,3 +381,11 @@ def test_xlsx_equals_the_hand_count(world, client, login):
     assert rows["effective_share"]["người nhập"] == "Chị Mai"
     assert rows["ocop_share"]["khởi điểm: nguồn"] == "Danh sách OCOP 2024"
     assert "Định nghĩa" in wb.sheetnames
+
+
+def test_negative_axis_labels_keep_their_minus_sign(app):
+    with app.test_request_context("/?lang=vi"):
+        svg = str(trend_svg([(date(2026, 1, 1), -12.5), (date(2026, 2, 1), -0.6), (date(2026, 3, 1), 4.2)], 10,
+                            "tăng trưởng", " %"))
+    labels = re.findall(r'text-anchor="end">([^<]*)</text>', svg)
+    assert labels[:3] == ["-12,5 %", "0 %", "10 %"]
