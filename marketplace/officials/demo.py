@@ -149,7 +149,8 @@ def _seed_orders(anchor: datetime, seed: int) -> None:
                     else None,
                     "cancelled_at": created + timedelta(hours=3) if status == OrderStatus.CANCELLED else None})
                 lines.append(order_lines)
-                refunds.append((min(delivered + timedelta(days=rng.randrange(1, 6)), anchor - timedelta(minutes=1)),
+                # (no draw from ``rng``: the demo's orders stay those of earlier seeds)
+                refunds.append((min(delivered + timedelta(days=1 + len(orders) % 5), anchor - timedelta(minutes=1)),
                                 subtotal)
                                if status == OrderStatus.REFUNDED else None)
         month_no += 1
