@@ -51,6 +51,9 @@ class Config:
     SEARCH_WRITE_TIMEOUT = float(_env("SEARCH_WRITE_TIMEOUT", "0.3"))  # seconds a save waits for the index lock
     MEDIA_ROOT = _env("MEDIA_ROOT")  # None → DATA_DIR/media
     MEDIA_URL = _env("MEDIA_URL", "/media/")
+    # Claims' evidence files (OCOP certificates, IP documents): private, never served from MEDIA_ROOT.
+    EVIDENCE_ROOT = _env("EVIDENCE_ROOT")  # None → DATA_DIR/evidence
+    MAX_EVIDENCE_BYTES = _int("MAX_EVIDENCE_BYTES", 8 * 1024 * 1024)
     MEDIA_SIZES = (320, 800, 1600)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)

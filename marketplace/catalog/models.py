@@ -86,6 +86,8 @@ class ProductStatus:
 
 
 OCOP_VALIDITY_MONTHS = 36
+# The fields of an OCOP claim: changing any of them makes it a new claim (status back to "declared").
+OCOP_FIELDS = ("ocop_stars", "ocop_certificate_number", "ocop_issuer", "ocop_issued_on", "ocop_expires_on")
 
 
 def ocop_max_expiry(issued_on: date) -> date:

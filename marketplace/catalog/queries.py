@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.catalog.models import (
     Category,
+    ClaimStatus,
     CraftVillage,
     IpProtection,
     Product,
@@ -130,17 +131,19 @@ def village_badges(village_id: int) -> dict:
     """OCOP and IP facts for a village's handbook page, from its visible products."""
     today = today_vn()
     ocop_ok = ocop_valid_clause(today)
+    ocop_pending = sa.and_(ocop_valid_clause(today, verified_only=False), Product.ocop_status == ClaimStatus.DECLARED)
     ip_ok = Product.ip_protection_id.in_(sa.select(IpProtection.id).where(ip_valid_clause(today)))
     row = db.session.execute(
         sa.select(
             sa.func.max(sa.case((ocop_ok, Product.ocop_stars), else_=None)),
             sa.func.count(sa.case((ocop_ok, 1), else_=None)),
             sa.func.count(sa.case((ip_ok, 1), else_=None)),
+            sa.func.count(sa.case((ocop_pending, 1), else_=None)),
         ).where(
             visible_products_clause(), Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
         )
     ).one()
-    return {"ocop_best": row[0], "ocop_products": row[1], "ip_products": row[2]}
+    return {"ocop_best": row[0], "ocop_products": row[1], "ip_products": row[2], "ocop_pending": row[3]}
 
 
 def featured_villages(limit: int = 8) -> list[tuple[CraftVillage, int]]:

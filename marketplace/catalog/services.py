@@ -18,17 +18,20 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from marketplace.catalog.models import (
+    OCOP_FIELDS,
     Category,
+    ClaimStatus,
     IpProtection,
     Product,
     ProductImage,
     ProductStatus,
     Variant,
+    ocop_max_expiry,
 )
 from marketplace.core.audit import record
 from marketplace.core.money import MAX_PRICE, MIN_PRICE, format_vnd, parse_vnd
 from marketplace.core.text import nfc
-from marketplace.core.time import add_months, today_vn, utcnow
+from marketplace.core.time import today_vn, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.media.images import ingest_upload
@@ -272,10 +275,15 @@ def _clean_ocop(data: Mapping[str, Any], clean: dict, errors: dict, current: Pro
     except ValueError:
         errors["ocop_expires_on"] = _("Ngày không hợp lệ (dd/mm/yyyy).")
     if issued is not None and "ocop_issued_on" not in errors:
+        latest = ocop_max_expiry(issued)
         if expires is None and "ocop_expires_on" not in errors:
-            expires = add_months(issued, 36)
+            expires = latest
         elif expires is not None and expires <= issued:
             errors["ocop_expires_on"] = _("Ngày hết hạn phải sau ngày cấp.")
+        elif expires is not None and expires > latest:
+            errors["ocop_expires_on"] = _(
+                "Giấy chứng nhận OCOP có hiệu lực tối đa 36 tháng kể từ ngày cấp (muộn nhất %(day)s).",
+                day=latest.strftime("%d/%m/%Y"))
     clean["ocop_issued_on"] = issued
     clean["ocop_expires_on"] = expires
 
@@ -328,6 +336,7 @@ def _snapshot(product: Product) -> dict:
         "title_vi": product.title_vi,
         "status": product.status,
         "ocop_stars": product.ocop_stars,
+        "ocop_status": product.ocop_status,
         "variants": [[v.name, v.price, v.stock] for v in product.variants],
     }
 
@@ -363,12 +372,26 @@ def update_product(actor, product: Product, data: Mapping[str, Any], *, partial:
     clean, errors = clean_product_data(product.shop, data, partial=partial, current=product)
     _raise(errors)
     before = _snapshot(product)
+    ocop_before = {key: getattr(product, key) for key in OCOP_FIELDS}
     for key, value in clean.items():
         setattr(product, key, value)
+    if {key: getattr(product, key) for key in OCOP_FIELDS} != ocop_before:
+        reset_ocop_claim(product)
     product.updated_at = utcnow()
     db.session.flush()
     record(actor, "product.update", "product", product.id, before=before, after=_snapshot(product))
     return product
+
+
+def reset_ocop_claim(product: Product) -> None:
+    """A changed certificate is a new claim: back to "declared", the earlier review no longer applies. Without
+    a certificate the evidence goes too."""
+    product.ocop_status = ClaimStatus.DECLARED
+    product.ocop_reviewed_by_id = None
+    product.ocop_reviewed_at = None
+    product.ocop_review_note = None
+    if product.ocop_stars is None:
+        product.ocop_evidence_key = None
 
 
 def publish_product(actor, product: Product) -> Product:

@@ -8,4 +8,4 @@ def init_app(app) -> None:
     cache.init_app(app)  # subscribes to the change feed as "officials-stats"
 
 
-from marketplace.officials import cache, cli, views  # noqa: E402,F401
+from marketplace.officials import cache, claims, cli, views  # noqa: E402,F401

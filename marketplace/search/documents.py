@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from marketplace.catalog.models import Category, Product, visible_products_clause
+from marketplace.catalog.models import Category, ClaimStatus, Product, visible_products_clause
 from marketplace.shops.models import Shop
 
 BATCH = 500
@@ -27,7 +27,9 @@ def document_for(product: Product) -> dict:
     price = min(prices) if prices else 0
     published = product.published_at or product.created_at or datetime(2000, 1, 1)
     ocop_until = 0
-    if product.ocop_stars:
+    # Only a verified certificate is searchable as OCOP (``ocop_valid_clause``); its expiry ends it in the index.
+    ocop_stars = product.ocop_stars if product.ocop_status == ClaimStatus.VERIFIED else None
+    if ocop_stars:
         expiry = product.ocop_expiry
         ocop_until = expiry.toordinal() if expiry else 0
     doc = {
@@ -41,7 +43,7 @@ def document_for(product: Product) -> dict:
         ),
         "category": (product.category or "").encode("utf-8"),
         "village_id": village.id,
-        "ocop": int(product.ocop_stars or 0),
+        "ocop": int(ocop_stars or 0),
         "ocop_until": ocop_until,
         "price": int(price),
         "published": int((published - EPOCH).total_seconds()),

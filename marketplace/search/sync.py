@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 INDEXED_COLUMNS = {  # table → the columns whose values reach a search document
     "products": frozenset({"title_vi", "title_en", "description_vi", "description_en", "category", "materials",
                            "technique", "status", "published_at", "created_at", "ocop_stars", "ocop_issued_on",
-                           "ocop_expires_on", "shop_id"}),
+                           "ocop_expires_on", "ocop_status", "shop_id"}),
     "variants": frozenset({"price", "product_id"}),
     "shops": frozenset({"name", "status", "village_id", "maker_name"}),
     "craft_villages": frozenset({"name_vi", "name_en", "commune_vi", "craft_vi", "craft_en"}),
