@@ -303,6 +303,7 @@ def test_officials_cards_equal_the_hand_count(world, client, login):
     assert "3 / 9" in _card_html(html, "ecommerce_participation")
     assert "5.000.000 ₫ / 3.450.000 ₫" in _card_html(html, "production_growth")
     assert "+24,6 %" in _card_html(html, "production_growth")            # like for like
+    assert "900.000 ₫ của làng chưa được công nhận" in _card_html(html, "production_growth")
     assert "2 bản ghi đang chờ xác minh" in _card_html(html, "ocop_share")
     assert "1 tin của làng chưa được công nhận" in _card_html(html, "digitized_products")
     rec = _card_html(html, "new_recognitions")
