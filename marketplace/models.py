@@ -15,6 +15,7 @@ from marketplace.catalog.models import (  # noqa: F401
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
+from marketplace.ledger.models import LedgerLine, Payout, PayoutAccount, PayoutBatch  # noqa: F401,E402
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402
 from marketplace.orders.models import (  # noqa: F401,E402
     Checkout,
@@ -22,7 +23,6 @@ from marketplace.orders.models import (  # noqa: F401,E402
     OrderEvent,
     OrderLine,
     OrderStatus,
-    Payout,
     Review,
 )
 from marketplace.payments.models import ProcessedEvent, Refund  # noqa: F401,E402

@@ -69,6 +69,12 @@ class RefundState:
     FAILED = "failed"        # failed or cancelled at the provider
 
 
+class Collector:
+    PLATFORM = "platform"
+    SHOP = "shop"
+    CHOICES = (PLATFORM, SHOP)
+
+
 class EventKind:
     PAYMENT = "payment"                  # a session reached a state: settle it
     PAYMENT_FAILED = "payment_failed"    # the payment failed: release the held stock (cancelled)
@@ -160,6 +166,10 @@ class PaymentGateway(Protocol):
     identifier: str   # stored on checkouts, orders and refunds
     label: str        # what the shopper picks at checkout (a lazy string)
     prepaid: bool     # paid before shipping (orders wait in pending_payment); False: paid on delivery
+    # Who holds the buyer's money: "platform" (card, VietQR, VNPay: the platform collects and owes the shop)
+    # or "shop" (cash on delivery: the shop collects and owes the platform its commission). The shop
+    # ledger (``marketplace.ledger``) books every sale and refund from this, never from the identifier.
+    collector: str
     stock_hold: timedelta | None  # prepaid: how long stock is held for the payment
 
     def enabled(self, config: Mapping) -> bool:
