@@ -110,7 +110,8 @@ def _refuse_delete(mapper, connection, target):
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk(state):
-    if (state.is_update or state.is_delete) and state.statement.table is LedgerLine.__table__:
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) == LedgerLine.__tablename__:
         raise LedgerImmutable("ledger lines cannot be updated or deleted: post a correcting entry")
 
 

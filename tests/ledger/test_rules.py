@@ -1,0 +1,108 @@
+"""Ledger rules that need no world: lines are never updated or deleted, no float in a money path, rounding,
+Hà Nội months, bad input."""
+import ast
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.errors import InvalidInput, NotAllowed
+from marketplace.extensions import db
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import LedgerImmutable, LedgerLine
+from tests.factories import make_shop, make_user
+
+LEDGER = Path(__file__).resolve().parents[2] / "marketplace" / "ledger"
+MONEY_MODULES = sorted(LEDGER.glob("*.py"))
+
+
+def _adjusted_shop():
+    shop = make_shop()
+    admin = make_user("admin")
+    db.session.commit()
+    assert ledger.adjust(admin, shop, 10_000, "Bù phí", token="t1")
+    db.session.commit()
+    return shop, admin
+
+
+def test_lines_are_never_updated_or_deleted(app):
+    shop, _admin = _adjusted_shop()
+    line = db.session.scalar(sa.select(LedgerLine))
+    line.amount = 1
+    with pytest.raises(LedgerImmutable):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.scalar(sa.select(LedgerLine)))
+    with pytest.raises(LedgerImmutable):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(LedgerImmutable):
+        db.session.execute(sa.update(LedgerLine).values(amount=1))
+    db.session.rollback()
+    with pytest.raises(LedgerImmutable):
+        db.session.execute(sa.delete(LedgerLine).where(LedgerLine.shop_id == shop.id))
+    db.session.rollback()
+    assert [(line.amount, line.effect) for line in db.session.scalars(sa.select(LedgerLine))] == [(10_000, 10_000)]
+    assert ledger.balance(shop.id) == 10_000
+
+
+def test_no_float_in_the_ledger():
+    """Money is int đồng: no float literal, no float(), no true division anywhere in the ledger's modules."""
+    assert MONEY_MODULES
+    for path in MONEY_MODULES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            assert not (isinstance(node, ast.Constant) and isinstance(node.value, float)), f"{path.name}:{node.lineno}"
+            assert not (isinstance(node, ast.Name) and node.id in ("float", "Decimal", "round")), \
+                f"{path.name}:{node.lineno}: {node.id}"
+            assert not (isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Div)), \
+                f"{path.name}:{node.lineno}: true division"
+
+
+def test_rounding_is_half_up_in_whole_dong(app):
+    assert ledger.round_half_up(4375, 10) == 438
+    assert ledger.round_half_up(4374, 10) == 437
+    assert ledger.round_half_up(0, 7) == 0
+    with app.app_context():
+        assert ledger.withholding(350_000) == (3_500, 1_750)
+        assert ledger.withholding(350_050) == (3_501, 1_750)  # 3.500,5 up; 1.750,25 down
+        assert all(isinstance(x, int) for x in ledger.withholding(123_457))
+
+
+def test_months_are_hanoi_months():
+    start, end = ledger.month_bounds(date(2026, 12, 1))
+    assert start == datetime(2026, 11, 30, 17, 0) and end == datetime(2026, 12, 31, 17, 0)
+    assert ledger.parse_month("2026-02") == date(2026, 2, 1)
+    for bad in ("2026-13", "26-01", "2026-1", "x", "1999-01", "2026-02-01"):
+        with pytest.raises(InvalidInput):
+            ledger.parse_month(bad)
+
+
+def test_adjustments_need_a_reason_and_an_admin(app):
+    shop, admin = _adjusted_shop()
+    with pytest.raises(InvalidInput):
+        ledger.adjust(admin, shop, 5_000, "", token="t2")
+    with pytest.raises(InvalidInput):
+        ledger.adjust(admin, shop, 0, "Không", token="t3")
+    with pytest.raises(InvalidInput):
+        ledger.adjust(admin, shop, 5_000, "Bù phí", token="bad token!")
+    with pytest.raises(NotAllowed):
+        ledger.adjust(shop.owner, shop, 5_000, "Tự cộng", token="t4")
+    db.session.rollback()
+    assert ledger.balance(shop.id) == 10_000
+
+
+def test_admin_forms_answer_bad_input_without_500(client, login):
+    shop, admin = _adjusted_shop()
+    login(client, admin)
+    for url, data in ((f"/admin/ledger/shops/{shop.id}/adjust", {"amount": "abc", "reason": "x", "token": "t9"}),
+                      (f"/admin/ledger/shops/{shop.id}/receipt", {"amount": 5, "reference": "R", "token": "t8"}),
+                      ("/admin/ledger", {"shop_id": shop.id, "amount": 10_001, "reference": "R"}),
+                      ("/admin/ledger/batches/999999/paid", {"reference": "R"})):
+        r = client.post(url, data=data)
+        assert r.status_code in (303, 400, 404), (url, r.status_code)
+    assert ledger.balance(shop.id) == 10_000  # the receipt is refused: the shop owes nothing
+    login(client, shop.owner)
+    assert client.get("/admin/ledger").status_code == 403
+    assert client.post(f"/admin/ledger/shops/{shop.id}/adjust", data={"amount": 1, "reason": "abc"}).status_code == 403
