@@ -110,8 +110,10 @@ def _refuse_delete(mapper, connection, target):
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk(state):
-    table = getattr(state.statement, "table", None)
-    if (state.is_update or state.is_delete) and getattr(table, "name", None) == LedgerLine.__tablename__:
+    """``update(LedgerLine)`` / ``delete(LedgerLine)`` through the session are refused too. (Wiping whole
+    tables — the demo's reset, the tests' truncation — goes through Core ``Table`` objects and is not
+    a ledger operation.)"""
+    if (state.is_update or state.is_delete) and LedgerLine.__mapper__ in state.all_mappers:
         raise LedgerImmutable("ledger lines cannot be updated or deleted: post a correcting entry")
 
 

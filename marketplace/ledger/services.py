@@ -108,25 +108,57 @@ def sale_entry(order_id: int) -> str:
 def post_sale(order: Order, at: datetime | None = None) -> bool:
     """Book a paid order (once): called where ``paid_at`` is set. True when lines were written. ``at``: when
     (default now; ``flask ledger backfill`` books older orders at their payment time)."""
-    entry = sale_entry(order.id)
-    if _posted(entry):
+    if _posted(sale_entry(order.id)):
         return False
-    shop = db.session.get(Shop, order.shop_id)
+    lines = _sale_lines(order, db.session.get(Shop, order.shop_id), at or utcnow())
+    for values in lines:
+        db.session.add(LedgerLine(**values))
+    db.session.flush()
+    if (order.refunded_amount or 0) > 0:  # a refund was booked before the payment (a provider's events
+        common = {k: lines[0][k] for k in ("method", "collector", "order_id", "memo", "created_at")}
+        _post_reversals(order, f"{sale_entry(order.id)}-refunded", common)  # out of order): give its share back
+        db.session.flush()
+    return True
+
+
+def post_sales(orders: list[Order], at_attribute: str = "paid_at") -> int:
+    """``post_sale`` for many orders at once (history: backfill, the demo), each at its own ``at_attribute``
+    time, in one INSERT; orders already booked are skipped. Returns how many were booked."""
+    if not orders:
+        return 0
+    booked = set(db.session.scalars(sa.select(LedgerLine.entry).where(
+        LedgerLine.kind.in_((Kind.SALE, Kind.COD_SALE)), LedgerLine.order_id.in_([o.id for o in orders]))))
+    shops = {s.id: s for s in db.session.scalars(sa.select(Shop).where(Shop.id.in_({o.shop_id for o in orders})))}
+    rows, count = [], 0
+    for order in orders:
+        if sale_entry(order.id) in booked:
+            continue
+        rows += _sale_lines(order, shops[order.shop_id], getattr(order, at_attribute) or utcnow())
+        count += 1
+    if rows:
+        db.session.execute(sa.insert(LedgerLine), rows)
+    return count
+
+
+def _sale_lines(order: Order, shop: Shop, at: datetime) -> list[dict]:
+    """The lines that book one paid order (see the module docstring)."""
+    entry = sale_entry(order.id)
     method = order.payment_method
     collector = registry.get(method).collector
-    common = dict(method=method, collector=collector, order_id=order.id, memo=order_number(order.id),
-                  created_at=at or utcnow())
+    common = dict(shop_id=shop.id, entry=entry, method=method, collector=collector, order_id=order.id,
+                  memo=order_number(order.id), created_at=at)
+    lines = []
     if collector == Collector.PLATFORM:
-        _line(shop.id, entry, Kind.SALE, Account.PLATFORM_CASH, Account.SHOP, order.total, **common)
+        lines.append(dict(common, kind=Kind.SALE, debit=Account.PLATFORM_CASH, credit=Account.SHOP, amount=order.total))
     else:
-        _line(shop.id, entry, Kind.COD_SALE, Account.SHOP_CASH, Account.SALES, order.total, **common)
-    _line(shop.id, entry, Kind.COMMISSION, Account.SHOP, Account.COMMISSION, order.commission or 0, **common)
+        lines.append(dict(common, kind=Kind.COD_SALE, debit=Account.SHOP_CASH, credit=Account.SALES, amount=order.total))
+    lines.append(dict(common, kind=Kind.COMMISSION, debit=Account.SHOP, credit=Account.COMMISSION,
+                      amount=order.commission or 0))
     if collector == Collector.PLATFORM and shop.household_seller:
         vat, pit = withholding(order.subtotal)
-        _line(shop.id, entry, Kind.VAT, Account.SHOP, Account.VAT, vat, **common)
-        _line(shop.id, entry, Kind.PIT, Account.SHOP, Account.PIT, pit, **common)
-    db.session.flush()
-    return True
+        lines.append(dict(common, kind=Kind.VAT, debit=Account.SHOP, credit=Account.VAT, amount=vat))
+        lines.append(dict(common, kind=Kind.PIT, debit=Account.SHOP, credit=Account.PIT, amount=pit))
+    return [line for line in lines if line["amount"] > 0]
 
 
 def withholding(goods_revenue: int) -> tuple[int, int]:
@@ -161,6 +193,14 @@ def post_refund(refund: Refund, at: datetime | None = None) -> bool:
         _line(order.shop_id, entry, Kind.REFUND, Account.SHOP, Account.PLATFORM_CASH, refund.amount, **common)
     else:
         _line(order.shop_id, entry, Kind.COD_REFUND, Account.SALES, Account.SHOP_CASH, refund.amount, **common)
+    _post_reversals(order, entry, common)
+    db.session.flush()
+    return True
+
+
+def _post_reversals(order: Order, entry: str, common: dict) -> None:
+    """Give back the refunded share of the commission and withheld taxes: reversed so far becomes
+    round(charged × refunded so far ÷ total) (cumulative, so the roundings never drift)."""
     refunded = int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0)).where(
         Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED)))
     refunded = min(refunded, order.total)
@@ -170,16 +210,14 @@ def post_refund(refund: Refund, at: datetime | None = None) -> bool:
         charged = _order_net(order.id, charged_kind)
         due = round_half_up(charged * refunded, order.total) - _order_net(order.id, reversal_kind)
         _line(order.shop_id, entry, reversal_kind, account, Account.SHOP, due, **common)
-    db.session.flush()
-    return True
 
 
 def backfill() -> dict:
     """Post the lines of every paid order, succeeded refund and paid payout that has none yet (data from
     before the ledger), each at the time it happened. Idempotent."""
     counts = {"sales": 0, "refunds": 0, "payouts": 0}
-    for order in db.session.scalars(sa.select(Order).where(Order.paid_at.is_not(None)).order_by(Order.id)):
-        counts["sales"] += post_sale(order, at=order.paid_at)
+    paid = db.session.scalars(sa.select(Order).where(Order.paid_at.is_not(None)).order_by(Order.id)).all()
+    counts["sales"] = post_sales(list(paid))
     for refund in db.session.scalars(sa.select(Refund).where(Refund.status == RefundStatus.SUCCEEDED)
                                      .order_by(Refund.id)):
         counts["refunds"] += post_refund(refund, at=refund.created_at)
@@ -305,7 +343,7 @@ class StatementRow:
     @property
     def label(self) -> str:
         text = str(KIND_LABELS.get(self.line.kind, self.line.kind))
-        return f"{text} ({_('điều chỉnh lại')})" if self.line.reverses else text
+        return _("%(label)s (bút toán sửa)", label=text) if self.line.reverses else text
 
 
 @dataclass
@@ -583,9 +621,10 @@ def _int_amount(amount) -> int:
     return amount
 
 
-def record_receipt(user, shop: Shop, amount: int, reference: str | None, token: str) -> bool:
+def record_receipt(user, shop: Shop, amount: int, reference: str | None, token: str,
+                   at: datetime | None = None) -> bool:
     """The shop transferred what it owed (commission due) to the platform; at most what it owes. Replays of
-    the same form (``token``) add nothing (returns False)."""
+    the same form (``token``) add nothing (returns False). ``at``: when (default now; the demo's history)."""
     _require_admin(user)
     amount = _int_amount(amount)
     reference = _clean_reference(reference)
@@ -593,17 +632,17 @@ def record_receipt(user, shop: Shop, amount: int, reference: str | None, token: 
     if _posted(entry):
         return False
     _lock_shop(shop.id)
-    owed = max(-balance(shop.id), 0)
+    owed = max(-balance(shop.id, before=at), 0)
     if amount < 1 or amount > owed:
         raise InvalidInput(_("Cửa hàng chỉ đang nợ sàn %(amount)s.", amount=_vnd(owed)), field="amount")
     _line(shop.id, entry, Kind.RECEIPT, Account.PLATFORM_CASH, Account.SHOP, amount, memo=reference, actor_id=user.id,
-          created_at=utcnow())
+          created_at=at or utcnow())
     db.session.flush()
     record(user, "ledger.receipt", "shop", shop.id, after={"amount": amount, "reference": reference})
     return True
 
 
-def adjust(user, shop: Shop, amount: int, reason: str | None, token: str) -> bool:
+def adjust(user, shop: Shop, amount: int, reason: str | None, token: str, at: datetime | None = None) -> bool:
     """An admin's correction: ``amount`` > 0 the platform owes the shop more, < 0 the shop owes more. A
     reason is required; replays of the same form add nothing."""
     _require_admin(user)
@@ -618,7 +657,7 @@ def adjust(user, shop: Shop, amount: int, reason: str | None, token: str) -> boo
         return False
     debit, credit = (Account.ADJUSTMENTS, Account.SHOP) if amount > 0 else (Account.SHOP, Account.ADJUSTMENTS)
     _line(shop.id, entry, Kind.ADJUSTMENT, debit, credit, abs(amount), memo=reason[:300], actor_id=user.id,
-          created_at=utcnow())
+          created_at=at or utcnow())
     db.session.flush()
     record(user, "ledger.adjust", "shop", shop.id, after={"amount": amount, "reason": reason[:300]})
     return True

@@ -11,7 +11,9 @@ Adding a payment method (the next ones are VietQR and VNPay):
 
 1. write ``marketplace/payments/<name>.py`` with a class that has every member of
    :class:`PaymentGateway` (``identifier`` is what ``checkouts.payment_method``, ``orders.payment_method``
-   and ``refunds.method`` store: at most 16 characters, never renamed once used);
+   and ``refunds.method`` store: at most 16 characters, never renamed once used; ``collector`` says who
+   holds the buyer's money, ``Collector.PLATFORM`` or ``Collector.SHOP``: the shop ledger books its sales and
+   refunds from it);
 2. register an instance with one line in ``METHODS`` in ``marketplace/payments/registry.py`` (the order
    there is the order shoppers see at checkout);
 3. if the provider calls back (webhook, IPN, return page), add its route to ``payments/views.py``: verify
