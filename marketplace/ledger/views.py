@@ -243,3 +243,13 @@ def batch_paid(batch_id: int):
         return uow.done(_("Nhập mã giao dịch của ngân hàng."), url_for("ledger.ledger"), "error")
     booked = services.mark_batch_paid(current_user, batch, form.reference.data)
     return uow.done(_("Đã ghi nhận %(n)s khoản chi trả.", n=booked), url_for("ledger.ledger"))
+
+
+@bp.route("/admin/ledger/payouts/<int:payout_id>/cancel", methods=["POST"])
+@role_required("admin")
+@uow.error_redirect("ledger.ledger")
+def cancel_payout(payout_id: int):
+    payout = db.session.get(Payout, payout_id) or abort(404)
+    cancelled = services.cancel_payout(current_user, payout)
+    return uow.done(_("Đã hủy khoản chi trả.") if cancelled else _("Khoản chi trả này không còn chờ chuyển khoản."),
+                    url_for("ledger.ledger") + f"#batch-{payout.batch_id}")

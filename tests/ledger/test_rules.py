@@ -1,6 +1,8 @@
 """Ledger rules that need no world: lines are never updated or deleted, no float in a money path, rounding,
 Hà Nội months, bad input."""
 import ast
+import csv
+import io
 from datetime import date, datetime
 from pathlib import Path
 
@@ -10,8 +12,11 @@ import sqlalchemy as sa
 from marketplace.errors import InvalidInput, NotAllowed
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
-from marketplace.ledger.models import LedgerImmutable, LedgerLine
-from tests.factories import make_shop, make_user
+from marketplace.ledger.models import LedgerImmutable, LedgerLine, Payout, PayoutAccount, PayoutBatch, PayoutStatus
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order
+from tests.factories import make_product, make_shop, make_user
+from tests.orders.helpers import place
 
 LEDGER = Path(__file__).resolve().parents[2] / "marketplace" / "ledger"
 MONEY_MODULES = sorted(LEDGER.glob("*.py"))
@@ -106,3 +111,61 @@ def test_admin_forms_answer_bad_input_without_500(client, login):
     login(client, shop.owner)
     assert client.get("/admin/ledger").status_code == 403
     assert client.post(f"/admin/ledger/shops/{shop.id}/adjust", data={"amount": 1, "reason": "abc"}).status_code == 403
+
+
+def test_backfill_books_history_once(app, runner):
+    """Data from before the ledger (orders paid, refunds, a legacy payout — here a COD shop's, the old wrong
+    rule): ``flask ledger backfill`` books it at the time it happened; a second run books nothing."""
+    shop = make_shop()
+    admin = make_user("admin")
+    variant = make_product(shop, price=100_000, stock=5).variants[0].id
+    db.session.commit()
+    checkout = place({variant: 1})
+    order = db.session.get(Order, checkout.orders[0].id)
+    orders.ship_order(shop.owner, order, "GHN", "G1")
+    orders.deliver_order(shop.owner, db.session.get(Order, order.id))
+    db.session.commit()
+    orders.refund_order(shop.owner, db.session.get(Order, order.id), 13_000)
+    db.session.commit()
+    paid_at = db.session.get(Order, order.id).paid_at
+    db.session.execute(LedgerLine.__table__.delete())  # as if the ledger did not exist yet
+    db.session.add(Payout(shop_id=shop.id, amount=20_000, reference="VCB-OLD", actor_id=admin.id,
+                          status=PayoutStatus.PAID, paid_at=paid_at))
+    db.session.commit()
+    result = runner.invoke(args=["ledger", "backfill"])
+    assert result.exit_code == 0 and "sales 1, refunds 1, payouts 1" in result.output, result.output
+    # commission 8.000 (8 % of 100.000), back 800 (13.000 / 130.000 of it), the old payout 20.000
+    assert ledger.balance(shop.id) == -8_000 + 800 - 20_000
+    sale = db.session.scalar(sa.select(LedgerLine).where(LedgerLine.kind == "commission"))
+    assert sale.created_at == paid_at
+    again = runner.invoke(args=["ledger", "backfill"])
+    assert "sales 0, refunds 0, payouts 0" in again.output
+    assert ledger.balance(shop.id) == -27_200
+
+
+def test_batch_pages_export_and_mark_paid(client, login):
+    """The admin's batch flow through the pages: create → CSV for the bank → cancel one → mark paid."""
+    admin = make_user("admin")
+    shops = [make_shop(name=f"Xưởng {n}") for n in range(2)]
+    db.session.commit()
+    for n, shop in enumerate(shops):
+        ledger.adjust(admin, shop, 100_000 * (n + 1), "Số dư mở đầu", token=f"open-{n}")
+        db.session.add(PayoutAccount(shop_id=shop.id, bank_name="BIDV", account_number=f"12345678{n}",
+                                     account_name="=HYPERLINK(1)"))
+    db.session.commit()
+    login(client, admin)
+    assert client.post("/admin/ledger/batches").status_code == 303
+    batch = db.session.scalar(sa.select(PayoutBatch))
+    rows = list(csv.reader(io.StringIO(client.get(f"/admin/ledger/batches/{batch.id}.csv").get_data(as_text=True))))
+    assert [(r[1], r[6]) for r in rows[1:]] == [(str(shops[0].id), "100000"), (str(shops[1].id), "200000")]
+    assert rows[1][5] == "'=HYPERLINK(1)"  # a formula is written as text (core/spreadsheet.safe_row)
+    page = client.get("/admin/ledger").get_data(as_text=True)
+    assert "2 khoản, 300.000 ₫" in page
+    second = db.session.scalar(sa.select(Payout).where(Payout.shop_id == shops[1].id))
+    assert client.post(f"/admin/ledger/payouts/{second.id}/cancel").status_code == 303
+    assert client.post(f"/admin/ledger/batches/{batch.id}/paid", data={"reference": ""}).status_code == 303
+    assert ledger.balance(shops[0].id) == 100_000  # no reference: nothing booked
+    assert client.post(f"/admin/ledger/batches/{batch.id}/paid", data={"reference": "BIDV-77"}).status_code == 303
+    assert client.post(f"/admin/ledger/batches/{batch.id}/paid", data={"reference": "BIDV-77"}).status_code == 303
+    assert (ledger.balance(shops[0].id), ledger.balance(shops[1].id)) == (0, 200_000)
+    assert "1 khoản, 100.000 ₫" in client.get("/admin/ledger").get_data(as_text=True)
