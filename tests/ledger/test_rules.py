@@ -15,6 +15,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import LedgerImmutable, LedgerLine, Payout, PayoutAccount, PayoutBatch, PayoutStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
+from marketplace.payments import registry
 from tests.factories import make_product, make_shop, make_user
 from tests.orders.helpers import place
 
@@ -169,3 +170,12 @@ def test_batch_pages_export_and_mark_paid(client, login):
     assert client.post(f"/admin/ledger/batches/{batch.id}/paid", data={"reference": "BIDV-77"}).status_code == 303
     assert (ledger.balance(shops[0].id), ledger.balance(shops[1].id)) == (0, 200_000)
     assert "1 khoản, 100.000 ₫" in client.get("/admin/ledger").get_data(as_text=True)
+
+
+def test_the_ledger_never_branches_on_a_method_identifier():
+    """Who owes whom comes from ``collector``: no payment method's identifier appears in the ledger's code."""
+    identifiers = {m.identifier for m in registry.METHODS} | {"vietqr", "vnpay"}
+    for path in MONEY_MODULES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert node.value not in identifiers, f"{path.name}:{node.lineno}: {node.value!r}"
