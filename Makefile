@@ -32,6 +32,7 @@ system-deps:
 
 db: install
 	$(BIN)/flask db upgrade heads
+	$(BIN)/flask ledger backfill
 
 seed: db
 	$(BIN)/flask seed-demo --if-empty

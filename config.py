@@ -84,6 +84,10 @@ class Config:
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # tests point the SDK at a local fake
     CURRENCY = "vnd"
     PLATFORM_COMMISSION_PERCENT = _int("PLATFORM_COMMISSION_PERCENT", 8)
+    # Tax withheld from household sellers' platform-collected goods revenue, in basis points (100 = 1 %):
+    # Decree 117/2025/NĐ-CP, platforms with a payment function: VAT 1 %, PIT 0.5 % (marketplace.ledger).
+    TAX_WITHHOLDING_VAT_BP = _int("TAX_WITHHOLDING_VAT_BP", 100)
+    TAX_WITHHOLDING_PIT_BP = _int("TAX_WITHHOLDING_PIT_BP", 50)
     USD_PER_VND = float(_env("USD_PER_VND", "0.000038"))
     MAIL_SERVER = _env("MAIL_SERVER")
     MAIL_PORT = _int("MAIL_PORT", 587)

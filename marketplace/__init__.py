@@ -14,6 +14,7 @@ from marketplace import (  # noqa: F401  (models: every table registered on db.m
     cart,
     catalog,
     errors,
+    ledger,
     media,
     models,
     officials,
@@ -32,8 +33,8 @@ from marketplace.demo.cli import seed_demo
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # The areas, in registration order: each is a blueprint package (``bp``, optional ``init_app(app)``).
-AREAS = (site, catalog, media, accounts, shops, seller, search, cart, orders, payments, officials, api, admin,
-         privacy)
+AREAS = (site, catalog, media, accounts, shops, seller, search, cart, orders, payments, ledger, officials, api,
+         admin, privacy)
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:

@@ -2,7 +2,7 @@
 from marketplace.accounts.models import Role, User  # noqa: F401
 from marketplace.api.models import ApiToken  # noqa: F401,E402
 from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
-from marketplace.catalog.models import (  # noqa: F401
+from marketplace.catalog.models import (  # noqa: F401,E402
     Category,
     ClaimStatus,
     CraftVillage,
@@ -17,6 +17,7 @@ from marketplace.catalog.models import (  # noqa: F401
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
+from marketplace.ledger.models import LedgerLine, Payout, PayoutAccount, PayoutBatch  # noqa: F401,E402
 from marketplace.officials.models import (  # noqa: F401,E402
     CraftRecognition,
     ExternalPresence,
@@ -27,15 +28,7 @@ from marketplace.officials.models import (  # noqa: F401,E402
     TourRoute,
     TourRouteStop,
 )
-from marketplace.orders.models import (  # noqa: F401,E402
-    Checkout,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderStatus,
-    Payout,
-    Review,
-)
+from marketplace.orders.models import Checkout, Order, OrderEvent, OrderLine, OrderStatus, Review  # noqa: F401,E402
 from marketplace.payments.models import ProcessedEvent, Refund  # noqa: F401,E402
 from marketplace.search.models import SearchDirty  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402

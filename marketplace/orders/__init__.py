@@ -1,4 +1,4 @@
-"""The orders area: checkout, orders per shop, the artisan's queue, refunds, ledger, reviews."""
+"""The orders area: checkout, orders per shop, the artisan's queue, refunds, reviews."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask

@@ -73,9 +73,3 @@ class ReviewForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     reply = TextAreaField(_l("Trả lời"), validators=[InputRequired(_l("Nhập nội dung trả lời.")), Length(max=2000)])
-
-
-class PayoutForm(FlaskForm):
-    shop_id = IntegerField(validators=[InputRequired()])
-    amount = IntegerField(_l("Số tiền (đồng)"), validators=[InputRequired(), NumberRange(min=1)])
-    reference = StringField(_l("Mã giao dịch chuyển khoản"), validators=[Optional(), Length(max=120)])

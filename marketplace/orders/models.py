@@ -64,6 +64,11 @@ def sources_of(to_state: str) -> tuple[str, ...]:
     return tuple(s for s in OrderStatus.CHOICES if to_state in TRANSITIONS[s])
 
 
+def order_number(order_id: int) -> str:
+    """How an order is named to people (pages, mail, statements)."""
+    return f"CLN-{order_id:06d}"
+
+
 class Checkout(db.Model):
     """One shopper's 'Place order': one payment covering one order per shop."""
 
@@ -169,20 +174,6 @@ class OrderEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     actor_label: Mapped[str] = mapped_column(sa.String(40))  # "shopper", "artisan", "stripe", "system"…
     note: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
-
-
-class Payout(db.Model):
-    """Money transferred to a shop outside Stripe (bank transfer), recorded by an admin."""
-
-    __tablename__ = "payouts"
-    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
-    amount: Mapped[int] = mapped_column(sa.Integer)
-    reference: Mapped[str | None] = mapped_column(sa.String(120))
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 

@@ -1,5 +1,6 @@
 """Order services: checkout (stock taken with conditional UPDATEs), lifecycle transitions, refunds,
-ledger, reviews. They take the acting user, raise DomainError subclasses and flush; callers commit.
+reviews (the shop ledger's lines are posted by ``marketplace.ledger.services``, called from here when a
+cash-on-delivery order is delivered and when a refund succeeds or fails). They take the acting user, raise DomainError subclasses and flush; callers commit.
 The JSON API imports ship_order / deliver_order / cancel_order from here.
 
 Payment methods are reached only through the gateway seam (``marketplace.payments.registry`` and
@@ -30,14 +31,15 @@ from marketplace.core.outbox import queue_mail
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from marketplace.extensions import db
+from marketplace.ledger import services as ledger
 from marketplace.orders.models import (
     TRANSITIONS,
     Checkout,
     Order,
     OrderEvent,
     OrderLine,
-    Payout,
     Review,
+    order_number,
     sources_of,
 )
 from marketplace.orders.models import (
@@ -80,10 +82,6 @@ class Address:
     street: str
     email: str | None = None
     note: str | None = None
-
-
-def order_number(order_id: int) -> str:
-    return f"CLN-{order_id:06d}"
 
 
 # --- signed links for guests -------------------------------------------------------------------
@@ -423,6 +421,8 @@ def deliver_order(user, order: Order) -> Order:
         values.update(paid_at=now, commission=commission_for(order))
     if not transition(order, S.DELIVERED, user, **values):
         raise Conflict(_("Chỉ đơn đang giao mới có thể xác nhận đã giao."))
+    if "paid_at" in values:
+        ledger.post_sale(order)  # the shop has the cash: only the commission is owed, by the shop
     record(user, "order.deliver", "order", order.id)
     return order
 
@@ -463,7 +463,7 @@ def release_checkout(checkout: Checkout, to_state: str, label: str, note: str | 
     return released
 
 
-# --- money: commission, refunds, ledger ----------------------------------------------------------
+# --- money: commission, refunds (the ledger's lines: marketplace.ledger) ----------------------------------------------------------
 
 def commission_for(order: Order) -> int:
     percent = int(current_app.config["PLATFORM_COMMISSION_PERCENT"])
@@ -531,6 +531,7 @@ def mark_refund_succeeded(refund: Refund) -> bool:
     db.session.expire(refund)
     if result.rowcount != 1:
         return False
+    ledger.post_refund(refund)  # who paid the buyer back, and the commission / withheld tax reversed
     order = db.session.get(Order, refund.order_id)
     db.session.refresh(order)
     succeeded = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0)).where(
@@ -555,47 +556,10 @@ def mark_refund_failed(refund: Refund) -> bool:
     db.session.execute(sa.update(Order).where(Order.id == refund.order_id)
                        .values(refunded_amount=Order.refunded_amount - refund.amount)
                        .execution_options(synchronize_session=False))
+    if previous == RefundStatus.SUCCEEDED:
+        ledger.void_refund(refund)  # it was booked: the correction is a mirror entry
     log.warning("refund %s for order %s failed (was %s): ops must follow up", refund.id, refund.order_id, previous)
     return True
-
-
-@dataclass
-class Statement:
-    shop: Shop
-    sales: int
-    commission: int
-    refunds: int
-    payouts: int
-
-    @property
-    def balance(self) -> int:
-        return self.sales - self.commission - self.refunds - self.payouts
-
-
-def shop_statement(shop: Shop) -> Statement:
-    """Balance = sales (paid orders) − platform commission − succeeded refunds − payouts."""
-    sales, commission = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Order.total), 0), sa.func.coalesce(sa.func.sum(Order.commission), 0))
-        .where(Order.shop_id == shop.id, Order.paid_at.is_not(None))
-    ).one()
-    refunds = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0))
-                                .where(Refund.shop_id == shop.id, Refund.status == RefundStatus.SUCCEEDED))
-    payouts = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payout.amount), 0)).where(Payout.shop_id == shop.id))
-    return Statement(shop, int(sales), int(commission), int(refunds), int(payouts))
-
-
-def record_payout(user, shop: Shop, amount: int, reference: str | None = None) -> Payout:
-    if getattr(user, "role", None) != "admin":
-        raise NotAllowed(_("Chỉ quản trị viên ghi nhận chi trả."))
-    if not isinstance(amount, int) or amount < 1:
-        raise InvalidInput(_("Số tiền không hợp lệ."), field="amount")
-    if amount > shop_statement(shop).balance:
-        raise InvalidInput(_("Số tiền chi trả lớn hơn số dư của cửa hàng."), field="amount")
-    payout = Payout(shop_id=shop.id, amount=amount, reference=reference, actor_id=user.id)
-    db.session.add(payout)
-    db.session.flush()
-    record(user, "payout.create", "shop", shop.id, after={"amount": amount, "reference": reference})
-    return payout
 
 
 # --- reviews -------------------------------------------------------------------------------------

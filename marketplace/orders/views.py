@@ -1,4 +1,4 @@
-"""Checkout, the shopper's orders, the artisan's order queue, refunds, ledger and reviews.
+"""Checkout, the shopper's orders, the artisan's order queue, refunds and reviews (statements: ``ledger``).
 
 Each view runs in the unit of work (``core/uow.py``): it commits when the view returns and rolls back on
 any exception; a DomainError becomes a flash + 303 where the view says ``@uow.error_redirect``. The one
@@ -21,14 +21,13 @@ from marketplace.core.templating import current_lang
 from marketplace.errors import OutOfStock
 from marketplace.extensions import db
 from marketplace.orders import addresses, bp, services
-from marketplace.orders.forms import CheckoutForm, EmptyForm, PayoutForm, RefundForm, ReplyForm, ReviewForm, ShipForm
+from marketplace.orders.forms import CheckoutForm, EmptyForm, RefundForm, ReplyForm, ReviewForm, ShipForm
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, Review
 from marketplace.payments import registry
 from marketplace.payments.gateway import PaymentGatewayError
 from marketplace.payments.models import Refund
 from marketplace.shops.access import handled_shops_clause
 from marketplace.shops.models import Shop
-from marketplace.shops.services import owned_shops
 
 TOKEN_KEY = "checkout_token"
 
@@ -239,32 +238,6 @@ def refund(order_id: int):
         form.amount.errors = list(form.amount.errors) + [outcome.error.message]
         return _seller_page(services.get_order(order_id), refund_form=form, status=outcome.status)
     return uow.done(_("Đã ghi nhận hoàn tiền."), _seller_order_url(order_id))
-
-
-@bp.route("/seller/statement")
-@role_required("artisan", "admin")
-def statement():
-    shops = owned_shops(current_user)
-    return render_template("orders/statement.html", statements=[services.shop_statement(s) for s in shops])
-
-
-@bp.route("/admin/ledger", methods=["GET", "POST"])
-@role_required("admin")
-def ledger():
-    form = PayoutForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            shop = db.session.get(Shop, form.shop_id.data) or abort(404)
-            with uow.field_errors() as outcome:
-                services.record_payout(current_user, shop, form.amount.data, form.reference.data)
-            if outcome.error is None:
-                return uow.done(_("Đã ghi nhận chi trả."), url_for("orders.ledger"))
-            form.amount.errors = list(form.amount.errors) + [outcome.error.message]
-        status = 400
-    shops = db.session.scalars(sa.select(Shop).order_by(Shop.id)).all()
-    return render_template("orders/ledger.html", statements=[services.shop_statement(s) for s in shops],
-                           form=form), status
 
 
 # --- reviews ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 
 from marketplace.payments.gateway import (
+    Collector,
     PaymentEvent,
     PaymentRequest,
     PaymentStart,
@@ -22,6 +23,7 @@ class CashOnDelivery:
     identifier = "cod"
     label = _l("Thanh toán khi nhận hàng (COD)")
     prepaid = False
+    collector = Collector.SHOP  # the shop takes the cash; it owes the platform the commission
     stock_hold = None
 
     def enabled(self, config: Mapping) -> bool:

@@ -11,7 +11,9 @@ Adding a payment method (the next ones are VietQR and VNPay):
 
 1. write ``marketplace/payments/<name>.py`` with a class that has every member of
    :class:`PaymentGateway` (``identifier`` is what ``checkouts.payment_method``, ``orders.payment_method``
-   and ``refunds.method`` store: at most 16 characters, never renamed once used);
+   and ``refunds.method`` store: at most 16 characters, never renamed once used; ``collector`` says who
+   holds the buyer's money, ``Collector.PLATFORM`` or ``Collector.SHOP``: the shop ledger books its sales and
+   refunds from it);
 2. register an instance with one line in ``METHODS`` in ``marketplace/payments/registry.py`` (the order
    there is the order shoppers see at checkout);
 3. if the provider calls back (webhook, IPN, return page), add its route to ``payments/views.py``: verify
@@ -67,6 +69,12 @@ class RefundState:
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"        # failed or cancelled at the provider
+
+
+class Collector:
+    PLATFORM = "platform"
+    SHOP = "shop"
+    CHOICES = (PLATFORM, SHOP)
 
 
 class EventKind:
@@ -160,6 +168,10 @@ class PaymentGateway(Protocol):
     identifier: str   # stored on checkouts, orders and refunds
     label: str        # what the shopper picks at checkout (a lazy string)
     prepaid: bool     # paid before shipping (orders wait in pending_payment); False: paid on delivery
+    # Who holds the buyer's money: "platform" (card, VietQR, VNPay: the platform collects and owes the shop)
+    # or "shop" (cash on delivery: the shop collects and owes the platform its commission). The shop
+    # ledger (``marketplace.ledger``) books every sale and refund from this, never from the identifier.
+    collector: str
     stock_hold: timedelta | None  # prepaid: how long stock is held for the payment
 
     def enabled(self, config: Mapping) -> bool:

@@ -15,6 +15,7 @@ from marketplace.core.audit import record
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict
 from marketplace.extensions import db
+from marketplace.ledger import services as ledger
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order
 from marketplace.orders.models import OrderStatus as S
@@ -76,6 +77,7 @@ def settle_payment(gateway: PaymentGateway, state: PaymentState, label: str | No
     for order in checkout.orders:
         if orders.transition(order, S.PAID, None, label=label, paid_at=now, commission=orders.commission_for(order)):
             result = "paid"
+            ledger.post_sale(order)  # the platform holds the money: it owes the shop
             if (order.refunded_amount or 0) >= order.total:  # a refund event got here first
                 orders.transition(order, S.REFUNDED, None, label="refund", only_from=(S.PAID,))
         elif orders.transition(order, S.NEEDS_REVIEW, None, label=label, paid_at=now,
@@ -83,6 +85,7 @@ def settle_payment(gateway: PaymentGateway, state: PaymentState, label: str | No
                                review_note="Thanh toán đến sau khi giữ hàng đã hết hạn: hoàn tiền hoặc phân bổ lại hàng.",
                                note="paid after the stock hold ended", only_from=(S.EXPIRED, S.CANCELLED)):
             log.error("checkout %s paid after its hold ended: order %s needs review", checkout.id, order.id)
+            ledger.post_sale(order)  # the money is held for the shop until it is refunded
             result = "needs_review"
     return result
 

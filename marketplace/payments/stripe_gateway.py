@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.core.money import to_minor_unit
 from marketplace.errors import Conflict
 from marketplace.payments.gateway import (
+    Collector,
     EventKind,
     PaymentEvent,
     PaymentGatewayError,
@@ -183,6 +184,7 @@ class StripeCheckout:
     identifier = "stripe"
     label = _l("Thẻ ngân hàng / thẻ quốc tế (Stripe)")
     prepaid = True
+    collector = Collector.PLATFORM  # the buyer pays the platform; it owes the shop
     stock_hold = STOCK_HOLD
 
     def enabled(self, config: Mapping) -> bool:

@@ -44,6 +44,9 @@ class Shop(db.Model):
     verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     status: Mapped[str] = mapped_column(sa.String(16), default=ShopStatus.ACTIVE, index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    # A household / individual seller (hộ kinh doanh, cá nhân): the platform withholds VAT and PIT on what it
+    # collects for them (Decree 117/2025/NĐ-CP; marketplace.ledger). Added by 0010_h14ledger_ledger.
+    household_seller: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
     owner = relationship("User")
     village = relationship("CraftVillage", back_populates="shops")  # marketplace.catalog.models

@@ -7,6 +7,8 @@ from marketplace.catalog.models import CraftVillage, Product, ProductImage, Prod
 from marketplace.core.time import today_vn
 from marketplace.demo.seed import seed_demo
 from marketplace.extensions import db
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import LedgerLine
 from marketplace.officials.demo import MONTHS
 from marketplace.officials.models import StatSnapshot
 from marketplace.shops.models import Shop, ShopStatus
@@ -15,7 +17,7 @@ from tests.conftest import demo_password_hash
 
 def counts():
     return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in (CraftVillage, Shop, Product, Variant, StatSnapshot)}
+            for m in (CraftVillage, Shop, Product, Variant, StatSnapshot, LedgerLine)}
 
 
 def test_seed_is_idempotent_and_loads_real_villages(app):
@@ -30,6 +32,11 @@ def test_seed_is_idempotent_and_loads_real_villages(app):
     assert first["StatSnapshot"] > 0 and db.session.scalar(
         sa.select(sa.func.count(sa.distinct(StatSnapshot.month)))) == MONTHS
     assert first["CraftVillage"] == 59
+    # the demo's shops take cash on delivery: each owes the platform its commission since October
+    assert any(note.startswith("Ledger:") and "commission receipts" in note for note in report.notes)
+    balances = ledger.balances()
+    assert first["LedgerLine"] > 1000 and len(balances) >= 30
+    assert sum(1 for b in balances.values() if b < 0) >= 30
     assert 38 <= first["Shop"] <= 42
     bat_trang = db.session.scalar(sa.select(CraftVillage).where(CraftVillage.slug == "bat-trang"))
     assert bat_trang.name_vi == "Bát Tràng" and bat_trang.commune_vi == "xã Bát Tràng"

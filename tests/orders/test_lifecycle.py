@@ -5,6 +5,8 @@ import sqlalchemy as sa
 from marketplace.catalog.models import Variant
 from marketplace.core.outbox import read_outbox
 from marketplace.extensions import db
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import Payout
 from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, Review
 from marketplace.payments.models import Refund
@@ -87,18 +89,20 @@ def test_cod_refund_limits_and_ledger(client, login, app):
     db.session.expire_all()
     refund = db.session.scalar(sa.select(Refund))
     assert (refund.amount, refund.method, refund.status) == (100_000, "cod", "succeeded")
-    statement = services.shop_statement(vase.shop)
-    commission = 700_000 * app.config["PLATFORM_COMMISSION_PERCENT"] // 100
-    assert (statement.sales, statement.commission, statement.refunds) == (730_000, commission, 100_000)
-    assert statement.balance == 730_000 - commission - 100_000
+    # Cash on delivery: the shop holds the buyer's cash, so the platform owes it nothing; the shop owes the
+    # commission (8 % of the 700.000 ₫ subtotal = 56.000 ₫). The shop paid the 100.000 ₫ refund back itself;
+    # the refunded share of the commission comes back to it: round(56.000 × 100.000 / 730.000) = 7.671 ₫.
+    assert app.config["PLATFORM_COMMISSION_PERCENT"] == 8
+    assert ledger.balance(vase.shop_id) == -56_000 + 7_671
     assert client.post(f"/seller/orders/{order.id}/refund", data={"amount": 630_000}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "refunded"
     r = client.post(f"/seller/orders/{order.id}/refund", data={"amount": 1})
     assert r.status_code in (303, 400)
     assert db.session.scalar(sa.select(sa.func.sum(Refund.amount))) == 730_000
+    assert ledger.balance(vase.shop_id) == 0  # fully refunded: the whole commission is reversed
     page = client.get("/seller/statement").get_data(as_text=True)
-    assert vase.shop.name in page
+    assert vase.shop.name in page and 'data-amount="closing"><strong>0 ₫' in page
 
 
 def test_refund_before_payment_refused(app):
@@ -112,21 +116,31 @@ def test_refund_before_payment_refused(app):
     db.session.rollback()
 
 
-def test_admin_payout(client, login):
+def test_cod_shop_cannot_be_paid_out_and_owes_the_commission(client, login):
+    """The old rule paid a COD shop 'its balance' — the cash it had already collected. Now a COD-only shop
+    owes the commission: no payout is possible, its statement is a 'commission due' notice, and the admin
+    books the shop's transfer as a receipt."""
     vase, scarf, buyer, order_a, _ = _setup()
     owner = vase.shop.owner
     order = db.session.get(Order, order_a.id)
     services.ship_order(owner, order, "GHN", "G1")
     services.deliver_order(owner, order)
     db.session.commit()
+    assert ledger.balance(vase.shop_id) == -56_000
     admin = make_user("admin")
     db.session.commit()
     login(client, admin)
-    balance = services.shop_statement(vase.shop).balance
-    r = client.post("/admin/ledger", data={"shop_id": vase.shop_id, "amount": balance + 1})
+    r = client.post("/admin/ledger", data={"shop_id": vase.shop_id, "amount": 1, "reference": "VCB-1"})
     assert r.status_code == 400 and "lớn hơn số dư" in r.get_data(as_text=True)
-    assert client.post("/admin/ledger", data={"shop_id": vase.shop_id, "amount": balance, "reference": "VCB-1"}).status_code == 303
-    assert services.shop_statement(vase.shop).balance == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payout)) == 0
+    login(client, owner)
+    page = client.get("/seller/statement").get_data(as_text=True)
+    assert "Phí sàn cần nộp" in page and "Cửa hàng nợ sàn 56.000 ₫" in page
+    login(client, admin)
+    form = {"amount": 56_000, "reference": "VCB-IN-9", "token": "t-56"}
+    assert client.post(f"/admin/ledger/shops/{vase.shop_id}/receipt", data=form).status_code == 303
+    assert client.post(f"/admin/ledger/shops/{vase.shop_id}/receipt", data=form).status_code == 303  # replay
+    assert ledger.balance(vase.shop_id) == 0
 
 
 def test_reviews_after_delivery_once_and_reply_once(client, login):

@@ -3,7 +3,7 @@ import ast
 from pathlib import Path
 
 from marketplace.payments import registry
-from marketplace.payments.gateway import PaymentGateway
+from marketplace.payments.gateway import Collector, PaymentGateway
 
 ROOT = Path(__file__).resolve().parents[2] / "marketplace"
 PROVIDER_SDKS = {"stripe"}
@@ -48,3 +48,11 @@ def test_orders_reach_payment_methods_only_through_the_seam():
     offenders = {str(p.relative_to(ROOT)): sorted(_imports(p) & PROVIDER_MODULES)
                  for p in (ROOT / "orders").rglob("*.py") if _imports(p) & PROVIDER_MODULES}
     assert not offenders, offenders
+
+
+def test_every_method_says_who_collects_the_money():
+    """The shop ledger books sales and refunds from ``collector`` alone (issue #14)."""
+    for method in registry.METHODS:
+        assert method.collector in Collector.CHOICES, method.identifier
+    assert registry.get("cod").collector == Collector.SHOP
+    assert registry.get("stripe").collector == Collector.PLATFORM

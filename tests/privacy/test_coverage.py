@@ -58,6 +58,8 @@ KEPT = {
     # (privacy.services.DELETABLE_ROLES is shoppers only; an admin handles those cases by hand).
     ("shops", "owner_id"): "staff only",
     ("payouts", "actor_id"): "staff only",
+    ("payout_batches", "actor_id"): "staff only",
+    ("ledger_lines", "actor_id"): "staff only",  # journal lines are never changed; only admins act on them
     ("refunds", "actor_id"): "staff only",
     ("shop_consents", "recorded_by_id"): "staff only",
     ("shop_consents", "handed_over_by_id"): "staff only",
