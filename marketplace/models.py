@@ -25,6 +25,6 @@ from marketplace.orders.models import (  # noqa: F401,E402
     Payout,
     Review,
 )
-from marketplace.payments.models import ProcessedEvent, Refund  # noqa: F401,E402
+from marketplace.payments.models import BankTransaction, ProcessedEvent, Refund  # noqa: F401,E402
 from marketplace.search.models import SearchDirty  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402
