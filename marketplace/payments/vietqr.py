@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import segno
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -179,8 +179,9 @@ class VietQRTransfer:
     collector = "platform"  # the money arrives on the platform's account
 
     @property
-    def stock_hold(self) -> timedelta:
-        return timedelta(hours=int(current_app.config["VIETQR_HOLD_HOURS"]))
+    def stock_hold(self) -> timedelta | None:
+        """``VIETQR_HOLD_HOURS`` of the running app (None outside an app context)."""
+        return timedelta(hours=int(current_app.config["VIETQR_HOLD_HOURS"])) if has_app_context() else None
 
     def enabled(self, config: Mapping) -> bool:
         return enabled(config)

@@ -75,7 +75,7 @@ def _vietqr_checkout(token: str) -> tuple[Checkout, str]:
     return checkout, reference
 
 
-@bp.route("/payments/vietqr/<token>")
+@bp.route("/payments/vietqr/pay/<token>")
 @public
 def vietqr_page(token: str):
     """The shopper's transfer page: the VietQR code (an image from this site) and the same facts as text."""
@@ -88,7 +88,7 @@ def vietqr_page(token: str):
                            order_url=orders.checkout_url(checkout))
 
 
-@bp.route("/payments/vietqr/<token>/qr.png")
+@bp.route("/payments/vietqr/pay/<token>/qr.png")
 @public
 def vietqr_image(token: str):
     checkout, reference = _vietqr_checkout(token)
@@ -135,15 +135,16 @@ def _rsp(answer: tuple[str, str]):
     return jsonify({"RspCode": answer[0], "Message": answer[1]}), 200
 
 
-@bp.route("/payments/vnpay/ipn", methods=["GET", "POST"])
+@bp.route("/payments/vnpay/ipn")
 @public
 def vnpay_ipn():
-    """VNPay's server-to-server notification: applied once; answered with VNPay's RspCode."""
+    """VNPay's server-to-server notification (a GET with the signed ``vnp_*`` query): applied once;
+    answered with VNPay's RspCode."""
     gateway = registry.get(vnpay.IDENTIFIER)
     if not gateway.enabled(current_app.config):
         return _rsp(vnpay.RSP_UNKNOWN)
     try:
-        event = gateway.parse_webhook(request.query_string or request.get_data(), request.headers)
+        event = gateway.parse_webhook(request.query_string, request.headers)
     except SignatureError as exc:
         log.warning("rejected vnpay IPN: %s", exc)
         return _rsp(vnpay.RSP_CHECKSUM)
@@ -164,8 +165,6 @@ def vnpay_ipn():
     log.info("vnpay IPN %s: %s", event.id, result)
     return _rsp(_IPN_ANSWERS.get(result, vnpay.RSP_CONFIRMED))
 
-
-csrf.exempt(vnpay_ipn)
 
 
 @bp.route("/payments/vnpay/return")
@@ -188,7 +187,7 @@ def vnpay_return():
         if outcome.error is not None and not isinstance(outcome.error, PaymentGatewayError):
             raise outcome.error
     if params.get("vnp_ResponseCode") != "00":
-        flash(_("VNPay báo giao dịch chưa thành công. Hàng vẫn được giữ đến hết hạn; bạn có thể thanh toán lại."),
+        flash(_("VNPay báo giao dịch chưa thành công: đơn hàng chưa được thanh toán."),
               "warning")
     return redirect(orders.checkout_url(checkout), 303)
 

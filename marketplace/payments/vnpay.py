@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, quote_plus
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -265,8 +265,9 @@ class VNPayCheckout:
     collector = "platform"  # VNPay settles to the platform's merchant account
 
     @property
-    def stock_hold(self) -> timedelta:
-        return timedelta(minutes=int(current_app.config["VNPAY_HOLD_MINUTES"]))
+    def stock_hold(self) -> timedelta | None:
+        """``VNPAY_HOLD_MINUTES`` of the running app (None outside an app context)."""
+        return timedelta(minutes=int(current_app.config["VNPAY_HOLD_MINUTES"])) if has_app_context() else None
 
     def enabled(self, config: Mapping) -> bool:
         return enabled(config)

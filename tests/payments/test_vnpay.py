@@ -9,13 +9,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from config import ProductionConfig
+
 from marketplace.catalog.models import Variant
 from marketplace.core.outbox import read_outbox
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, OrderEvent
-from marketplace.payments import vnpay
+from marketplace.payments import registry, vnpay
 from marketplace.payments.models import ProcessedEvent, Refund
 from tests.orders.helpers import ADDRESS, add_to_cart, checkout_token, two_shop_products
 from tests.payments.fake_vnpay import FakeVNPay
@@ -240,9 +242,15 @@ def test_refund_refused_by_vnpay_changes_nothing(client, fake_vnpay, login):
 
 def test_vnpay_is_offered_only_when_configured(app, client):
     two_shop_products()
-    from marketplace.payments import registry
-
     assert "vnpay" in [m.identifier for m in registry.enabled(app.config)]
     assert registry.get("vnpay").collector == "platform"
     app.config["VNPAY_HASH_SECRET"] = None
     assert "vnpay" not in [m.identifier for m in registry.enabled(app.config)]
+
+
+def test_production_refuses_weak_payment_secrets():
+    good = {"SECRET_KEY": "k" * 8 + "abcdefghijklmnopqrstuvwxyz012345", "SQLALCHEMY_DATABASE_URI": "postgresql://x/y"}
+    ProductionConfig.validate({**good, "VNPAY_HASH_SECRET": "A1b2C3d4E5f6G7h8", "VIETQR_WEBHOOK_SECRET": None})
+    for name in ("VNPAY_HASH_SECRET", "VIETQR_WEBHOOK_SECRET"):
+        with pytest.raises(RuntimeError, match=name):
+            ProductionConfig.validate({**good, name: "secret"})
