@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from config import ProductionConfig
-
 from marketplace.catalog.models import Variant
 from marketplace.core.outbox import read_outbox
 from marketplace.core.time import utcnow
