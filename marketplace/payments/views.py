@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from marketplace.accounts.permissions import public, role_required
 from marketplace.core import uow
+from marketplace.core.time import to_vn
 from marketplace.extensions import csrf, db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, OrderStatus
@@ -84,6 +85,8 @@ def vietqr_page(token: str):
     details = vietqr.transfer_details(checkout.total, reference)
     return render_template("payments/vietqr.html", checkout=checkout, details=details, token=token,
                            waiting=OrderStatus.PENDING_PAYMENT in statuses,
+                           hold_until=to_vn(checkout.hold_expires_at).strftime("%H:%M %d/%m/%Y")
+                           if checkout.hold_expires_at else "",
                            paid=bool(statuses) and all(o.paid_at for o in checkout.orders),
                            order_url=orders.checkout_url(checkout))
 
