@@ -126,8 +126,12 @@ def test_transfer_page_shows_a_qr_that_decodes_to_the_exact_payment(client):
     assert fields["53"] == "704" and fields["54"] == str(checkout.total) and fields["58"] == "VN"
     assert fields["62"] == {"08": ref}
     assert fields["63"] == f"{emvco.crc16_ccitt_false(decoded[0].text[:-4].encode()):04X}"
-    assert client.get("/payments/vietqr/not-a-token").status_code == 404
-    assert client.get("/payments/vietqr/not-a-token/qr.png").status_code == 404
+    placed = [m for m in read_outbox() if "đã nhận đơn hàng" in m["Subject"]]
+    assert len(placed) == 1 and "chuyển khoản đúng số tiền" in placed[0].get_content()
+    assert "/orders/c/" in placed[0].get_content()
+    assert client.get("/payments/vietqr/pay/not-a-token").status_code == 404
+    assert client.get("/payments/vietqr/pay/not-a-token/qr.png").status_code == 404
+    assert client.get("/payments/vietqr/webhook").status_code == 405
 
 
 # --- the bank webhook --------------------------------------------------------------------------------
