@@ -27,7 +27,7 @@ from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import Checkout, Order
+from marketplace.orders.models import Checkout
 from marketplace.orders.models import OrderStatus as S
 from marketplace.payments import registry, services, vietqr
 from marketplace.payments.gateway import PaymentState, PaymentStatus
@@ -55,25 +55,36 @@ def record_transfer(transfer: BankTransfer, source: str = "webhook") -> tuple[Ba
     """Store one incoming transfer and match it. A transaction id seen before (even concurrently) raises
     ``services.DuplicateEvent`` after the flush: the caller's transaction rolls back, nothing changes."""
     row = _new_row(transfer, source)
+    checkout = _locate(row)
     db.session.add(row)
     try:
         db.session.flush()
     except IntegrityError:
         raise services.DuplicateEvent(transfer.transaction_id) from None
-    return row, match(row)
+    return row, _match_located(row, checkout)
+
+
+def _locate(row: BankTransaction) -> Checkout | None:
+    """The bank-transfer checkout whose reference the description carries (sets ``reference`` and
+    ``checkout_id`` on the row), or None."""
+    found = vietqr.find_reference(row.description)
+    if found is None:
+        return None
+    row.reference = found[0]
+    checkout = db.session.get(Checkout, found[1])
+    if checkout is None or checkout.payment_method != vietqr.IDENTIFIER or checkout.stripe_session_id != found[0]:
+        return None
+    row.checkout_id = checkout.id
+    return checkout
+
+
+def _match_located(row: BankTransaction, checkout: Checkout | None) -> str:
+    return _apply(row, checkout) if checkout is not None else _review(row, R.UNMATCHED)
 
 
 def match(row: BankTransaction) -> str:
-    found = vietqr.find_reference(row.description)
-    if found is None:
-        return _review(row, R.UNMATCHED)
-    reference, checkout_id = found
-    row.reference = reference
-    checkout = db.session.get(Checkout, checkout_id)
-    if checkout is None or checkout.payment_method != vietqr.IDENTIFIER or checkout.stripe_session_id != reference:
-        return _review(row, R.UNMATCHED)
-    row.checkout_id = checkout.id
-    return _apply(row, checkout)
+    """Match a stored transfer (again): by reference and exact amount."""
+    return _match_located(row, _locate(row))
 
 
 def _review(row: BankTransaction, reason: str, status: str = T.REVIEW) -> str:
@@ -91,8 +102,8 @@ def _underpaid_rows(checkout: Checkout, row: BankTransaction) -> list[BankTransa
 
 
 def _statuses(checkout: Checkout) -> set[str]:
-    """The checkout's order statuses as the database has them now (one SELECT)."""
-    return set(db.session.scalars(sa.select(Order.status).where(Order.checkout_id == checkout.id)).all())
+    """The checkout's order statuses (the orders ``settle_payment`` then uses; a transition expires them)."""
+    return {o.status for o in checkout.orders}
 
 
 def _settle(checkout: Checkout, rows: list[BankTransaction], label: str, status: str) -> str:
@@ -173,13 +184,14 @@ def import_statement(user, rows: list[StatementRow]) -> dict:
             counts["known"] += 1
             continue
         row = _new_row(r.transfer, "statement")
+        checkout = _locate(row)
         db.session.add(row)
         try:
             db.session.flush()
         except IntegrityError:
             raise Conflict(_("Một giao dịch vừa được ghi nhận cùng lúc; vui lòng tải lại tệp.")) from None
         counts["new"] += 1
-        counts["paid" if match(row) == "paid" else "review"] += 1
+        counts["paid" if _match_located(row, checkout) == "paid" else "review"] += 1
     record(user, "bank_statement.import", "bank_statement", None, after=counts)
     return counts
 
