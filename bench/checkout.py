@@ -325,6 +325,8 @@ def main() -> int:
         app = make_app(uri, f"{tmp}/{name[:3]}")
         for clients in CLIENTS:
             ids = setup(app)
+            for pending in _PENDING.values():  # checkouts of an earlier cell are gone with its tables
+                pending.clear()
             bare_rate, _, bare_err = run(app, bare_job, ids, clients, SECONDS)
             service_rate, _, svc_err = run(app, service_job, ids, clients, SECONDS)
             over = oversold(app, ids, STOCK)

@@ -71,8 +71,8 @@ def _vietqr_checkout(token: str) -> tuple[Checkout, str]:
     reference = vietqr.reference_from_token(token)
     checkout = (db.session.scalar(sa.select(Checkout).where(Checkout.stripe_session_id == reference))
                 if reference else None)
-    if checkout is None or checkout.payment_method != vietqr.IDENTIFIER:
-        abort(404)
+    if checkout is None or checkout.payment_method != vietqr.IDENTIFIER or not vietqr.enabled(current_app.config):
+        abort(404)  # (a collecting account no longer configured: no code to show)
     return checkout, reference
 
 
