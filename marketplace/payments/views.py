@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marketplace.accounts.permissions import public, role_required
 from marketplace.core import uow
 from marketplace.core.time import to_vn
+from marketplace.errors import DomainError
 from marketplace.extensions import csrf, db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, OrderStatus
@@ -134,6 +135,12 @@ _IPN_ANSWERS = {"paid": vnpay.RSP_CONFIRMED, "needs_review": vnpay.RSP_CONFIRMED
                 "mismatch": vnpay.RSP_AMOUNT, "unpaid": vnpay.RSP_CONFIRMED}
 
 
+class _IpnNotApplied(DomainError):
+    """An IPN that failed while being applied: rolled back, answered 99 (VNPay sends it again)."""
+
+    code = "ipn_not_applied"
+
+
 def _rsp(answer: tuple[str, str]):
     return jsonify({"RspCode": answer[0], "Message": answer[1]}), 200
 
@@ -159,7 +166,13 @@ def vnpay_ipn():
         log.error("vnpay IPN for checkout %s: amount %s ≠ total %s", checkout.id, state.amount, checkout.total)
         return _rsp(vnpay.RSP_AMOUNT)
     with uow.field_errors() as outcome:
-        result = services.handle_event(gateway, event)
+        try:
+            result = services.handle_event(gateway, event)
+        except DomainError:
+            raise
+        except Exception as exc:  # VNPay's protocol wants an answer (99, it retries): rolled back as a DomainError
+            log.exception("vnpay IPN %s could not be applied", event.id)
+            raise _IpnNotApplied(str(exc)[:200]) from exc
     if isinstance(outcome.error, services.DuplicateEvent):
         return _rsp(vnpay.RSP_ALREADY)
     if outcome.error is not None:

@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, OrderEvent
 from marketplace.payments import registry, vnpay
+from marketplace.payments import services as payment_services
 from marketplace.payments.models import ProcessedEvent, Refund
 from tests.orders.helpers import ADDRESS, add_to_cart, checkout_token, two_shop_products
 from tests.payments.fake_vnpay import FakeVNPay
@@ -253,3 +254,27 @@ def test_production_refuses_weak_payment_secrets():
     for name in ("VNPAY_HASH_SECRET", "VIETQR_WEBHOOK_SECRET"):
         with pytest.raises(RuntimeError, match=name):
             ProductionConfig.validate({**good, name: "secret"})
+
+
+def test_ipn_answers_99_and_changes_nothing_when_applying_fails(client, fake_vnpay, monkeypatch):
+    vase, _ = two_shop_products()
+    checkout, txn, _loc = _opened(client, fake_vnpay, (vase.variants[0].id, 1))
+    params = fake_vnpay.pay(txn["ref"])
+
+    def broken(gateway, event):
+        db.session.add(ProcessedEvent(id=event.id, type=event.type))
+        db.session.flush()
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(payment_services, "handle_event", broken)
+    assert _ipn(client, params).get_json()["RspCode"] == "99"
+    monkeypatch.undo()
+    assert _count(ProcessedEvent) == 0 and statuses(checkout) == ["pending_payment"]
+    assert _ipn(client, params).get_json()["RspCode"] == "00"  # VNPay's retry is applied
+    assert statuses(checkout) == ["paid"]
+
+
+def test_checkout_form_may_post_to_vnpay_only_when_configured(client, app, fake_vnpay):
+    csp = client.get("/").headers["Content-Security-Policy"]
+    form_action = next(d for d in csp.split("; ") if d.startswith("form-action"))
+    assert fake_vnpay.base in form_action and "img-src 'self' data:" in csp
