@@ -82,6 +82,21 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # tests point the SDK at a local fake
+    # Bank transfer by VietQR (payments/vietqr.py): offered when the collecting account's bank BIN, number and
+    # name are set. Stock is held VIETQR_HOLD_HOURS; the bank-notification webhook is accepted only with a secret.
+    VIETQR_BANK_BIN = _env("VIETQR_BANK_BIN")
+    VIETQR_BANK_NAME = _env("VIETQR_BANK_NAME")  # shown to shoppers; None → the name known for the BIN
+    VIETQR_ACCOUNT_NUMBER = _env("VIETQR_ACCOUNT_NUMBER")
+    VIETQR_ACCOUNT_NAME = _env("VIETQR_ACCOUNT_NAME")
+    VIETQR_HOLD_HOURS = _int("VIETQR_HOLD_HOURS", 24)
+    VIETQR_WEBHOOK_SECRET = _env("VIETQR_WEBHOOK_SECRET")
+    # VNPay (payments/vnpay.py): offered when the terminal code and hash secret are set. The URLs default
+    # to VNPay's sandbox; production sets VNPay's live addresses (tests point them at a local fake).
+    VNPAY_TMN_CODE = _env("VNPAY_TMN_CODE")
+    VNPAY_HASH_SECRET = _env("VNPAY_HASH_SECRET")
+    VNPAY_PAYMENT_URL = _env("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+    VNPAY_API_URL = _env("VNPAY_API_URL", "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction")
+    VNPAY_HOLD_MINUTES = _int("VNPAY_HOLD_MINUTES", 30)
     CURRENCY = "vnd"
     PLATFORM_COMMISSION_PERCENT = _int("PLATFORM_COMMISSION_PERCENT", 8)
     # Tax withheld from household sellers' platform-collected goods revenue, in basis points (100 = 1 %):
@@ -156,6 +171,13 @@ class TestingConfig(Config):
     STRIPE_SECRET_KEY = None
     STRIPE_PUBLISHABLE_KEY = None
     STRIPE_WEBHOOK_SECRET = None
+    VIETQR_BANK_BIN = None
+    VIETQR_BANK_NAME = None
+    VIETQR_ACCOUNT_NUMBER = None
+    VIETQR_ACCOUNT_NAME = None
+    VIETQR_WEBHOOK_SECRET = None
+    VNPAY_TMN_CODE = None
+    VNPAY_HASH_SECRET = None
     MAIL_SERVER = None
     REDIS_URL = None
 
@@ -177,6 +199,10 @@ class ProductionConfig(Config):
         uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
         if not uri.startswith("postgresql"):
             problems.append("DATABASE_URL must point at PostgreSQL")
+        for name in ("VIETQR_WEBHOOK_SECRET", "VNPAY_HASH_SECRET"):
+            secret = config.get(name)
+            if secret and (len(secret) < 16 or len(set(secret)) < 8):
+                problems.append(f"{name} is too weak (at least 16 characters, 8 distinct ones)")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

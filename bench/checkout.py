@@ -7,6 +7,14 @@ commit), with 1, 8 and 32 concurrent buyers (threads) over a hot set of 10 produ
 if unreachable) and a SQLite file. "oversold" counts units sold beyond the stock taken (must be 0); a
 last-units race (32 buyers, 20 units) is checked too. Goal: service ≥ 30 % of the bare transaction.
 
+The prepaid paths are measured the same way, each transaction against the same run's bare transaction:
+"vietqr" = the shopper's checkout (stock held) + its VietQR payment (reference, EMVCo payload), committed;
+"qr-paid" = the bank's notification of the exact transfer for one of those checkouts, matched and settled
+(``bank_transfers.record_transfer``), committed; "vnpay" = the checkout + its signed VNPay redirect;
+"ipn" = VNPay's signed IPN for one of those, verified and applied (``gateway.parse_webhook`` +
+``services.handle_event``). A settlement cell ends early when every checkout of its run is paid (its
+rate is over the time it ran). Goal: each ≥ 30 % of the bare transaction.
+
 Delivering the queued mail (render, build the message, write the .eml, mark sent) is the dispatcher's
 work, after the response (``marketplace.core.outbox``); its rate is measured separately on the mail the
 checkouts queued ("mail dispatch").
@@ -20,6 +28,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,12 +43,19 @@ HOT = 10
 STOCK = 1_000_000
 
 
+VNPAY_SECRET = "bench-vnpay-secret-0123456789abcdef"
+
+
 def make_app(uri: str, data_dir: str):
     from marketplace import create_app
 
     opts = {"pool_size": 40, "max_overflow": 10} if uri.startswith("postgresql") else {}
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "DATA_DIR": data_dir,
-                       "SQLALCHEMY_ENGINE_OPTIONS": opts, "SEARCH_ENABLED": False})
+                       "SQLALCHEMY_ENGINE_OPTIONS": opts, "SEARCH_ENABLED": False,
+                       "VIETQR_BANK_BIN": "970436", "VIETQR_ACCOUNT_NUMBER": "0011001234567",
+                       "VIETQR_ACCOUNT_NAME": "CHO LANG NGHE", "VNPAY_TMN_CODE": "BENCH001",
+                       "VNPAY_HASH_SECRET": VNPAY_SECRET, "VNPAY_PAYMENT_URL": "https://vnpay.invalid/pay",
+                       "VNPAY_API_URL": "https://vnpay.invalid/api"})
 
 
 def setup(app, stock: int = STOCK) -> list[int]:
@@ -76,6 +92,94 @@ def service_job(app, ids):
             db.session.rollback()
             return False
     return one
+
+
+def _address():
+    from marketplace.orders import services
+
+    return services.Address(recipient_name="Bench", phone="0912345678", province="Thành phố Hà Nội",
+                            ward="Xã Bát Tràng", street="1", email="bench@example.vn")
+
+
+_PENDING: dict[str, list] = {"vietqr": [], "vnpay": []}  # checkouts placed, waiting for their payment
+_PENDING_LOCK = threading.Lock()
+
+
+def _prepaid_checkout_job(method: str):
+    """The shopper's transaction for a prepaid method: checkout (stock held) + its payment started
+    (VietQR: reference and EMVCo payload; VNPay: the signed redirect), committed."""
+    def make(app, ids):
+        from marketplace.errors import OutOfStock
+        from marketplace.extensions import db
+        from marketplace.orders import services
+
+        address = _address()
+
+        def one(rng):
+            try:
+                checkout = services.place_checkout(None, {rng.choice(ids): 1}, address, method, uuid.uuid4().hex)
+                services.start_payment(checkout)
+                pending = (checkout.stripe_session_id, checkout.total)
+                db.session.commit()
+            except OutOfStock:
+                db.session.rollback()
+                return False
+            with _PENDING_LOCK:
+                _PENDING[method].append(pending)
+            return True
+        return one
+    return make
+
+
+def _next_pending(method: str):
+    with _PENDING_LOCK:
+        return _PENDING[method].pop() if _PENDING[method] else None
+
+
+def vietqr_paid_job(app, ids):
+    """The bank's notification of an exact transfer, matched to its checkout and settled, committed."""
+    from marketplace.extensions import db
+    from marketplace.payments import bank_transfers
+    from marketplace.payments.statements import BankTransfer
+
+    def one(rng):
+        pending = _next_pending("vietqr")
+        if pending is None:
+            return None  # every checkout of the run is paid
+        reference, total = pending
+        _row, outcome = bank_transfers.record_transfer(
+            BankTransfer(uuid.uuid4().hex, total, f"CK {reference}", None), "webhook")
+        db.session.commit()
+        return outcome == "paid"
+    return one
+
+
+def vnpay_ipn_job(app, ids):
+    """VNPay's signed IPN for a checkout, verified and applied (orders paid), committed."""
+    from marketplace.extensions import db
+    from marketplace.payments import registry, vnpay
+    from marketplace.payments import services as payment_services
+
+    gateway = registry.get("vnpay")
+
+    def one(rng):
+        pending = _next_pending("vnpay")
+        if pending is None:
+            return None
+        ref, total = pending
+        params = {"vnp_Amount": str(total * 100), "vnp_BankCode": "NCB", "vnp_ResponseCode": "00",
+                  "vnp_TmnCode": "BENCH001", "vnp_TransactionNo": str(rng.randrange(10**9)),
+                  "vnp_TransactionStatus": "00", "vnp_TxnRef": ref, "vnp_PayDate": "20261207101500"}
+        params["vnp_SecureHash"] = vnpay.sign_params(params, VNPAY_SECRET)
+        event = gateway.parse_webhook(urlencode(params).encode(), {})
+        outcome = payment_services.handle_event(gateway, event)
+        db.session.commit()
+        return outcome == "paid"
+    return one
+
+
+PREPAID_PATHS = (("vietqr", _prepaid_checkout_job("vietqr")), ("qr-paid", vietqr_paid_job),
+                 ("vnpay", _prepaid_checkout_job("vnpay")), ("ipn", vnpay_ipn_job))
 
 
 def bare_job(app, ids):
@@ -119,7 +223,10 @@ def run(app, make_job, ids, clients: int, seconds: float) -> tuple[float, int, i
             start_barrier.wait()
             while not stop.is_set():
                 try:
-                    if job(rng):
+                    result = job(rng)
+                    if result is None:  # nothing left to do (settlement paths): the cell ends here
+                        stop.set()
+                    elif result:
                         done[i] += 1
                     else:
                         failed[i] += 1
@@ -133,7 +240,7 @@ def run(app, make_job, ids, clients: int, seconds: float) -> tuple[float, int, i
         t.start()
     start_barrier.wait()
     t0 = time.perf_counter()
-    time.sleep(seconds)
+    stop.wait(seconds)
     stop.set()
     for t in threads:
         t.join()
@@ -218,12 +325,18 @@ def main() -> int:
         app = make_app(uri, f"{tmp}/{name[:3]}")
         for clients in CLIENTS:
             ids = setup(app)
+            for pending in _PENDING.values():  # checkouts of an earlier cell are gone with its tables
+                pending.clear()
             bare_rate, _, bare_err = run(app, bare_job, ids, clients, SECONDS)
             service_rate, _, svc_err = run(app, service_job, ids, clients, SECONDS)
             over = oversold(app, ids, STOCK)
             bad += over
             rows.append((name, clients, service_rate, bare_rate, service_rate / bare_rate if bare_rate else 0,
                          over, bare_err + svc_err))
+            for path, job in PREPAID_PATHS:
+                rate, _, errs = run(app, job, ids, clients, SECONDS)
+                rows.append((name, f"{clients} {path}", rate, bare_rate, rate / bare_rate if bare_rate else 0, 0, errs))
+                bad += errs
             print(f"  {name} {clients} clients done", flush=True)
         rate, sent = dispatch_rate(app, SECONDS)
         rows.append((name, "mail", rate, sent, 0, 0, 0))
@@ -235,15 +348,18 @@ def main() -> int:
 
             db.engine.dispose()
     print()
-    print(f"{'database':<20} {'buyers':>6} {'service/s':>10} {'bare tx/s':>10} {'ratio':>7} {'oversold':>8} {'errors':>6}")
+    print(f"{'database':<20} {'buyers':>6} {'path':>6} {'service/s':>10} {'bare tx/s':>10} {'ratio':>7} {'oversold':>8} "
+          f"{'errors':>6}")
     for name, clients, svc, bare, ratio, over, errs in rows:
         if clients == "race":
             print(f"{name:<20} {'32':>6}   last-units race: sold {svc} of {bare} units, oversold {over}")
         elif clients == "mail":
             print(f"{name:<20} {'1':>6}   mail dispatch: {svc:.0f} mails/s ({bare} queued mails delivered)")
         else:
-            print(f"{name:<20} {clients:>6} {svc:>10.0f} {bare:>10.0f} {ratio:>6.0%} {over:>8} {errs:>6}")
-    print(f"\n{SECONDS:.0f} s per cell; goal: service ≥ 30 % of the bare transaction; oversold must be 0.")
+            buyers, _, path = str(clients).partition(" ")
+            print(f"{name:<20} {buyers:>6} {path or 'cod':>6} {svc:>10.0f} {bare:>10.0f} {ratio:>6.0%} {over:>8} {errs:>6}")
+    print(f"\n{SECONDS:.0f} s per cell; goal: each path (checkouts: cod, vietqr, vnpay; settlements: qr-paid, ipn) "
+          "≥ 30 % of the bare transaction; oversold must be 0.")
     return 1 if bad else 0
 
 

@@ -5,9 +5,11 @@ Called once from ``create_app`` after the blueprints are registered.
 Content-Security-Policy: scripts and styles only from our own origin (no ``unsafe-inline``: no
 inline ``<script>``, no ``on*=`` handlers, no ``style=`` attributes in templates; a test scans them),
 images from our origin and ``data:``, no plugins, no framing. ``form-action`` also allows Stripe
-Checkout, where the card payment form redirects.
+Checkout and VNPay's payment page (when configured), where the checkout form redirects.
 """
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,6 +21,9 @@ def content_security_policy(app: Flask) -> str:
     form_action = "'self'"
     if app.config["STRIPE_SECRET_KEY"]:
         form_action += f" {STRIPE_CHECKOUT_ORIGIN}"
+    if app.config["VNPAY_TMN_CODE"] and app.config["VNPAY_HASH_SECRET"]:
+        parts = urlsplit(app.config["VNPAY_PAYMENT_URL"])
+        form_action += f" {parts.scheme}://{parts.netloc}"  # checkout redirects to VNPay's payment page
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",

@@ -28,7 +28,7 @@ from marketplace.core.audit import record
 from marketplace.core.cache import STOCK_CHECKED, mark_catalog_changed
 from marketplace.core.money import format_vnd, to_minor_unit
 from marketplace.core.outbox import queue_mail
-from marketplace.core.time import utcnow
+from marketplace.core.time import to_vn, utcnow
 from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
@@ -328,7 +328,8 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
 def _mail_placed(checkout: Checkout, placed: list[Order], by_shop: dict[int, list], items: dict[int, int]) -> None:
     queue_mail(db.session, checkout.email, "order_placed", checkout.locale,
                checkout_total=format_vnd(checkout.total), link=checkout_url(checkout),
-               card=registry.get(checkout.payment_method).prepaid,
+               card=registry.get(checkout.payment_method).prepaid, method=checkout.payment_method,
+               hold_until=to_vn(checkout.hold_expires_at).strftime("%H:%M %d/%m/%Y") if checkout.hold_expires_at else None,
                orders=[{"number": order_number(o.id), "shop": shop_rows[0].shop_name, "total": format_vnd(o.total),
                         "lines": [f"{r.title_vi} – {r.name} × {items[r.id]}" for r in shop_rows]}
                        for o, shop_rows in zip(placed, by_shop.values())])

@@ -10,9 +10,13 @@ from marketplace.errors import InvalidInput
 from marketplace.payments.cod import CashOnDelivery
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payments.stripe_gateway import StripeCheckout
+from marketplace.payments.vietqr import VietQRTransfer
+from marketplace.payments.vnpay import VNPayCheckout
 
 METHODS: tuple[PaymentGateway, ...] = (
     CashOnDelivery(),
+    VietQRTransfer(),
+    VNPayCheckout(),
     StripeCheckout(),
 )
 DEFAULT = METHODS[0].identifier  # cash on delivery: always enabled

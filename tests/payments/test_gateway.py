@@ -8,7 +8,8 @@ from marketplace.payments.gateway import Collector, PaymentGateway
 ROOT = Path(__file__).resolve().parents[2] / "marketplace"
 PROVIDER_SDKS = {"stripe"}
 GATEWAY_MODULES = {"payments/stripe_gateway.py"}
-PROVIDER_MODULES = {"marketplace.payments.stripe_gateway", "marketplace.payments.cod"}
+PROVIDER_MODULES = {"marketplace.payments.stripe_gateway", "marketplace.payments.cod", "marketplace.payments.vietqr",
+                    "marketplace.payments.vnpay"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -30,11 +31,18 @@ def test_registered_methods_implement_the_seam():
 
 
 def test_cash_on_delivery_always_offered_stripe_only_with_keys():
-    none = {"STRIPE_SECRET_KEY": None, "STRIPE_WEBHOOK_SECRET": None}
+    none = {"STRIPE_SECRET_KEY": None, "STRIPE_WEBHOOK_SECRET": None, "VIETQR_BANK_BIN": None,
+            "VIETQR_ACCOUNT_NUMBER": None, "VIETQR_ACCOUNT_NAME": None, "VNPAY_TMN_CODE": None,
+            "VNPAY_HASH_SECRET": None}
     assert [m.identifier for m in registry.enabled(none)] == ["cod"]
     assert [m.identifier for m in registry.enabled({**none, "STRIPE_SECRET_KEY": "sk"})] == ["cod"]
     keys = {"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "whsec"}
-    assert [m.identifier for m in registry.enabled(keys)] == ["cod", "stripe"]
+    assert [m.identifier for m in registry.enabled({**none, **keys})] == ["cod", "stripe"]
+    vietqr = {"VIETQR_BANK_BIN": "970436", "VIETQR_ACCOUNT_NUMBER": "001", "VIETQR_ACCOUNT_NAME": "CLN"}
+    assert [m.identifier for m in registry.enabled({**none, **vietqr, "VIETQR_ACCOUNT_NAME": None})] == ["cod"]
+    vnpay = {"VNPAY_TMN_CODE": "CLN1", "VNPAY_HASH_SECRET": "s"}
+    assert [m.identifier for m in registry.enabled({**none, **keys, **vietqr, **vnpay})] == ["cod", "vietqr", "vnpay",
+                                                                                              "stripe"]
 
 
 def test_only_gateway_modules_import_a_provider_sdk():

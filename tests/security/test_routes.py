@@ -19,8 +19,8 @@ from marketplace.extensions import csrf, db
 from tests.factories import make_product, make_shop, make_user, make_village
 
 ROLES = ("anonymous", Role.SHOPPER, Role.ARTISAN, Role.OFFICIAL, Role.ADMIN)
-CSRF_EXEMPT_ENDPOINTS = {"payments.stripe_webhook"}
-CSRF_EXEMPT_PATHS = ("/payments/stripe/webhook",)
+CSRF_EXEMPT_ENDPOINTS = {"payments.stripe_webhook", "payments.vietqr_webhook"}
+CSRF_EXEMPT_PATHS = ("/payments/stripe/webhook", "/payments/vietqr/webhook")
 API_PREFIX = "/api/"
 
 
