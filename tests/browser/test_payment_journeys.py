@@ -110,6 +110,16 @@ def _checkout_of(app, reference: str):
     return result
 
 
+def _shop_of(app, product_id: int) -> int:
+    from marketplace.catalog.models import Product
+    from marketplace.extensions import db
+
+    with app.app_context():
+        shop_id = db.session.get(Product, product_id).shop_id
+        db.session.remove()
+    return shop_id
+
+
 def _count_paid_events(app, checkout_id: int) -> int:
     from marketplace.extensions import db
     from marketplace.orders.models import Order, OrderEvent
@@ -177,6 +187,20 @@ def test_journey_5_shopper_pays_by_vietqr_and_a_statement_settles_it(pay_page, p
     assert "0 giao dịch mới" in admin.inner_text("body")
     assert _count_paid_events(app, checkout_id) == 1
     shot(admin, artifacts, "pay-3-statement-imported")
+
+    # the shop's statement shows the lines the settlement booked (8 % commission, VAT 1 % and PIT 0.5 % of
+    # the goods withheld from a household seller, since the platform collected the money)
+    shop_id = _shop_of(app, products[0])
+    admin.goto(f"/admin/ledger/shops/{shop_id}")
+    statement_text = admin.inner_text("main")
+    goods = total - 30_000
+    assert (total, goods) == (380_000, 350_000)
+    for label, amount in (("Bán hàng – sàn thu hộ", "380.000 ₫"), ("Phí sàn", "28.000 ₫"),
+                          ("Khấu trừ thuế GTGT", "3.500 ₫"), ("Khấu trừ thuế TNCN", "1.750 ₫")):
+        row = admin.locator("tr", has_text=label).first.inner_text()
+        assert amount in row, (label, row)
+    assert "Sàn nợ cửa hàng 346.750 ₫" in statement_text
+    shot(admin, artifacts, "pay-3b-shop-statement")
 
     page.reload()
     assert "Đã nhận được thanh toán" in page.inner_text("main")
