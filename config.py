@@ -47,6 +47,7 @@ class Config:
     DATA_DIR = _env("MARKETPLACE_DATA_DIR", str(BASE_DIR / "instance"))
     SQLALCHEMY_DATABASE_URI = _database_url(_env("DATABASE_URL"))  # None → SQLite in DATA_DIR
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")  # "whoosh" (index folder, one host) or "postgres"
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # None → DATA_DIR/search-index
     SEARCH_WRITE_TIMEOUT = float(_env("SEARCH_WRITE_TIMEOUT", "0.3"))  # seconds a save waits for the index lock
     MEDIA_ROOT = _env("MEDIA_ROOT")  # None → DATA_DIR/media
