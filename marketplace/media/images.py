@@ -289,6 +289,8 @@ def _made_sizes(image: Image.Image, sizes) -> list[int]:
 
 
 def delete_derivatives(base_key: str) -> None:
+    if ":" in base_key:  # a photo still processing ("pending:…"): nothing stored yet
+        return
     storage = get_storage()
     for size in current_app.config["MEDIA_SIZES"]:
         for fmt in ("jpg", "webp"):
