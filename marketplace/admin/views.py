@@ -211,7 +211,7 @@ def audit():
 
 # --- background jobs --------------------------------------------------------------------------------
 
-JOB_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,120}$")
+JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,120}$")  # rq's job ids
 
 
 def _job_id_or_404(job_id: str) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,8 +109,8 @@ def queue(name: str = DEFAULT_QUEUE, app: Flask | None = None) -> Queue:
 
 
 def job_id(name: str, key: str | int | None) -> str | None:
-    """A stable id for a job on one object (``media.derivatives:42``): a repeat replaces the queued one."""
-    return None if key is None else f"{name}:{key}".replace(" ", "_")
+    """A stable id for a job on one object (``media-derivatives-42``): a repeat replaces the queued one."""
+    return None if key is None else re.sub(r"[^A-Za-z0-9_-]", "-", f"{name}-{key}")
 
 
 # --- enqueue ------------------------------------------------------------------------------------------
@@ -158,6 +159,7 @@ def _after_rollback(session) -> None:
 
 _worker_app: Flask | None = None
 _engine_pid: dict[int, int] = {}
+_START_PID = os.getpid()
 
 
 def perform(name: str, *args):
@@ -168,8 +170,8 @@ def perform(name: str, *args):
     spec = REGISTRY[name]
     with app.app_context():
         engine = db.engine
-        if _engine_pid.get(id(engine)) != os.getpid():
-            # a forked work horse must not share the parent's pooled connections
+        if os.getpid() != _START_PID and _engine_pid.get(id(engine)) != os.getpid():
+            # a forked work horse must not use (nor close) the parent's pooled connections
             engine.dispose(close=False)
             _engine_pid[id(engine)] = os.getpid()
         try:
