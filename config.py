@@ -73,6 +73,7 @@ class Config:
     # inline paths even with Redis. Failed jobs stay listed (/admin/jobs) this many seconds.
     JOBS_INLINE = _bool("JOBS_INLINE", False)
     JOBS_FAILED_TTL = _int("JOBS_FAILED_TTL", 14 * 24 * 3600)
+    JOBS_WORKER_NICE = _int("JOBS_WORKER_NICE", 10)  # `flask worker` lowers its CPU priority by this much
     # The worker's schedule (seconds between runs, or a crontab line in the server's time; 0/empty = off).
     JOB_RECONCILE_EVERY = _int("JOB_RECONCILE_EVERY", 300)
     JOB_MAIL_EVERY = _int("JOB_MAIL_EVERY", 60)

@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.cron import CronScheduler
-from rq.job import Job
+from rq.job import Job, get_current_job
 from rq.registry import FailedJobRegistry
 from rq.utils import now as rq_now
 
@@ -174,9 +175,12 @@ def perform(name: str, *args):
             # a forked work horse must not use (nor close) the parent's pooled connections
             engine.dispose(close=False)
             _engine_pid[id(engine)] = os.getpid()
+        cpu_started = time.process_time()
         try:
             with uow.transaction():
-                return spec.func(*args)
+                result = spec.func(*args)
+            _note_cpu(time.process_time() - cpu_started)
+            return result
         except Exception as exc:
             if spec.on_error is not None:
                 try:
@@ -187,6 +191,17 @@ def perform(name: str, *args):
             raise
         finally:
             db.session.remove()
+
+
+def _note_cpu(seconds: float) -> None:
+    """Keep the job's CPU time in its rq meta (``cpu_seconds``): what the work cost, whatever the load."""
+    current = get_current_job()
+    if current is not None:
+        try:
+            current.meta["cpu_seconds"] = round(seconds, 4)
+            current.save_meta()
+        except redis.RedisError:  # pragma: no cover - the figure is informative only
+            pass
 
 
 def run_burst(app: Flask, queues=QUEUES, *, with_scheduler: bool = False, max_jobs: int | None = None) -> bool:
@@ -340,8 +355,10 @@ def init_app(app: Flask) -> None:
 @click.option("--burst", is_flag=True, help="Run what is queued, then stop (no schedule).")
 @click.option("--no-schedule", is_flag=True, help="Do not run the periodic jobs' scheduler in this worker.")
 @click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES), help="Queues to take (default all).")
+@click.option("--fork", is_flag=True, help="Run each job in a forked process (rq's Worker) instead of in the "
+              "worker process (SimpleWorker, the default: no fork per job, warm caches; time limits apply alike).")
 @with_appcontext
-def worker_command(burst: bool, no_schedule: bool, queues: tuple[str, ...]) -> None:
+def worker_command(burst: bool, no_schedule: bool, queues: tuple[str, ...], fork: bool) -> None:
     """Run an RQ worker for the app's background jobs (needs REDIS_URL); with the schedulers of delayed
     retries and of the periodic jobs (reconcile, mail, stats, search, media sweep)."""
     global _worker_app
@@ -349,15 +366,19 @@ def worker_command(burst: bool, no_schedule: bool, queues: tuple[str, ...]) -> N
     if not is_async(app):
         raise click.UsageError("REDIS_URL is not set (or JOBS_INLINE is on): jobs run inline, no worker needed.")
     _worker_app = app
+    if app.config["JOBS_WORKER_NICE"]:
+        # background work yields the CPU to the web processes of the same host (uploads answer at once)
+        os.nice(int(app.config["JOBS_WORKER_NICE"]))
     conn = connection(app)
     db.session.remove()
-    db.engine.dispose()  # the work horses are forked: no pooled connection may be shared with them
+    db.engine.dispose()  # the scheduler processes (and, with --fork, the work horses) are forked
     cron_process = None
     if not burst and not no_schedule and scheduled_jobs(app):
         cron_process = multiprocessing.get_context("fork").Process(target=_run_cron, args=(app,), daemon=True,
                                                                    name="marketplace-cron")
         cron_process.start()
-    worker = Worker([Queue(q, connection=conn) for q in (queues or QUEUES)], connection=conn)
+    worker_class = Worker if fork else SimpleWorker
+    worker = worker_class([Queue(q, connection=conn) for q in (queues or QUEUES)], connection=conn)
     try:
         worker.work(burst=burst, with_scheduler=not no_schedule, logging_level="INFO")
     finally:

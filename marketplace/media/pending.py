@@ -25,7 +25,7 @@ from marketplace.core.audit import record
 from marketplace.core.time import utcnow
 from marketplace.extensions import db
 from marketplace.media import staging
-from marketplace.media.images import ImageRejected, StoredImage, inspect, open_checked, prepare
+from marketplace.media.images import ImageRejected, StoredImage, inspect, prepare
 from marketplace.media.models import PendingImage
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,8 @@ def accept_upload(data: bytes) -> StoredImage:
     header = inspect(data)
     staging.current().reserve(header.digest, header.decoded_pixels)
     width, height = header.width, header.height
-    image = open_checked(data)
-    try:
-        if image.getexif().get(0x0112) in _ROTATED:
-            width, height = height, width
-    except Exception:  # a malformed EXIF block: the job keeps the pixels as they are too
-        pass
-    finally:
-        image.close()
+    if header.orientation in _ROTATED:
+        width, height = height, width
     largest = max(current_app.config["MEDIA_SIZES"])
     if max(width, height) > largest:
         scale = largest / max(width, height)

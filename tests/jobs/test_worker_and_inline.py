@@ -36,7 +36,8 @@ class TestWithRedis:
     def app_overrides(self, redis_url):
         return {"REDIS_URL": redis_url}
 
-    def test_flask_worker_burst_in_a_subprocess_runs_the_queued_jobs(self, app, seller, shop):
+    @pytest.mark.parametrize("fork", [False, True], ids=["simple", "fork"])
+    def test_flask_worker_burst_in_a_subprocess_runs_the_queued_jobs(self, app, seller, shop, fork):
         product = make_product(shop=shop)
         db.session.commit()
         seller.post(f"/seller/products/{product.id}/photos", content_type="multipart/form-data",
@@ -48,7 +49,7 @@ class TestWithRedis:
         env = dict(os.environ, MARKETPLACE_ENV="development", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                    MARKETPLACE_DATA_DIR=app.config["DATA_DIR"], MEDIA_ROOT=app.config["MEDIA_ROOT"],
                    SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"], REDIS_URL=app.config["REDIS_URL"])
-        done = subprocess.run([FLASK, "worker", "--burst"], cwd=ROOT, env=env, capture_output=True, text=True,
+        done = subprocess.run([FLASK, "worker", "--burst", *(["--fork"] if fork else [])], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
         db.session.expire_all()
