@@ -97,10 +97,12 @@ def is_async(app: Flask | None = None) -> bool:
 
 
 def connection(app: Flask | None = None) -> redis.Redis:
+    """The app's Redis for queuing. Short timeouts: a Redis that is down or hangs costs a request at most
+    a second or two, and the job is left to the periodic sweeps (``flask worker`` uses its own connection)."""
     app = app or current_app._get_current_object()
     conn = app.extensions.get("marketplace_jobs_redis")
     if conn is None:
-        conn = redis.Redis.from_url(app.config["REDIS_URL"])
+        conn = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2)
         app.extensions["marketplace_jobs_redis"] = conn
     return conn
 
@@ -366,6 +368,8 @@ def worker_command(burst: bool, no_schedule: bool, queues: tuple[str, ...], fork
     if not is_async(app):
         raise click.UsageError("REDIS_URL is not set (or JOBS_INLINE is on): jobs run inline, no worker needed.")
     _worker_app = app
+    # the worker blocks on Redis while waiting for jobs: its connection has no socket timeout
+    app.extensions["marketplace_jobs_redis"] = redis.Redis.from_url(app.config["REDIS_URL"])
     if app.config["JOBS_WORKER_NICE"]:
         # background work yields the CPU to the web processes of the same host (uploads answer at once)
         os.nice(int(app.config["JOBS_WORKER_NICE"]))
