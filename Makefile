@@ -45,8 +45,12 @@ serve:
 
 run: index serve
 
+# Coverage (pyproject [tool.coverage.*], branch coverage on): the line and branch totals are printed at the
+# end; the JSON report is test-artifacts/coverage.json. COV_ARGS= turns it off.
+COV_ARGS ?= --cov --cov-report=json
 test: install system-deps lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	mkdir -p test-artifacts
+	$(BIN)/python -m pytest $(COV_ARGS) $(PYTEST_ARGS)
 
 # ruff (pyproject [tool.ruff]) and the import contracts (pyproject [tool.importlinter])
 lint: install
