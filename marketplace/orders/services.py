@@ -490,10 +490,12 @@ def refund_order(user, order: Order, amount: int, reason: str | None = None) -> 
     if amount > order.total - before:
         raise InvalidInput(_("Chỉ có thể hoàn tối đa %(amount)s.", amount=format_vnd(order.total - before)),
                            field="amount")
-    # The rule, in the database: never above what was paid, and only from the state this request decided
-    # on (a concurrent refund committed since → 409, reload). Both conditions are needed: the first alone
-    # lets two requests that each fit book the same idempotency key; the second alone lets a stale request
-    # through when the refunded amount returned to ``before`` (a refund failed in between).
+    # The rule, in the database: only from the state this request decided on (``== before``: a refund
+    # committed since → 409, reload) and never above what was paid. Mutation testing: given ``== before``
+    # and the check above, ``refunded + amount <= total`` always holds, so dropping or weakening it
+    # (``-`` for ``+``) is an equivalent mutant; it stays so that the UPDATE states the rule by itself
+    # (tests/orders/test_refund_races.py fails when both conditions go). ``synchronize_session=None`` for
+    # ``False`` is equivalent too (the order is expired below).
     result = db.session.execute(
         sa.update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= Order.total,
                                Order.refunded_amount == before)

@@ -201,3 +201,49 @@ def test_two_refund_forms_posted_at_once_answer_303_and_409(app, login):
     assert "Đơn vừa được hoàn tiền bởi người khác" in page
     assert _refund_rows() == [(300_000, "succeeded")]
     assert _refunded(order_id) == 300_000
+
+
+@pytest.mark.parametrize("amount", [0, -1, True, "100000", 1.5, None])
+def test_a_refund_amount_must_be_a_positive_whole_number_of_dong(app, amount):
+    order_id, owner_id = _delivered_cod_order()
+    from marketplace.accounts.models import User
+
+    with pytest.raises(InvalidInput) as caught:
+        services.refund_order(db.session.get(User, owner_id), db.session.get(Order, order_id), amount)
+    assert caught.value.field == "amount"
+    db.session.rollback()
+    assert _refunded(order_id) == 0 and _refund_rows() == []
+
+
+def test_one_dong_then_the_rest_then_nothing(app):
+    """The smallest refund is 1 đồng; the rest of the order after it; then nothing is left (a clear 400)."""
+    order_id, owner_id = _delivered_cod_order()
+    from marketplace.accounts.models import User
+
+    owner = db.session.get(User, owner_id)
+    services.refund_order(owner, db.session.get(Order, order_id), 1)
+    db.session.commit()
+    assert _refunded(order_id) == 1
+    services.refund_order(owner, db.session.get(Order, order_id), TOTAL - 1)
+    db.session.commit()
+    assert _refunded(order_id) == TOTAL and db.session.get(Order, order_id).status == "refunded"
+    with pytest.raises(InvalidInput):
+        services.refund_order(owner, db.session.get(Order, order_id), 1)
+    db.session.rollback()
+    assert [r.amount for r in _refund_rows()] == [1, TOTAL - 1]
+
+
+def test_a_refund_touches_only_its_own_order(app):
+    """The conditional UPDATE names its order: the other shop's order of the same checkout is untouched."""
+    vase, scarf = two_shop_products()
+    checkout = place({vase.variants[0].id: 1, scarf.variants[0].id: 1}, buyer=shopper())
+    for order in checkout.orders:
+        owner = order.shop.owner
+        services.ship_order(owner, order, "GHN", f"G{order.id}")
+        services.deliver_order(owner, order)
+    db.session.commit()
+    first, second = checkout.orders
+    services.refund_order(first.shop.owner, first, 10_000)
+    db.session.commit()
+    assert (_refunded(first.id), _refunded(second.id)) == (10_000, 0)
+    assert db.session.get(Order, second.id).status == "delivered"
