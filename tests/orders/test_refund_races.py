@@ -60,6 +60,7 @@ def test_a_refund_on_a_stale_order_is_refused_by_the_database(app):
     with pytest.raises(Conflict) as caught:
         services.refund_order(owner, stale, 500_000, "lần hai")
     assert caught.value.status_code == 409
+    assert caught.value.message == "Đơn vừa được hoàn tiền bởi người khác, vui lòng tải lại trang."
     db.session.rollback()
     assert _refunded(order_id) == 500_000  # B's, and only B's
     assert _refund_rows() == []

@@ -237,3 +237,22 @@ def test_retrieve_refund_and_expire_errors_are_gateway_errors(app, fake_stripe):
         stripe_gateway.retrieve_refund("re_nobody")
     with pytest.raises(PaymentGatewayError):
         stripe_gateway.expire_session("cs_test_nobody")
+
+
+def test_a_refund_retried_after_a_rollback_is_the_same_refund_at_stripe(client, fake_stripe):
+    """Stripe made the refund but our transaction was rolled back (a crash before the commit): the retry
+    sends the same idempotency key — even after another order's refund was booked meanwhile — so Stripe
+    answers with the same refund instead of refunding twice."""
+    owner, order = _paid_order(client, fake_stripe)
+    other_owner, other = _paid_order(client, fake_stripe)
+    orders.refund_order(owner, db.session.get(Order, order.id), 20_000)
+    db.session.rollback()  # lost: Stripe has the refund, we have nothing
+    assert len(fake_stripe.refunds) == 1
+    orders.refund_order(other_owner, db.session.get(Order, other.id), 5_000)
+    db.session.commit()
+    retried = orders.refund_order(owner, db.session.get(Order, order.id), 20_000)
+    db.session.commit()
+    assert len(fake_stripe.refunds) == 2  # the first one again, and the other order's
+    assert retried.stripe_refund_id in fake_stripe.refunds
+    intent = db.session.get(Checkout, order.checkout_id).payment_intent_id
+    assert fake_stripe.payment_intents[intent]["amount_refunded"] == 20_000
