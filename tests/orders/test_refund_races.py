@@ -248,3 +248,19 @@ def test_a_refund_touches_only_its_own_order(app):
     db.session.commit()
     assert (_refunded(first.id), _refunded(second.id)) == (10_000, 0)
     assert db.session.get(Order, second.id).status == "delivered"
+
+
+def test_a_refund_row_records_who_and_why(app):
+    """Who refunded (the acting user) and why (at most 300 characters; empty → none) are kept on the row."""
+    order_id, owner_id = _delivered_cod_order()
+    from marketplace.accounts.models import User
+
+    owner = db.session.get(User, owner_id)
+    services.refund_order(owner, db.session.get(Order, order_id), 1_000, "vỡ " * 200)
+    services.refund_order(owner, db.session.get(Order, order_id), 2_000, "")
+    services.refund_order(owner, db.session.get(Order, order_id), 3_000)
+    db.session.commit()
+    rows = db.session.scalars(sa.select(Refund).order_by(Refund.id)).all()
+    assert [r.actor_id for r in rows] == [owner_id] * 3
+    assert rows[0].reason == ("vỡ " * 200)[:300] and len(rows[0].reason) == 300
+    assert rows[1].reason is None and rows[2].reason is None
