@@ -4,8 +4,10 @@ Under CI=true a missing or unreachable PostgreSQL fails the run instead of skipp
 """
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -36,7 +38,39 @@ def pytest_runtest_logreport(report):
             _sqlite_only.add(report.nodeid)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    _coverage_summary(terminalreporter, config)
+    _sqlite_only_summary(terminalreporter)
+
+
+def _coverage_summary(terminalreporter, config) -> None:
+    """Under ``--cov`` (``make test``) with the JSON report: the line and branch totals, separately, and the
+    files with the most lines not run."""
+    plugin = config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    if controller is None or getattr(plugin, "cov_total", None) is None:
+        return
+    path = Path(controller.cov.config.json_output)
+    if not path.is_absolute():
+        path = Path(config.rootpath) / path
+    if not path.exists():
+        return
+    report = json.loads(path.read_text(encoding="utf-8"))
+    totals = report["totals"]
+    lines = f"{totals['covered_lines']}/{totals['num_statements']}"
+    branches = f"{totals['covered_branches']}/{totals['num_branches']}"
+    line_pct = 100 * totals["covered_lines"] / max(totals["num_statements"], 1)
+    branch_pct = 100 * totals["covered_branches"] / max(totals["num_branches"], 1)
+    terminalreporter.write_sep("-", "coverage (make test)", bold=True)
+    terminalreporter.write_line(f"lines {lines} = {line_pct:.1f} %   branches {branches} = {branch_pct:.1f} %   "
+                                f"combined {totals['percent_covered']:.1f} %   (report: {path})")
+    worst = sorted(report["files"].items(), key=lambda kv: -kv[1]["summary"]["missing_lines"])[:5]
+    terminalreporter.write_line("most lines not run: " + ", ".join(
+        f"{name} ({data['summary']['missing_lines']})" for name, data in worst if data["summary"]["missing_lines"]))
+
+
+def _sqlite_only_summary(terminalreporter) -> None:
     """Without TEST_DATABASE_URL the PostgreSQL variants are not collected at all: say so, so that nobody
     reads a green run as a run on both databases."""
     if PG_URL:

@@ -491,6 +491,12 @@ def refund_order(user, order: Order, amount: int, reason: str | None = None) -> 
     if amount > order.total - before:
         raise InvalidInput(_("Chỉ có thể hoàn tối đa %(amount)s.", amount=format_vnd(order.total - before)),
                            field="amount")
+    # The rule, in the database: only from the state this request decided on (``== before``: a refund
+    # committed since → 409, reload) and never above what was paid. Mutation testing: given ``== before``
+    # and the check above, ``refunded + amount <= total`` always holds, so dropping or weakening it
+    # (``-`` for ``+``) is an equivalent mutant; it stays so that the UPDATE states the rule by itself
+    # (tests/orders/test_refund_races.py fails when both conditions go). ``synchronize_session=None`` for
+    # ``False`` is equivalent too (the order is expired below).
     result = db.session.execute(
         sa.update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= Order.total,
                                Order.refunded_amount == before)
@@ -498,11 +504,17 @@ def refund_order(user, order: Order, amount: int, reason: str | None = None) -> 
     )
     if result.rowcount != 1:
         raise Conflict(_("Đơn vừa được hoàn tiền bởi người khác, vui lòng tải lại trang."))
-    key = f"refund-{order.id}-{before}-{amount}"
+    # The key is the same for a retry of this very request (rolled back, e.g. the provider did not answer)
+    # and new once a refund was booked since, even one that failed and gave its amount back (same ``before``).
+    booked = db.session.scalar(sa.select(sa.func.count()).select_from(Refund).where(Refund.order_id == order.id))
+    key = f"refund-{order.id}-{booked}-{before}-{amount}"
     refund = Refund(order_id=order.id, shop_id=order.shop_id, amount=amount, method=order.payment_method,
                     reason=(reason or "")[:300] or None, idempotency_key=key, actor_id=getattr(user, "id", None))
     db.session.add(refund)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same refund booked by a concurrent request: one refund, this one a 409
+        raise Conflict(_("Đơn vừa được hoàn tiền bởi người khác, vui lòng tải lại trang.")) from None
     checkout = order.checkout
     result = registry.get(order.payment_method).refund(RefundRequest(
         order_id=order.id, shop_id=order.shop_id, checkout_id=checkout.id, payment_id=checkout.payment_intent_id,

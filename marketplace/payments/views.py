@@ -40,8 +40,10 @@ def stripe_webhook():
         result = services.handle_event(gateway, event)
     if isinstance(outcome.error, services.DuplicateEvent):  # rolled back: applied once already
         return jsonify({"received": True, "duplicate": True}), 200
-    if outcome.error is not None:
-        raise outcome.error  # any other failure is rolled back and answered non-2xx: the provider retries
+    if outcome.error is not None:  # rolled back (the event id too): a 500, so the provider delivers it again
+        log.error("%s event %s %s not processed: %r", gateway.identifier, event.id, event.type, outcome.error)
+        return jsonify({"error": "not processed"}), 500
+    # Any other exception escapes: the unit of work rolls back and the app answers 500 as well.
     log.info("%s event %s %s: %s", gateway.identifier, event.id, event.type, result)
     return jsonify({"received": True, "outcome": result}), 200
 

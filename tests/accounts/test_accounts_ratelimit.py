@@ -28,6 +28,8 @@ def test_sixth_failure_from_one_ip_gets_429(app, client):
     # even the right password is refused while the IP is blocked
     make_account(email="lan@example.vn")
     assert login_form(client, "lan@example.vn").status_code == 429
+    with client.session_transaction() as session:
+        assert "_user_id" not in session  # refused: not signed in
     # another IP is not affected
     response = app.test_client().post("/account/login", data={"email": "lan@example.vn", "password": PASSWORD},
                                       environ_base={"REMOTE_ADDR": "10.0.0.7"})
@@ -40,9 +42,12 @@ def test_failures_on_one_account_from_many_ips_get_429(app):
         response = app.test_client().post("/account/login", data={"email": "lan@example.vn", "password": "sai-mat-khau"},
                                           environ_base={"REMOTE_ADDR": f"10.0.1.{n}"})
         assert response.status_code == 401
-    blocked = app.test_client().post("/account/login", data={"email": "LAN@example.vn", "password": PASSWORD},
-                                     environ_base={"REMOTE_ADDR": "10.0.1.99"})
+    blocked_client = app.test_client()
+    blocked = blocked_client.post("/account/login", data={"email": "LAN@example.vn", "password": PASSWORD},
+                                  environ_base={"REMOTE_ADDR": "10.0.1.99"})
     assert blocked.status_code == 429
+    with blocked_client.session_transaction() as session:
+        assert "_user_id" not in session  # refused: not signed in
     # a different account from the same new IP still works
     make_account(email="mai@example.vn")
     ok = app.test_client().post("/account/login", data={"email": "mai@example.vn", "password": PASSWORD},

@@ -82,6 +82,12 @@ def test_tampered_or_foreign_tokens_refused(app, client):
     services.set_password(user, NEW)
     db.session.commit()
     assert client.get(f"/account/password/reset/{token}").status_code == 400
+    # and posting a new password with any of them changes nothing
+    for bad in (f"{token[:-2]}xx", "not-a-token", token):
+        assert client.post(f"/account/password/reset/{bad}", data={"password": "mot-mat-khau-khac-han",
+                                                                   "confirm": "mot-mat-khau-khac-han"}).status_code == 400
+    db.session.refresh(user)
+    assert verify_password(user.password_hash, NEW)
 
 
 def test_reset_refuses_weak_password(app, client):

@@ -127,6 +127,7 @@ def test_suspend_hides_products_at_once_and_reinstate_restores(app, client, logi
 def test_unknown_shop_404(app, client, login, admin):
     login(client, admin)
     assert client.post("/admin/shops/999999/verify").status_code == 404
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []  # nothing recorded
 
 
 def test_role_change_audited_and_ends_sessions(app, client, login, admin):
@@ -195,6 +196,13 @@ def test_huge_ids_are_404_not_500(app, client, login, admin):
     login(client, make_account("artisan"))
     response = client.post("/seller/shop/new", data=shop_form(str(huge)))
     assert response.status_code == 400
+    # nothing happened: no audit entry, no shop, no one made admin
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shop)) == 0
+    from marketplace.accounts.models import User
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == "admin")) == 1
 
 
 def test_suspended_shop_leaves_search_at_once(app, client, login, admin):

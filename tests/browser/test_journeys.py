@@ -29,6 +29,11 @@ def _product_links(page) -> list[str]:
     return out
 
 
+def _total(page) -> int:
+    """The result count the search page states ("12 sản phẩm")."""
+    return int(re.search(r"(\d+)", page.inner_text(".search-summary")).group(1))
+
+
 def _shop_of_product_page(page) -> str:
     return page.get_attribute("main a[href^='/shops/']", "href")
 
@@ -51,13 +56,22 @@ def shopper_journey(page, artifacts, prefix: str) -> None:
     assert results, "searching without diacritics finds Bát Tràng ceramics"
     shot(page, artifacts, f"{prefix}-1-search")
 
+    total_all = _total(page)
     ocop_link = page.locator(".facets a[href*='ocop=']").first
+    stars = int(re.search(r"ocop=(\d)", ocop_link.get_attribute("href")).group(1))
+    facet_count = int(ocop_link.locator("xpath=following-sibling::span[@class='count']").inner_text())
     ocop_link.click()
-    page.wait_for_url(re.compile(r"ocop="))
+    page.wait_for_url(re.compile(rf"ocop={stars}"))
     ocop_url = page.url
     ocop_results = _product_links(page)
     assert ocop_results, "the OCOP filter keeps some products"
-    assert len(ocop_results) <= len(results) or "page=" in page.url
+    # the filter's own count, what the page finds, and no more than the unfiltered search
+    assert _total(page) == facet_count <= total_all, (_total(page), facet_count, total_all)
+    assert "page=" not in page.url and len(ocop_results) == min(facet_count, 24)
+    # every card shown has a valid OCOP certificate of at least the chosen stars
+    badges = page.eval_on_selector_all("li.card", "els => els.map(e => (e.querySelector('.badge-ocop') || {}).title || '')")
+    assert len(badges) == len(ocop_results)
+    assert all(re.match(r"OCOP (\d)", b) and int(re.match(r"OCOP (\d)", b).group(1)) >= stars for b in badges), badges
     shot(page, artifacts, f"{prefix}-2-ocop")
 
     # open a product and add it; then a second one from another shop

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core.time import today_vn
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 from tests.factories import make_product, make_shop, make_village
@@ -54,7 +55,30 @@ def test_product_page_shows_price_village_shop_and_ocop(demo_app, demo_client):
     assert product.shop.name in html
     assert f"{product.min_price:,}".replace(",", ".") + " ₫" in html
     assert product.ocop_certificate_number in html
-    assert ("hiệu lực đến" in html) or ("đã hết hạn" in html)
+    _assert_ocop_state_shown(product, html)
+
+
+def _assert_ocop_state_shown(product, html: str) -> None:
+    """Valid through its expiry day (3+ stars): "hiệu lực đến <expiry>"; from the day after: "đã hết hạn ngày"."""
+    expiry = product.ocop_expiry
+    valid = product.ocop_stars >= 3 and expiry >= today_vn()
+    shown = "hiệu lực đến" if valid else "đã hết hạn ngày"
+    other = "đã hết hạn ngày" if valid else "hiệu lực đến"
+    assert f"{shown} {expiry.strftime('%d/%m/%Y')}" in html and other not in html, (product.id, expiry, valid)
+
+
+def test_product_pages_show_valid_and_expired_ocop_each_as_it_is(demo_app, demo_client):
+    """One product whose certificate is valid today and one whose certificate has expired, each with the
+    right words (the demo data has both)."""
+    products = db.session.scalars(
+        sa.select(Product).join(Shop).where(Product.status == "active", Shop.status == "active",
+                                            Product.ocop_stars >= 3).order_by(Product.id)).all()
+    valid = [p for p in products if p.ocop_expiry and p.ocop_expiry >= today_vn()]
+    expired = [p for p in products if p.ocop_expiry and p.ocop_expiry < today_vn()]
+    assert valid and expired
+    for product in (valid[0], expired[0]):
+        html = demo_client.get(f"/products/{product.id}").get_data(as_text=True)
+        _assert_ocop_state_shown(product, html)
 
 
 def test_slugged_product_url_redirects(demo_client):

@@ -33,7 +33,8 @@ def test_queue_shows_only_own_shop(client, login):
 
 def test_queue_requires_artisan(client, login):
     _setup()
-    assert client.get("/seller/orders").status_code in (302, 401)
+    response = client.get("/seller/orders")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
     login(client, shopper())
     assert client.get("/seller/orders").status_code == 403
 
@@ -58,9 +59,15 @@ def test_ship_deliver_cod_marks_paid_and_books_commission(client, login, app):
         ("shipped", "delivered", vase.shop.owner_id)]
     subjects = [m["Subject"] for m in read_outbox()]
     assert any("Đang giao" in s for s in subjects) and any("Đã giao" in s for s in subjects)
-    # delivering twice is refused, not a 500
-    r = client.post(f"/seller/orders/{order_a.id}/deliver")
-    assert r.status_code == 303
+    # delivering twice is refused, not a 500, and changes nothing: no new event, no mail, same dates
+    delivered_at, paid_at, mails = order.delivered_at, order.paid_at, len(read_outbox())
+    r = client.post(f"/seller/orders/{order_a.id}/deliver", follow_redirects=True)
+    assert r.status_code == 200 and "Chỉ đơn đang giao mới có thể xác nhận đã giao." in r.get_data(as_text=True)
+    db.session.refresh(order)
+    assert (order.status, order.delivered_at, order.paid_at) == ("delivered", delivered_at, paid_at)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderEvent)
+                             .where(OrderEvent.order_id == order.id)) == 3
+    assert len(read_outbox()) == mails
 
 
 def test_cancel_returns_stock(client, login):

@@ -128,6 +128,7 @@ def test_webhook_is_csrf_exempt(tmp_path, backend, fake_stripe):
         event = fake_stripe.event("checkout.session.completed", {"id": "cs_x", "metadata": {}, "payment_status": "paid"})
         assert fake_stripe.deliver(client, event, WEBHOOK_SECRET).status_code == 200
         assert client.post("/payments/stripe/webhook", data=json.dumps(event)).status_code == 400
+        assert db.session.scalars(sa.select(ProcessedEvent.id)).all() == [event["id"]]  # only the signed one
         if backend == "postgresql":
             truncate_all()
         db.session.remove()

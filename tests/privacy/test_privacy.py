@@ -47,7 +47,7 @@ def test_download_my_data(client, login):
 
 def test_anonymous_cannot_export(client):
     response = client.get("/account/privacy/export")
-    assert response.status_code in (302, 401) and "login" in response.headers.get("Location", "login")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
 
 
 def test_delete_my_account_keeps_orders_without_identity(client, login):
@@ -83,6 +83,14 @@ def test_artisans_cannot_self_delete(client, login):
     db.session.commit()
     login(client, artisan)
     assert client.post("/account/privacy/delete", data={"password": PASSWORD, "confirm": "yes"}).status_code == 403
+    # nothing happened: the account keeps its data, no audit entry, no mail, the session still works
+    db.session.expire_all()
+    kept = db.session.get(type(artisan), artisan.id)
+    assert kept is not None and kept.email == artisan.email and kept.password_hash == artisan.password_hash
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "account.delete")) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)) == 0
+    assert client.get("/account/privacy").status_code == 200
 
 
 def test_marketing_consent_is_never_pre_ticked(client):

@@ -60,9 +60,16 @@ def test_missing_phone_and_fee(app):
 
 
 def test_shopper_cannot_open_a_shop(app, client, login):
-    login(client, make_account("shopper"))
+    shopper = make_account("shopper")
+    village = make_village()
+    login(client, shopper)
     assert client.get("/seller/shop/new").status_code == 403
-    assert client.post("/seller/shop/new", data=shop_form(1)).status_code == 403
+    assert client.post("/seller/shop/new", data=shop_form(village.id)).status_code == 403
+    # nothing happened: no shop, no audit entry, the account is still a shopper's
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shop)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    assert db.session.get(type(shopper), shopper.id).role == "shopper"
 
 
 def test_anonymous_is_sent_to_login(app, client):
