@@ -19,6 +19,8 @@ from tests.security.test_routes import _post_rules, _url_for_rule
 EXEMPT_ENDPOINTS = {
     "payments.stripe_webhook": "Stripe calls it server to server; authenticated by the Stripe-Signature "
                                "HMAC over the raw body, never by a cookie",
+    "payments.vietqr_webhook": "a bank-notification service calls it server to server; authenticated by the "
+                               "HMAC-SHA256 of the raw body in X-Signature, never by a cookie",
 }
 EXEMPT_BLUEPRINTS = {
     "api": "the token API (/api/v1): bearer tokens only, the session cookie is never read",
