@@ -9,4 +9,4 @@ def init_app(app) -> None:
     register_cli.register_cli(app)  # flask ip …, flask register …
 
 
-from marketplace.officials import cache, claims, cli, protections, register_cli, views  # noqa: E402,F401
+from marketplace.officials import cache, claims, cli, protections, register, register_cli, views  # noqa: E402,F401

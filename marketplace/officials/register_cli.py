@@ -13,6 +13,7 @@ from marketplace.catalog.models import IpKind
 from marketplace.catalog.services import SYSTEM
 from marketplace.errors import DomainError
 from marketplace.media.evidence import store_evidence
+from marketplace.officials import village_register
 
 ip_cli = AppGroup("ip", help="IP protection records (collective/certification marks, geographical indications).")
 
@@ -58,7 +59,35 @@ def list_ip(village: str):
             ip.status, ip.state, ip.name]))
 
 
+register_group = AppGroup("register", help="The city's register of craft villages.")
+
+
+@register_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check and report.")
+def import_register(path: Path, dry_run: bool):
+    """Import the city's list (CSV or XLSX, matched on "code"): every row is checked, then all are applied or
+    none. Importing the same file again changes nothing."""
+    try:
+        result = village_register.run_register_import(SYSTEM, path.read_bytes(), path.name, dry_run=dry_run)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    plan = result.plan
+    for line, messages in plan.errors.items():
+        for message in messages:
+            click.echo(f"line {line}: {message}", err=True)
+    summary = (f"{plan.total_rows} rows: {plan.count('create')} new, {plan.count('update')} updated, "
+               f"{plan.count('unchanged')} unchanged, {plan.decisions} recognition decisions")
+    if result.applied:
+        click.echo(f"Imported. {summary}.")
+    else:
+        click.echo(f"Nothing imported ({'dry run' if dry_run and plan.ok else f'{len(plan.errors)} rows with errors'}). "
+                   f"{summary}.")
+        if plan.errors:
+            raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
-    for group in (ip_cli,):
+    for group in (ip_cli, register_group):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
