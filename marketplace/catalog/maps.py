@@ -67,7 +67,7 @@ def village_map_svg(name: str, latitude: float | None, longitude: float | None, 
         f'<polyline points="{_points(RED_RIVER)}" fill="none" stroke="#7fa7c9" stroke-width="3" '
         f'stroke-linecap="round" stroke-linejoin="round"/>'
         f'<circle cx="{cx}" cy="{cy}" r="3" fill="#555"/>'
-        f'<text x="{cx + 5}" y="{cy + 12}" font-size="10" fill="#555">{escape(centre_label)}</text>'
+        f'<text x="{cx - 5}" y="{cy + 13}" font-size="10" fill="#555" text-anchor="end">{escape(centre_label)}</text>'
         f'<circle cx="{x}" cy="{y}" r="7" fill="#b3261e" fill-opacity="0.25"/>'
         f'<circle cx="{x}" cy="{y}" r="3.5" fill="#b3261e" stroke="#fff" stroke-width="1"/>'
         f'<text x="{label_x}" y="{y - 6}" font-size="12" font-weight="bold" fill="#222" '
