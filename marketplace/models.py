@@ -17,7 +17,16 @@ from marketplace.catalog.models import (  # noqa: F401
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
-from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402
+from marketplace.officials.models import (  # noqa: F401,E402
+    CraftRecognition,
+    ExternalPresence,
+    IndicatorBaseline,
+    RecognitionDecision,
+    RecordedValue,
+    StatSnapshot,
+    TourRoute,
+    TourRouteStop,
+)
 from marketplace.orders.models import (  # noqa: F401,E402
     Checkout,
     Order,

@@ -4,7 +4,9 @@ The cache subscribes to the app's change feed (``marketplace.core.changes``) as 
 committed transaction that touches a table the indicators read bumps the app's generation number, and
 cached results from an older generation are dropped. What counts (see :func:`stale`):
 
-* any write to the catalog tables and the officials' own tables;
+* any write to the catalog tables and the officials' own tables (recorded values, presences, recognition
+  decisions, craft recognitions, tour routes and their stops, start values, snapshots);
+* any write to ``refunds`` (production value subtracts every refund that succeeded, by its time);
 * orders only where production value can move: a delivery, completion or refund, a change of
   ``delivered_at`` or ``refunded_amount``, or a status the statement does not spell out. Placing an order
   (INSERT into ``orders``/``order_lines``), paying, shipping or cancelling it before delivery changes no
@@ -29,8 +31,9 @@ from marketplace.orders.models import OrderStatus
 SUBSCRIBER = "officials-stats"
 MARK = "officials-stats"  # changes.mark(session, MARK): this transaction changes the indicators
 WATCHED_TABLES = {"craft_villages", "shops", "products", "product_images", "ip_protections", "orders",
-                  "order_lines", "official_recorded_values", "official_external_presences",
-                  "official_recognition_decisions", "official_stat_snapshots"}
+                  "order_lines", "refunds", "official_recorded_values", "official_external_presences",
+                  "official_recognition_decisions", "official_stat_snapshots", "official_craft_recognitions",
+                  "official_tour_routes", "official_tour_route_stops", "official_indicator_baselines"}
 ORDER_TABLES = {"orders", "order_lines"}
 # Statuses an order only has before delivery (and never reaches from a delivered state): setting one changes
 # no indicator. Any other status — delivered, completed, refunded, or one added later — invalidates.

@@ -11,7 +11,8 @@ W, H, PAD_L, PAD_R, PAD_T, PAD_B = 320, 120, 34, 8, 8, 22
 
 
 def trend_svg(points: list[tuple[date, float]], target: float | None, title: str, unit_suffix: str = "") -> Markup:
-    """A line of monthly values (oldest first) with the target as a dashed line."""
+    """A line of monthly values (oldest first) with the target as a dashed line. The cards pass the series
+    that ends on their headline value (``present.trend_series``)."""
     if not points:
         return Markup(f'<p class="muted">{escape(title)}: —</p>')
     values = [v for _, v in points]
@@ -31,7 +32,10 @@ def trend_svg(points: list[tuple[date, float]], target: float | None, title: str
              f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">',
              f"<title>{escape(title)}</title>",
              f'<line x1="{PAD_L}" y1="{y(bottom):.1f}" x2="{W - PAD_R}" y2="{y(bottom):.1f}" stroke="#999"/>']
-    for v in (bottom, top):
+    labels = (bottom, 0, top) if bottom < 0 else (bottom, top)
+    if bottom < 0:  # the zero line, so a negative stretch reads as one
+        parts.append(f'<line x1="{PAD_L}" y1="{y(0):.1f}" x2="{W - PAD_R}" y2="{y(0):.1f}" stroke="#ccc"/>')
+    for v in labels:
         parts.append(f'<text x="{PAD_L - 3}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">'
                      f'{_num(v)}{escape(unit_suffix)}</text>')
     if target is not None:
@@ -48,4 +52,6 @@ def trend_svg(points: list[tuple[date, float]], target: float | None, title: str
 
 
 def _num(v: float) -> str:
-    return fmt_number(round(v, 1))
+    """An axis label: the number as the cards write it, a negative one with its minus sign (−12,5)."""
+    text = fmt_number(abs(round(v, 1)))
+    return f"-{text}" if round(v, 1) < 0 else text

@@ -1,5 +1,7 @@
-"""Demo history for the officials' dashboard: three years of orders (delivered, some cancelled or refunded), monthly snapshots, a few
-external-platform presences, recorded values and recognition decisions (all marked "minh họa").
+"""Demo history for the officials' dashboard: three years of orders (delivered, some cancelled or refunded — a
+refund is a ``payments.Refund`` row, as the refund flow writes it), monthly snapshots, a few external-platform
+presences, recorded values, tour routes, craft recognitions, the plan's start values and recognition
+decisions (all marked "minh họa").
 
 Deterministic (the demo's seed and anchor date are passed in by ``marketplace.demo.seed``, which calls
 ``seed_officials_demo`` after the catalog; this module imports nothing from ``marketplace.demo``), idempotent,
@@ -20,8 +22,18 @@ from marketplace.core.time import add_months
 from marketplace.extensions import db
 from marketplace.officials import cache
 from marketplace.officials import indicators as ind
-from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot
+from marketplace.officials.models import (
+    CraftRecognition,
+    ExternalPresence,
+    IndicatorBaseline,
+    RecognitionDecision,
+    RecordedValue,
+    StatSnapshot,
+    TourRoute,
+    TourRouteStop,
+)
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus
+from marketplace.payments.models import Refund, RefundStatus
 from marketplace.shops.models import Shop, ShopStatus
 
 TOKEN_PREFIX = "demo-history-"
@@ -35,11 +47,33 @@ PRESENCES = (  # village slug, platform, months before the anchor, evidence
 )
 RECORDED = (  # indicator, value, numerator, denominator, evidence
     ("tourism_villages", 12, None, None, "Báo cáo 215/BC-SDL năm 2025 của Sở Du lịch (minh họa)"),
-    ("tour_routes", 6, None, None, "Bát Tràng → Kim Lan; Vạn Phúc → Chuông → Phú Vinh; … (minh họa)"),
     ("endangered_restored", 2, None, None, "Khôi phục nghề giấy dó Dương Ổ, tranh Kim Hoàng (minh họa)"),
     ("effective_share", 71.3, 231, 324, "Tổng hợp báo cáo các xã, phường năm 2025 (minh họa)"),
     ("trained_share", 64.0, 12_800, 20_000, "Sở Lao động: lớp kỹ năng, an toàn lao động, CNTT 2025 (minh họa)"),
     ("environment_share", 58.0, 188, 324, "Sở Nông nghiệp và Môi trường: kiểm tra năm 2025 (minh họa)"),
+)
+ROUTES = (  # name, opened (months before the anchor), village slugs in order, evidence
+    ("Gốm ven sông Hồng", 14, ("bat-trang", "kim-lan"), "Chương trình tour của Sở Du lịch 2025 (minh họa)"),
+    ("Lụa, nón, mây tre phía Nam", 10, ("van-phuc", "chuong", "phu-vinh"), "Tour mẫu Sở Du lịch (minh họa)"),
+    ("Sơn mài và khảm trai", 5, ("ha-thai", "chuon-ngo"), "Thông báo mở tuyến của huyện (minh họa)"),
+)
+CRAFTS = (  # craft, number, date, village slug
+    ("Nghề làm nón lá", "1502/QĐ-UBND (minh họa)", date(2025, 6, 12), "chuong"),
+    ("Nghề dệt lụa tơ tằm", "2710/QĐ-UBND (minh họa)", date(2025, 11, 3), "van-phuc"),
+)
+BASELINES = (  # indicator, value, numerator, denominator, source — the values on 15/01/2025
+    ("ecommerce_participation", 14.0, None, None, "Khảo sát Sở Công Thương, tháng 01/2025 (minh họa)"),
+    ("online_showcase", 10.0, None, None, "Khảo sát Sở Công Thương, tháng 01/2025 (minh họa)"),
+    ("digitized_products", 0, None, None, "Chợ Làng Nghề chưa hoạt động ngày 15/01/2025"),
+    ("ocop_share", 22.0, None, None, "Danh sách OCOP của Sở Nông nghiệp và Môi trường, 2024 (minh họa)"),
+    ("ip_share", 5.0, None, None, "Cục Sở hữu trí tuệ, danh sách văn bằng 2024 (minh họa)"),
+    ("tourism_villages", 8, None, None, "Báo cáo Sở Du lịch năm 2024 (minh họa)"),
+    ("tour_routes", 0, None, None, "Chưa có tuyến nào được mở (minh họa)"),
+    ("endangered_restored", 0, None, None, "Kế hoạch 282 bắt đầu (minh họa)"),
+    ("new_recognitions", 0, None, None, "Kế hoạch 282 bắt đầu: chưa có quyết định mới"),
+    ("effective_share", 65.0, None, None, "Báo cáo tổng kết năm 2024 của các xã, phường (minh họa)"),
+    ("trained_share", 55.0, None, None, "Sở Lao động, số liệu năm 2024 (minh họa)"),
+    ("environment_share", 50.0, None, None, "Sở Nông nghiệp và Môi trường, kiểm tra năm 2024 (minh họa)"),
 )
 DECISIONS = (  # village slug, number, date, title — the data file's titles and years (2024), so the
     # demo catalog is unchanged; the numbers are illustrative. No demo decision falls after the plan's start.
@@ -56,6 +90,7 @@ def seed_officials_demo(*, anchor: datetime, seed: int, official_email: str) -> 
     official = db.session.scalar(sa.select(User.id).where(User.email == official_email))
     _seed_orders(anchor, seed)
     _seed_records(anchor.date(), villages, official)
+    _seed_routes_crafts_baselines(anchor, villages, official)
     _sync_recognitions(villages)
     db.session.flush()
     _seed_snapshots(anchor.date(), seed)
@@ -77,7 +112,7 @@ def _seed_orders(anchor: datetime, seed: int) -> None:
     for row in rows:
         by_shop.setdefault(row[0], []).append(row)
     start = date(anchor.year - 3, 1, 1)  # a full earlier year, so the first year-on-year growth is fair
-    checkouts, orders, lines = [], [], []
+    checkouts, orders, lines, refunds = [], [], [], []
     month_no = 0
     month = start
     while month <= anchor.date():
@@ -100,7 +135,7 @@ def _seed_orders(anchor: datetime, seed: int) -> None:
                     order_lines.append({
                         "product_id": item[2], "variant_id": item[4], "shop_id": shop_id, "village_id": item[1],
                         "title": item[3], "variant_name": item[5], "sku": item[6], "unit_price": item[7],
-                        "quantity": qty, "refunded_amount": item[7] * qty if status == OrderStatus.REFUNDED else 0})
+                        "quantity": qty, "refunded_amount": 0})
                 subtotal = sum(line["unit_price"] * line["quantity"] for line in order_lines)
                 checkouts.append({"token": f"{TOKEN_PREFIX}{len(checkouts) + 1:05d}", "buyer_id": None, "email": None,
                                   "payment_method": "cod", "total": subtotal + 30_000, "created_at": created})
@@ -114,6 +149,10 @@ def _seed_orders(anchor: datetime, seed: int) -> None:
                     else None,
                     "cancelled_at": created + timedelta(hours=3) if status == OrderStatus.CANCELLED else None})
                 lines.append(order_lines)
+                # (no draw from ``rng``: the demo's orders stay those of earlier seeds)
+                refunds.append((min(delivered + timedelta(days=1 + len(orders) % 5), anchor - timedelta(minutes=1)),
+                                subtotal)
+                               if status == OrderStatus.REFUNDED else None)
         month_no += 1
         month = add_months(month, 1)
     if not orders:
@@ -130,6 +169,15 @@ def _seed_orders(anchor: datetime, seed: int) -> None:
     db.session.execute(sa.insert(OrderLine), [dict(line, order_id=order_ids[order["checkout_id"]])
                                               for order, order_lines in zip(orders, lines)
                                               for line in order_lines])
+    # What orders.services.refund_order leaves behind for a cash-on-delivery refund: the order's refunded
+    # amount (set above) and a succeeded Refund row, at its own time (the order lines are not touched).
+    refund_rows = [{"order_id": order_ids[order["checkout_id"]], "shop_id": order["shop_id"], "amount": amount,
+                    "method": "cod", "status": RefundStatus.SUCCEEDED, "reason": "Khách trả hàng (minh họa)",
+                    "idempotency_key": f"{TOKEN_PREFIX}refund-{order_ids[order['checkout_id']]}", "created_at": when}
+                   for order, refund in zip(orders, refunds) if refund is not None
+                   for when, amount in (refund,)]
+    if refund_rows:
+        db.session.execute(sa.insert(Refund), refund_rows)
     changes.mark(db.session, cache.MARK)  # orders inserted already delivered: the indicators change at commit
 
 
@@ -161,6 +209,30 @@ def _seed_records(today: date, villages: dict, official_id: int | None) -> None:
                                                    entered_by_id=official_id))
 
 
+def _seed_routes_crafts_baselines(anchor: datetime, villages: dict, official_id: int | None) -> None:
+    today = anchor.date()
+    if not db.session.scalar(sa.select(TourRoute.id).limit(1)):
+        for name, months_ago, slugs, evidence in ROUTES:
+            if all(slug in villages for slug in slugs):
+                route = TourRoute(name=name, opened_on=add_months(today, -months_ago), evidence=evidence,
+                                  entered_by_id=official_id, entered_at=anchor - timedelta(days=30 * months_ago))
+                route.stops = [TourRouteStop(position=n, village_id=villages[slug].id)
+                               for n, slug in enumerate(slugs, start=1)]
+                db.session.add(route)
+    if not db.session.scalar(sa.select(CraftRecognition.id).limit(1)):
+        for craft, number, decided_on, slug in CRAFTS:
+            db.session.add(CraftRecognition(craft_name=craft, number=number, decided_on=decided_on,
+                                            village_id=villages[slug].id if slug in villages else None,
+                                            evidence="Quyết định của UBND thành phố (minh họa)",
+                                            entered_by_id=official_id,
+                                            entered_at=datetime.combine(decided_on, datetime.min.time()) + timedelta(days=7)))
+    if not db.session.scalar(sa.select(IndicatorBaseline.id).limit(1)):
+        for indicator_id, value, num, den, source in BASELINES:
+            db.session.add(IndicatorBaseline(indicator_id=indicator_id, value=value, numerator=num, denominator=den,
+                                             source=source, entered_by_id=official_id,
+                                             entered_at=datetime(2025, 2, 10, 2)))
+
+
 def _sync_recognitions(villages: dict) -> None:
     """The seed resets titles from the data file; decisions on file win (see officials/models.py)."""
     db.session.flush()
@@ -173,28 +245,30 @@ def _sync_recognitions(villages: dict) -> None:
 
 
 def _seed_snapshots(today: date, seed: int) -> None:
-    """24 monthly snapshots. Sales growth is measured on the demo orders at each month's end; the catalog's
-    shares cannot be re-measured in the past, so they ramp plausibly up to today's value."""
+    """24 monthly snapshots. Production growth is measured at each month's end by the indicator's own function
+    (so the chart's line is the card's series); the catalog's shares cannot be re-measured in the past, so
+    they ramp plausibly up to today's value. This month's point is today's measurement."""
     first = add_months(today.replace(day=1), -(MONTHS - 1))
     have = set(db.session.scalars(sa.select(StatSnapshot.month).distinct()))
     current = {r.indicator.id: r for r in ind.compute_all(today)}
     rng = random.Random(seed + 60)
-    monthly = _monthly_sales()
     for k in range(MONTHS):
         month = add_months(first, k)
         if month in have:
             continue
         month_end = min(add_months(month, 1) - timedelta(days=1), today)
         ramp = 0.55 + 0.45 * k / (MONTHS - 1)
+        growth_then = None
+        if month != today.replace(day=1):
+            growth_then = next(r for r in ind.results_from_totals(ind.platform_totals(month_end))
+                               if r.indicator.id == "production_growth")
         for result in current.values():
             i = result.indicator
             value, num, den = _plain(result.value), _plain(result.numerator), _plain(result.denominator)
             if month == today.replace(day=1):
                 pass  # this month's snapshot is today's measurement
             elif i.id == "production_growth":
-                num = _ytd(monthly, month_end.year, month_end.month)
-                den = _ytd(monthly, month_end.year - 1, month_end.month)
-                value = ind.growth(num, den)
+                value, num, den = growth_then.value, _plain(growth_then.numerator), _plain(growth_then.denominator)
             elif i.id in ind.SHARE_FLAGS and den:
                 num = min(den, round((num or 0) * ramp + rng.choice((0, 0, 1))))
                 value = ind.share(num, den)
@@ -213,21 +287,3 @@ def _plain(number):
     if isinstance(number, Decimal):
         return int(number) if number == number.to_integral_value() else float(number)
     return number
-
-
-def _monthly_sales() -> dict[tuple[int, int], int]:
-    """Delivered value per calendar month (one aggregate query; same rule as ``production_growth``)."""
-    year = sa.extract("year", Order.delivered_at)
-    month = sa.extract("month", Order.delivered_at)
-    value = sa.func.sum(OrderLine.unit_price * OrderLine.quantity - OrderLine.refunded_amount)
-    rows = db.session.execute(
-        sa.select(year, month, value).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.status.in_(OrderStatus.DELIVERED_STATES), Order.delivered_at.is_not(None))
-        .group_by(year, month)
-    ).all()
-    return {(int(y), int(m)): int(v or 0) for y, m, v in rows}
-
-
-def _ytd(monthly: dict, year: int, month: int) -> int:
-    """January to the end of ``month`` (snapshots are taken at month ends)."""
-    return sum(monthly.get((year, m), 0) for m in range(1, month + 1))

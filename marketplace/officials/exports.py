@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,23 +34,83 @@ def _pct(v):
     return None if v is None else round(v / 100, 4)
 
 
+def card_facts(card) -> dict:
+    """What a card says besides its value, as plain data (shared by the JSON API, CSV and XLSX)."""
+    r = card.result
+    d = r.detail or {}
+    start = card.baseline
+    return {
+        "target_met": card.target_met,
+        "awaiting_verification": d.get("awaiting_verification"),
+        "awaiting_verification_villages": d.get("awaiting_villages"),
+        "outside_recognized": d.get("outside_recognized", d.get("outside_recognized_this")),
+        "refunds_subtracted": d.get("refunds_this"),
+        "like_for_like_growth": d.get("like_for_like_growth"),
+        "like_for_like_this": d.get("like_for_like_this"),
+        "like_for_like_last": d.get("like_for_like_last"),
+        "like_for_like_shops": d.get("like_for_like_shops"),
+        "new_villages": d.get("new_villages"),
+        "upgraded_traditional": d.get("upgraded_traditional"),
+        "crafts_recognized": d.get("crafts"),
+        "tour_routes": [{"name": x["name"], "villages": x["villages"]} for x in d.get("routes", [])] or None,
+        "period_start": d.get("period_start"),
+        "period_end": d.get("period_end"),
+        "entered_by": d.get("entered_by"),
+        "entered_at": d.get("entered_at"),
+        "evidence": d.get("evidence"),
+        "baseline_value": start["value"] if start else None,
+        "baseline_numerator": start["numerator"] if start else None,
+        "baseline_denominator": start["denominator"] if start else None,
+        "baseline_source": start["source"] if start else None,
+        "baseline_entered_by": start["entered_by_name"] if start else None,
+        "baseline_entered_at": start["entered_at"] if start else None,
+    }
+
+
+def _routes_text(routes) -> str | None:
+    return " | ".join(f"{x['name']}: {' → '.join(x['villages'])}" for x in routes) if routes else None
+
+
 def indicator_table(commune: str | None = None, category: str | None = None) -> Table:
     rows = []
     for card in queries.cards(commune=commune, category=category):
         r = card.result
         i = r.indicator
+        f = card_facts(card)
         percent_like = i.unit in (ind.PERCENT, ind.GROWTH)
+
+        def v(x, pct=percent_like):
+            return _pct(x) if pct else x
+
         rows.append([
             i.id, i.label_vi, i.label_en, i.unit, "nền tảng đo" if i.kind == "platform" else "ghi nhận",
-            _pct(r.value) if percent_like else r.value, r.numerator, r.denominator,
-            _pct(i.target_2030) if percent_like and i.target_2030 is not None else i.target_2030,
+            v(r.value), r.numerator, r.denominator,
+            v(i.target_2030) if i.target_2030 is not None else None,
             i.target_text_vi, i.orientation_2050_vi,
             None if card.on_track is None else ("đúng tiến độ" if card.on_track else "chậm tiến độ"),
+            f["target_met"], f["awaiting_verification"], f["outside_recognized"], f["refunds_subtracted"],
+            _pct(f["like_for_like_growth"]), f["like_for_like_shops"], f["new_villages"], f["upgraded_traditional"],
+            f["crafts_recognized"], _routes_text(f["tour_routes"]), f["period_start"], f["period_end"],
+            f["entered_by"], _vn_time(f["entered_at"]), f["evidence"],
+            v(f["baseline_value"]), f["baseline_numerator"], f["baseline_denominator"], f["baseline_source"],
+            f["baseline_entered_by"], _vn_time(f["baseline_entered_at"]),
         ])
     cols = [("id", "text"), ("chỉ tiêu", "text"), ("indicator", "text"), ("đơn vị", "text"), ("loại", "text"),
             ("giá trị", "value"), ("tử số", "num"), ("mẫu số", "num"), ("mục tiêu 2030", "value"),
-            ("mục tiêu 2030 (văn bản)", "text"), ("định hướng 2050", "text"), ("tiến độ", "text")]
+            ("mục tiêu 2030 (văn bản)", "text"), ("định hướng 2050", "text"), ("tiến độ", "text"),
+            ("đạt mục tiêu 2030", "bool"), ("chờ xác minh (không tính)", "int"),
+            ("ngoài làng được công nhận (không tính)", "num"), ("đã trừ hoàn tiền (₫)", "vnd"),
+            ("tăng trưởng cùng cửa hàng", "pct"), ("số cửa hàng so sánh", "int"), ("làng công nhận mới", "int"),
+            ("làng nâng lên truyền thống", "int"), ("nghề được công nhận", "int"), ("tuyến (các làng theo thứ tự)", "text"),
+            ("kỳ từ", "date"), ("kỳ đến", "date"), ("người nhập", "text"), ("nhập lúc (giờ Hà Nội)", "datetime"),
+            ("minh chứng", "text"), ("khởi điểm 15/01/2025", "value"), ("khởi điểm: tử số", "num"),
+            ("khởi điểm: mẫu số", "num"), ("khởi điểm: nguồn", "text"), ("khởi điểm: người nhập", "text"),
+            ("khởi điểm: nhập lúc (giờ Hà Nội)", "datetime")]
     return Table("Chỉ tiêu Kế hoạch 282", cols, rows, {"commune": commune, "category": category})
+
+
+def _vn_time(moment: datetime | None) -> datetime | None:
+    return to_vn(moment).replace(tzinfo=None, microsecond=0) if moment else None
 
 
 def village_dict(row) -> dict:
@@ -60,6 +121,7 @@ def village_dict(row) -> dict:
         "shops_active": int(row["shops_active"]), "shops_verified": int(row["shops_verified"]),
         "listings_active": int(row["listings_visible"]), "digitized_products": int(row["digitized"]),
         "ocop_valid_products": int(row["ocop_valid"]), "ip_products": int(row["ip_listings"]),
+        "ocop_awaiting_verification": int(row["ocop_awaiting"]), "ip_awaiting_verification": int(row["ip_awaiting"]),
         "external_presence_latest": row["presence_latest"].isoformat() if row["presence_latest"] else None,
         "sales_this_year_to_date": int(row["sales_this"]), "sales_same_period_last_year": int(row["sales_last"]),
         "counts": {"ecommerce_participation": bool(row["ecommerce"]), "online_showcase": bool(row["showcase"]),
@@ -107,25 +169,37 @@ def _exported_at() -> str:
 
 
 def to_csv(table: Table) -> str:
+    """The header and the data rows, nothing else (Excel filters and pandas read it as it is); the notes and
+    definitions are in ``readme`` (the ZIP export) and the XLSX's sheets."""
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 with a BOM
     writer = csv.writer(out)
-
-    def write(values) -> None:
-        writer.writerow(safe_row(values))
-
-    write([h for h, _ in table.columns])
+    writer.writerow(safe_row([h for h, _ in table.columns]))
     for row in table.rows:
-        write([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)])
-    write([])
-    write(["# xuất lúc", _exported_at()])
-    for key, value in table.filters.items():
-        if value:
-            write([f"# lọc {key}", value])
-    write(["# tỷ lệ trong cột 'giá trị' là phân số (0.274 = 27,4 %)"])
-    for i in ind.INDICATORS:
-        write([f"# {i.id}", i.definition_vi])
+        writer.writerow(safe_row([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)]))
     return out.getvalue()
+
+
+def readme(table: Table) -> str:
+    """The notes that go with a CSV: export time, filters, how values are written, every definition."""
+    lines = [f"{table.title} — Chợ Làng Nghề, Kế hoạch 282/QĐ-UBND", "",
+             f"Xuất lúc (giờ Hà Nội): {_exported_at()}"]
+    for key, value in table.filters.items():
+        lines.append(f"Lọc {key}: {value or 'tất cả'}")
+    lines += ["", "Tỷ lệ trong các cột 'giá trị', 'mục tiêu 2030', 'khởi điểm' là phân số (0.274 = 27,4 %).",
+              "Ngày theo ISO (YYYY-MM-DD); tiền là đồng (số nguyên).", "", "Định nghĩa:"]
+    for i in ind.INDICATORS:
+        lines += [f"- {i.id} — {i.label_vi}: {i.definition_vi}", f"  ({i.definition_en})"]
+    return "\n".join(lines) + "\n"
+
+
+def to_zip(table: Table, csv_name: str) -> bytes:
+    """The CSV (data rows only) and README.txt (notes and definitions) in one ZIP."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(csv_name, to_csv(table).encode("utf-8"))
+        z.writestr("README.txt", readme(table).encode("utf-8"))
+    return buf.getvalue()
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -135,10 +209,12 @@ def to_xlsx(table: Table) -> bytes:
     ws.append(safe_row(h for h, _ in table.columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    formats = {"int": "#,##0", "vnd": "#,##0", "num": "#,##0.##", "date": "yyyy-mm-dd", "pct": "0.0%"}
+    formats = {"int": "#,##0", "vnd": "#,##0", "num": "#,##0.##", "date": "yyyy-mm-dd", "pct": "0.0%",
+               "datetime": "yyyy-mm-dd hh:mm:ss"}
     unit_col = next((n for n, (h, _) in enumerate(table.columns) if h == "đơn vị"), None)
     for row in table.rows:
-        values = [("có" if v else "không") if kind == "bool" else v for v, (_, kind) in zip(row, table.columns)]
+        values = [("có" if v else "không") if kind == "bool" and v is not None else v
+                  for v, (_, kind) in zip(row, table.columns)]
         ws.append(safe_row(values))
         r = ws.max_row
         for c, (_, kind) in enumerate(table.columns, start=1):

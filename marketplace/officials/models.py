@@ -86,6 +86,78 @@ class RecognitionDecision(db.Model):
     village = relationship("CraftVillage")
 
 
+class CraftRecognition(db.Model):
+    """A decision recognizing a craft (nghề truyền thống) — its own decision, separate from villages'.
+
+    ``village_id`` is the village where the craft is practised, when the decision names one."""
+
+    __tablename__ = "official_craft_recognitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    craft_name: Mapped[str] = mapped_column(sa.String(200))
+    number: Mapped[str] = mapped_column(sa.String(80))
+    decided_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
+    evidence: Mapped[str | None] = mapped_column(sa.Text)
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    entered_by = relationship("User")
+    village = relationship("CraftVillage")
+
+
+class TourRoute(db.Model):
+    """An experience tour route: an ordered list of villages (``stops``), entered by an official."""
+
+    __tablename__ = "official_tour_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    opened_on: Mapped[date] = mapped_column(sa.Date)
+    evidence: Mapped[str] = mapped_column(sa.Text)
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    entered_by = relationship("User")
+    stops = relationship("TourRouteStop", order_by="TourRouteStop.position", cascade="all, delete-orphan",
+                         back_populates="route")
+
+
+class TourRouteStop(db.Model):
+    """One village on a route, at its place in the order (1, 2, …)."""
+
+    __tablename__ = "official_tour_route_stops"
+    __table_args__ = (sa.UniqueConstraint("route_id", "position", name="uq_route_stop_position"),
+                      sa.CheckConstraint("position >= 1", name="position_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("official_tour_routes.id", ondelete="CASCADE"),
+                                          index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("craft_villages.id"), index=True)
+
+    route = relationship("TourRoute", back_populates="stops")
+    village = relationship("CraftVillage")
+
+
+class IndicatorBaseline(db.Model):
+    """An indicator's value at the plan's start (15/01/2025), with its provenance; the on-track line starts
+    here. A correction is a new row (the latest row of an indicator is the one in force)."""
+
+    __tablename__ = "official_indicator_baselines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(sa.String(40), index=True)
+    value: Mapped[float] = mapped_column(sa.Float)
+    numerator: Mapped[float | None] = mapped_column(sa.Float)
+    denominator: Mapped[float | None] = mapped_column(sa.Float)
+    source: Mapped[str] = mapped_column(sa.Text)
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    entered_by = relationship("User")
+
+
 class StatSnapshot(db.Model):
     """One indicator's value for one month (``flask stats snapshot``; one row per month and indicator)."""
 

@@ -42,22 +42,18 @@ def unit_suffix(ind: Indicator) -> str:
     return " %" if ind.unit in (PERCENT, GROWTH) else ""
 
 
-def baseline(ind: Indicator, snapshots: dict[str, list[tuple[date, float]]]) -> float:
-    """The value at the plan's start: the snapshot of January 2025 or the earliest one after; 0 if none."""
-    for month, value in snapshots.get(ind.id, []):
-        if month >= PLAN_START.replace(day=1):
-            return value
-    return 0.0
-
-
-def expected_on(ind: Indicator, day: date, base: float) -> float | None:
-    """The straight line from (15/01/2025, baseline) to (end of target year, target)."""
+def expected_on(ind: Indicator, day: date, base: float | None) -> float | None:
+    """The straight line from (15/01/2025, the recorded start value) to (end of target year, target).
+    No recorded start value, no line (a growth rate needs none: on track means growing at least the
+    target rate every year)."""
     line = ind.line_target
     if line is None:
         return None
     target, end = line
     if ind.unit == GROWTH:
-        return target  # a rate: on track means growing at least that fast every year
+        return target
+    if base is None:
+        return None
     total = (end - PLAN_START).days
     done = min(max((day - PLAN_START).days, 0), total)
     return base + (target - base) * done / total
@@ -73,20 +69,33 @@ class Card:
     expected_text: str
     on_track: bool | None
     trend: list[tuple[date, float]]
+    baseline: dict | None = None   # the start value in force, with provenance (IndicatorBaseline row)
+    target_met: bool | None = None
 
 
-def make_card(result: Result, snapshots: dict, as_of: date | None = None) -> Card:
+def trend_series(result: Result, snapshots: dict, as_of: date) -> list[tuple[date, float]]:
+    """The card's monthly series: the stored snapshots of earlier months, then this month = the headline
+    value itself (so the chart always ends where the card's figure is)."""
+    month = as_of.replace(day=1)
+    points = [(m, v) for m, v in snapshots.get(result.indicator.id, []) if m < month]
+    if result.value is not None:
+        points.append((month, float(result.value)))
+    return points
+
+
+def make_card(result: Result, snapshots: dict, as_of: date | None = None, starts: dict | None = None) -> Card:
     ind = result.indicator
     as_of = as_of or stats_today()
     line = ind.line_target
     progress = None
     if line is not None and result.value is not None and line[0]:
         progress = max(0, min(100, round(result.value * 100 / line[0])))
-    expected = expected_on(ind, as_of, baseline(ind, snapshots)) if line else None
-    on_track = None if expected is None or result.value is None else result.value >= expected - 1e-9
+    start = (starts or {}).get(ind.id)
+    expected = expected_on(ind, as_of, start["value"] if start else None) if line else None
+    on_track = ind.meets(result.value, expected)
     return Card(result, fmt_value(ind, result.value), ind.target_text_vi, progress, expected,
                 fmt_value(ind, expected) if expected is not None else "—", on_track,
-                snapshots.get(ind.id, []))
+                trend_series(result, snapshots, as_of), start, ind.meets(result.value, ind.target_2030))
 
 
 def load_snapshots(as_of: date | None = None) -> dict[str, list[tuple[date, float]]]:

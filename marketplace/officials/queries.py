@@ -37,10 +37,18 @@ def snapshots(as_of: date | None = None):
     return cached(("snapshots", as_of), lambda: load_snapshots(as_of))
 
 
+def baselines():
+    return cached(("baselines",), ind.baselines)
+
+
 def cards(as_of: date | None = None, commune: str | None = None, category: str | None = None):
+    """Cards with trend and on-track; a drill-down (commune or category) has neither: the snapshots and
+    the recorded start values are city-wide."""
     as_of = as_of or stats_today()
-    snaps = snapshots(as_of) if not (commune or category) else {}
-    return [make_card(r, snaps, as_of) for r in indicator_results(as_of, commune, category)]
+    whole = not (commune or category)
+    snaps = snapshots(as_of) if whole else {}
+    starts = baselines() if whole else {}
+    return [make_card(r, snaps, as_of, starts) for r in indicator_results(as_of, commune, category)]
 
 
 def villages(as_of: date | None = None, **filters):

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from marketplace.catalog.models import OCOP_VALIDITY_MONTHS
 from marketplace.core.templating import format_date
-from marketplace.core.time import add_months
 
 
 def ecommerce_reason(row) -> str:
@@ -60,10 +58,14 @@ def ocop_reason(row) -> str:
         return _("%(n)d sản phẩm OCOP còn hiệu lực", n=row["ocop_valid"])
     if not row["listings_visible"]:
         return _("không có sản phẩm đang bán")
-    expired = ocop_expired_on(row)
-    if expired:
-        return _("OCOP hết hạn %(d)s", d=format_date(expired))
-    return _("chưa có chứng nhận OCOP")
+    parts = []
+    if row["ocop_awaiting"]:
+        parts.append(_("%(n)d chứng nhận OCOP đang chờ xác minh", n=row["ocop_awaiting"]))
+    if row["ocop_expired_on"]:
+        parts.append(_("OCOP hết hạn %(d)s", d=format_date(row["ocop_expired_on"])))
+    if row["ocop_future_on"]:
+        parts.append(_("OCOP chỉ có hiệu lực từ %(d)s", d=format_date(row["ocop_future_on"])))
+    return "; ".join(parts) or _("chưa có chứng nhận OCOP")
 
 
 def ip_reason(row) -> str:
@@ -73,16 +75,10 @@ def ip_reason(row) -> str:
         return _("%(n)d sản phẩm được bảo hộ", n=row["ip_listings"])
     if not row["listings_visible"]:
         return _("không có sản phẩm đang bán")
-    return _("chưa có sản phẩm gắn nhãn hiệu tập thể/chứng nhận hoặc chỉ dẫn địa lý có số đăng ký")
-
-
-def ocop_expired_on(row):
-    """The latest expiry among a village's expired certificates (printed, or 36 months after issue)."""
-    days = [row["ocop_expired_on"]]
-    if row["ocop_expired_issued"]:
-        days.append(add_months(row["ocop_expired_issued"], OCOP_VALIDITY_MONTHS))
-    days = [d for d in days if d]
-    return max(days) if days else None
+    if row["ip_awaiting"]:
+        return _("%(n)d sản phẩm có văn bằng bảo hộ đang chờ xác minh", n=row["ip_awaiting"])
+    return _("chưa có sản phẩm gắn nhãn hiệu tập thể/chứng nhận hoặc chỉ dẫn địa lý có số đăng ký, đã xác minh, "
+             "còn hiệu lực")
 
 
 REASONS = {"ecommerce": ecommerce_reason, "showcase": showcase_reason, "ocop": ocop_reason, "ip": ip_reason}

@@ -1,7 +1,7 @@
 """Officials' pages, exports, records, the public transparency page and the stats JSON."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import Response, abort, jsonify, render_template, request, url_for
@@ -12,6 +12,7 @@ from markupsafe import Markup
 from marketplace.accounts.permissions import public, role_required
 from marketplace.catalog.models import Category, CraftVillage, Recognition
 from marketplace.core import uow
+from marketplace.core.inputs import parse_id
 from marketplace.core.templating import current_lang
 from marketplace.extensions import db
 from marketplace.officials import bp, exports, queries, services
@@ -19,7 +20,14 @@ from marketplace.officials import indicators as ind
 from marketplace.officials.cache import cached
 from marketplace.officials.charts import trend_svg
 from marketplace.officials.indicators import stats_today
-from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue
+from marketplace.officials.models import (
+    CraftRecognition,
+    ExternalPresence,
+    IndicatorBaseline,
+    RecognitionDecision,
+    RecordedValue,
+    TourRoute,
+)
 from marketplace.officials.present import fmt_number, fmt_value, unit_suffix
 from marketplace.officials.reasons import reasons_for
 
@@ -84,14 +92,17 @@ def villages():
 @bp.route("/officials/export/<table>.<fmt>")
 @role_required(*OFFICIALS)
 def export(table: str, fmt: str):
-    if table not in ("indicators", "villages") or fmt not in ("csv", "xlsx"):
+    if table not in ("indicators", "villages") or fmt not in ("csv", "xlsx", "zip"):
         abort(404)
     filters = _filters()
     data = exports.indicator_table(**filters) if table == "indicators" else exports.village_table(**filters)
     stamp = stats_today().isoformat()
-    name = f"{'chi-tieu' if table == 'indicators' else 'lang-nghe'}-{stamp}.{fmt}"
+    base = f"{'chi-tieu' if table == 'indicators' else 'lang-nghe'}-{stamp}"
+    name = f"{base}.{fmt}"
     if fmt == "csv":
         body, content_type = exports.to_csv(data), "text/csv; charset=utf-8"
+    elif fmt == "zip":
+        body, content_type = exports.to_zip(data, f"{base}.csv"), "application/zip"
     else:
         body = exports.to_xlsx(data)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -123,8 +134,8 @@ def _parse_float(name: str, required: bool = True) -> float | None:
 
 
 def _village_or_error(field: str = "village_id") -> CraftVillage:
-    raw = request.form.get(field, "")
-    village = db.session.get(CraftVillage, int(raw)) if raw.isdigit() else None
+    vid = parse_id(request.form.get(field))
+    village = db.session.get(CraftVillage, vid) if vid is not None else None
     if village is None:
         raise services.StatsInputError(_("Chọn một làng nghề."), field=field)
     return village
@@ -138,9 +149,12 @@ def _saved() -> Response:
     return uow.done(_("Đã lưu."), _records_url())
 
 
-@bp.route("/officials/records")
-@role_required(*OFFICIALS)
-def records():
+ROUTE_STOP_FIELDS = 8  # stop selects on the route form (no JavaScript); a longer route is entered in two steps
+
+
+def _records_page(status: int = 200, error=None, form_name: str | None = None):
+    """The records page; after a refused entry, its form shows the error beside the field and keeps what
+    was typed (``status`` 400)."""
     values = db.session.scalars(sa.select(RecordedValue).order_by(RecordedValue.indicator_id,
                                                                   RecordedValue.period_end.desc(),
                                                                   RecordedValue.id.desc())).all()
@@ -150,24 +164,52 @@ def records():
     superseded_p = {p.supersedes_id for p in presences if p.supersedes_id}
     decisions = db.session.scalars(sa.select(RecognitionDecision).order_by(RecognitionDecision.decided_on.desc(),
                                                                            RecognitionDecision.id.desc())).all()
+    crafts = db.session.scalars(sa.select(CraftRecognition).order_by(CraftRecognition.decided_on.desc(),
+                                                                     CraftRecognition.id.desc())).all()
+    routes = db.session.scalars(sa.select(TourRoute).order_by(TourRoute.opened_on.desc(), TourRoute.id.desc())).all()
+    baselines = db.session.scalars(sa.select(IndicatorBaseline).order_by(IndicatorBaseline.indicator_id,
+                                                                         IndicatorBaseline.id.desc())).all()
+    in_force = {b["id"] for b in ind.baselines().values()}
     all_villages = db.session.execute(sa.select(CraftVillage.id, CraftVillage.name_vi, CraftVillage.commune_vi)
                                       .order_by(CraftVillage.name_vi)).all()
-    return render_template("officials/records.html", values=values, superseded=superseded, presences=presences,
-                           superseded_p=superseded_p, decisions=decisions, villages=all_villages,
-                           recorded_ids=ind.RECORDED_IDS, platforms=ind.PLATFORMS, today=stats_today(),
-                           fresh_cutoff=ind.add_months(stats_today(), -ind.PRESENCE_MAX_AGE_MONTHS),
-                           titles=Recognition.RECOGNIZED, **_helpers())
+    errors = {}
+    if error is not None:
+        errors = {error.field or "_form": error.message}
+    body = render_template(
+        "officials/records.html", values=values, superseded=superseded, presences=presences,
+        superseded_p=superseded_p, decisions=decisions, crafts=crafts, routes=routes, baselines=baselines,
+        baselines_in_force=in_force, villages=all_villages, recorded_ids=ind.RECORDED_IDS, platforms=ind.PLATFORMS,
+        today=stats_today(), fresh_cutoff=ind.add_months(stats_today(), -ind.PRESENCE_MAX_AGE_MONTHS),
+        titles=Recognition.RECOGNIZED, errors=errors, error_form=form_name,
+        typed=request.form if error is not None else {}, route_stop_fields=range(1, ROUTE_STOP_FIELDS + 1),
+        plan_start=ind.PLAN_START, **_helpers())
+    return body, status
+
+
+def _entry(form_name: str, call):
+    """Run one records form's service call: saved → 303 to the page; refused → the page again, 400, with
+    the error beside its field."""
+    with uow.field_errors() as outcome:
+        call()
+    if outcome.error is not None:
+        return _records_page(400, outcome.error, form_name)
+    return _saved()
+
+
+@bp.route("/officials/records")
+@role_required(*OFFICIALS)
+def records():
+    return _records_page()
 
 
 @bp.route("/officials/records/values", methods=["POST"])
 @role_required(*OFFICIALS)
 @uow.error_redirect(_records_url)
 def record_value():
-    services.record_value(
+    return _entry("value", lambda: services.record_value(
         current_user, request.form.get("indicator_id", ""), _parse_date("period_start"), _parse_date("period_end"),
         _parse_float("value"), request.form.get("evidence", ""), _parse_float("numerator", False),
-        _parse_float("denominator", False))
-    return _saved()
+        _parse_float("denominator", False)))
 
 
 @bp.route("/officials/records/values/<int:record_id>/correct", methods=["POST"])
@@ -175,10 +217,9 @@ def record_value():
 @uow.error_redirect(_records_url)
 def correct_value(record_id: int):
     original = db.get_or_404(RecordedValue, record_id)
-    services.correct_value(
+    return _entry(f"correct-{record_id}", lambda: services.correct_value(
         current_user, original, _parse_float("value"), request.form.get("evidence", ""),
-        request.form.get("note", ""), _parse_float("numerator", False), _parse_float("denominator", False))
-    return _saved()
+        request.form.get("note", ""), _parse_float("numerator", False), _parse_float("denominator", False)))
 
 
 @bp.route("/officials/records/presences", methods=["POST"])
@@ -199,10 +240,54 @@ def record_presence():
 @role_required(*OFFICIALS)
 @uow.error_redirect(_records_url)
 def record_recognition():
-    services.record_recognition(
+    return _entry("recognition", lambda: services.record_recognition(
         current_user, _village_or_error(), request.form.get("number", ""), _parse_date("decided_on"),
-        request.form.get("title", ""), request.form.get("evidence"))
-    return _saved()
+        request.form.get("title", ""), request.form.get("evidence")))
+
+
+def _optional_village(field: str = "village_id") -> CraftVillage | None:
+    raw = (request.form.get(field) or "").strip()
+    return _village_or_error(field) if raw else None
+
+
+@bp.route("/officials/records/crafts", methods=["POST"])
+@role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
+def record_craft_recognition():
+    return _entry("craft", lambda: services.record_craft_recognition(
+        current_user, request.form.get("craft_name", ""), request.form.get("number", ""),
+        _parse_date("decided_on"), _optional_village(), request.form.get("evidence")))
+
+
+def _route_stops() -> list[int]:
+    ids = []
+    for n in range(1, ROUTE_STOP_FIELDS + 1):
+        raw = (request.form.get(f"stop_{n}") or "").strip()
+        if not raw:
+            continue
+        vid = parse_id(raw)
+        if vid is None:
+            raise services.StatsInputError(_("Chọn làng trong danh sách."), field="villages")
+        ids.append(vid)
+    return ids
+
+
+@bp.route("/officials/records/routes", methods=["POST"])
+@role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
+def create_tour_route():
+    return _entry("route", lambda: services.create_tour_route(
+        current_user, request.form.get("name", ""), _parse_date("opened_on"), request.form.get("evidence", ""),
+        _route_stops()))
+
+
+@bp.route("/officials/records/baselines", methods=["POST"])
+@role_required(*OFFICIALS)
+@uow.error_redirect(_records_url)
+def record_baseline():
+    return _entry("baseline", lambda: services.record_baseline(
+        current_user, request.form.get("indicator_id", ""), _parse_float("value"), request.form.get("source", ""),
+        _parse_float("numerator", False), _parse_float("denominator", False)))
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -225,6 +310,19 @@ def _num(v):
     return None if v is None else (int(v) if float(v).is_integer() else round(float(v), 4))
 
 
+def _json_facts(facts: dict) -> dict:
+    out = {}
+    for key, value in facts.items():
+        if isinstance(value, datetime):
+            value = value.isoformat() + "Z"  # stored naive UTC
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, float):
+            value = _num(value)
+        out[key] = value
+    return out
+
+
 @bp.route("/api/v1/stats/indicators")
 @public
 def api_indicators():
@@ -240,6 +338,7 @@ def api_indicators():
             "orientation_2050": i.orientation_2050_vi, "on_track": card.on_track,
             "expected_today": _num(round(card.expected, 2)) if card.expected is not None else None,
             "definition": {"vi": i.definition_vi, "en": i.definition_en},
+            **_json_facts(exports.card_facts(card)),
         })
     return jsonify({"as_of": stats_today().isoformat(), "filters": filters, "indicators": items})
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 
-from marketplace.accounts.models import Role
+import sqlalchemy as sa
+
+from marketplace.accounts.models import Role, User
 from marketplace.catalog.models import ProductStatus, Recognition
 from marketplace.extensions import db
 from marketplace.officials.models import ExternalPresence
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatus
+from marketplace.orders.services import refund_order
+from marketplace.payments.models import Refund
 from marketplace.shops.models import ShopStatus
 from tests.factories import make_ip, make_product, make_shop, make_user, make_village
 
@@ -17,24 +21,35 @@ LONG = "Bình gốm men lam vẽ tay, nung ở 1.200 độ trong lò gas của g
 _tokens = itertools.count(1)
 
 
-def make_order(shop, village, status: str, delivered_at: datetime | None, lines: list[tuple[int, int, int]],
+def make_order(shop, village, status: str, delivered_at: datetime | None, lines: list[tuple[int, int]],
                buyer=None) -> Order:
-    """``lines``: (unit_price, quantity, refunded_amount)."""
-    subtotal = sum(p * q for p, q, _ in lines)
+    """``lines``: (unit_price, quantity). A delivered cash-on-delivery order is paid at delivery. Refunds go
+    through the app's refund flow (``refund`` below), never by writing refunded amounts by hand."""
+    subtotal = sum(p * q for p, q in lines)
     checkout = Checkout(token=f"t-{next(_tokens)}", total=subtotal, buyer_id=buyer.id if buyer else None)
     db.session.add(checkout)
     db.session.flush()
     order = Order(checkout_id=checkout.id, shop_id=shop.id, status=status, payment_method="cod", subtotal=subtotal,
-                  shipping_fee=0, total=subtotal, delivered_at=delivered_at,
+                  shipping_fee=0, total=subtotal, delivered_at=delivered_at, paid_at=delivered_at,
                   buyer_id=buyer.id if buyer else None,
                   recipient_name="Nguyễn Thị Bí Mật", phone="0912345678", email="bimat@example.vn",
                   street="12 Ngõ Riêng Tư", ward="Phường Kín", province="Hà Nội")
-    for price, qty, refunded in lines:
+    for price, qty in lines:
         order.lines.append(OrderLine(shop_id=shop.id, village_id=village.id, title="Bình gốm", variant_name="Lớn",
-                                     unit_price=price, quantity=qty, refunded_amount=refunded))
+                                     unit_price=price, quantity=qty))
     db.session.add(order)
     db.session.flush()
     return order
+
+
+def refund(order: Order, amount: int, at: datetime) -> Refund:
+    """Refund through ``orders.services.refund_order`` as the shop's owner (cash on delivery: booked as
+    succeeded at once), then date the refund row ``at`` (naive UTC) — the flow stamps the real clock."""
+    owner = db.session.get(User, order.shop.owner_id)
+    row = refund_order(owner, db.session.get(Order, order.id), amount, "hàng lỗi")
+    db.session.execute(sa.update(Refund).where(Refund.id == row.id).values(created_at=at))
+    db.session.expire_all()
+    return db.session.get(Refund, row.id)
 
 
 def build_world() -> dict:
@@ -84,12 +99,14 @@ def build_world() -> dict:
 
     buyer = w["buyer"] = make_user(Role.SHOPPER, name="Nguyễn Thị Bí Mật", email="bimat@example.vn")
     # Production value of v1: 1.000.000 ₫ in the same period last year, 1.100.000 ₫ this year.
-    make_order(s1, v1, OrderStatus.COMPLETED, datetime(2025, 3, 10, 8), [(500_000, 2, 0)], buyer)
-    make_order(s1, v1, OrderStatus.DELIVERED, datetime(2025, 8, 1, 8), [(9_999_000, 1, 0)], buyer)  # after 30/06
-    make_order(s1, v1, OrderStatus.DELIVERED, datetime(2026, 2, 1, 8), [(400_000, 3, 100_000)], buyer)
-    make_order(s1, v1, OrderStatus.CANCELLED, None, [(5_000_000, 1, 0)], buyer)
-    make_order(s1, v1, OrderStatus.REFUNDED, datetime(2026, 3, 5, 8), [(700_000, 1, 700_000)], buyer)
-    make_order(s1, v1, OrderStatus.SHIPPED, None, [(300_000, 1, 0)], buyer)
-    make_order(s8, v8, OrderStatus.DELIVERED, datetime(2026, 7, 2, 8), [(800_000, 1, 0)], buyer)  # after as_of
+    make_order(s1, v1, OrderStatus.COMPLETED, datetime(2025, 3, 10, 8), [(500_000, 2)], buyer)
+    make_order(s1, v1, OrderStatus.DELIVERED, datetime(2025, 8, 1, 8), [(9_999_000, 1)], buyer)  # after 30/06
+    partly = make_order(s1, v1, OrderStatus.DELIVERED, datetime(2026, 2, 1, 8), [(400_000, 3)], buyer)
+    make_order(s1, v1, OrderStatus.CANCELLED, None, [(5_000_000, 1)], buyer)
+    fully = make_order(s1, v1, OrderStatus.DELIVERED, datetime(2026, 3, 5, 8), [(700_000, 1)], buyer)
+    make_order(s1, v1, OrderStatus.SHIPPED, None, [(300_000, 1)], buyer)
+    make_order(s8, v8, OrderStatus.DELIVERED, datetime(2026, 7, 2, 8), [(800_000, 1)], buyer)  # after as_of
+    refund(partly, 100_000, datetime(2026, 2, 3, 8))
+    refund(fully, 700_000, datetime(2026, 3, 6, 8))  # the whole order: it becomes "refunded"
     db.session.commit()
     return w

@@ -165,7 +165,22 @@ def test_order_rule_edges():
 
 
 def test_other_tables():
-    for table in ("products", "shops", "craft_villages", "official_recorded_values", "official_stat_snapshots"):
+    for table in ("products", "shops", "craft_villages", "official_recorded_values", "official_stat_snapshots",
+                  "refunds", "official_craft_recognitions", "official_tour_routes", "official_tour_route_stops",
+                  "official_indicator_baselines"):
         assert _stale(_statement(table, "update", {"status"}))
+        assert _stale(_row(table, "insert", {"id": 1}))
     assert not _stale(_statement("cart_items", "insert", {"user_id"}), _statement("mail_outbox", "delete"))
     assert _stale(marks={cache.MARK})
+
+
+def test_a_refund_through_the_flow_shows_at_once(app, client, world):
+    """Production value subtracts every succeeded refund (payments.Refund, by its time): refunding a delivered
+    order through ``orders.services.refund_order`` moves the figure right after the commit."""
+    order = shipped_order(world)
+    with uow.transaction():
+        orders.deliver_order(world["artisan"], db.session.get(Order, order.id))
+    assert production_value(client) == PRICE  # cached now
+    with uow.transaction():
+        orders.refund_order(world["artisan"], db.session.get(Order, order.id), 100_000, "vỡ quai")
+    assert production_value(client) == PRICE - 100_000

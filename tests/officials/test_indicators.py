@@ -46,7 +46,9 @@ def test_platform_indicators_to_the_unit(app):
     p = r["ip_share"]
     assert (p.numerator, p.denominator, p.value) == (1, 8, 12.5)  # v9's mark has no registration number
     d = r["digitized_products"]
-    assert d.value == 2  # v1's photographed product and v8's; not v2 (suspended shop) nor v3 (draft)
+    # v1's photographed product only: v8's is beside the figure (v8 is not recognized), v2's shop is suspended,
+    # v3's listing is a draft
+    assert d.value == 1 and d.detail["outside_recognized"] == 1
     g = r["production_growth"]
     assert (g.numerator, g.denominator, g.value) == (1_100_000, 1_000_000, 10.0)
 
@@ -172,3 +174,38 @@ def test_totals_and_groups_match_separate_queries(app):
             {k: ind.platform_totals(AS_OF)[k] for k in ("recognized", "ecommerce", "sales_this")}
         separate = {g["key"]: dict(g) for g in ind.platform_totals(AS_OF, group_by=by)}
         assert {g["key"]: {k: g[k] for k in separate[g["key"]]} for g in groups} == separate
+
+
+def test_ocop_counts_to_the_day(app):
+    """Issued ≤ day ≤ expiry; the expiry is at most issue + 36 months (the stored value) — on its expiry day a
+    certificate counts, the day after it does not; before its issue day it does not either."""
+    capped = make_village(slug="het-han-36")
+    make_product(shop=make_shop(village=capped), ocop_stars=4, ocop_issued_on=date(2023, 6, 30))  # → 30/06/2026
+    typed = make_village(slug="het-han-ghi")
+    p = make_product(shop=make_shop(village=typed), ocop_stars=3, ocop_issued_on=date(2025, 1, 1))
+    p.ocop_expires_on = date(2025, 12, 31)
+    db.session.commit()
+
+    def ocop(day):
+        return {slug: row["ocop"] for slug, row in _rows(day).items()}
+
+    assert ocop(date(2023, 6, 29))["het-han-36"] == 0   # not yet issued
+    assert ocop(date(2023, 6, 30))["het-han-36"] == 1   # its issue day
+    assert ocop(date(2026, 6, 30))["het-han-36"] == 1   # issue + 36 months: its last day
+    assert ocop(date(2026, 7, 1))["het-han-36"] == 0
+    assert ocop(date(2025, 12, 31))["het-han-ghi"] == 1  # the typed expiry day
+    assert ocop(date(2026, 1, 1))["het-han-ghi"] == 0
+
+
+def test_strict_target_at_exactly_its_level(app):
+    """"> 50 %": two recognized villages, one with a valid verified OCOP = exactly 50 % — not on target."""
+    make_product(shop=make_shop(village=make_village(slug="co-ocop")), ocop_stars=4, ocop_issued_on=date(2025, 1, 1))
+    make_village(slug="khong-ocop")
+    db.session.commit()
+    r = _results()["ocop_share"]
+    assert r.value == 50.0
+    assert r.indicator.strict and r.indicator.meets(r.value, 50) is False
+    assert r.indicator.meets(50.1, 50) is True
+    # "≥ 30 %" is not strict: exactly 30 is on target.
+    assert ind.BY_ID["ip_share"].meets(30.0, 30) is True
+    assert ind.BY_ID["effective_share"].meets(80.0, 80) is False

@@ -9,7 +9,13 @@ from openpyxl import load_workbook
 
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
-from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot
+from marketplace.officials.models import (
+    ExternalPresence,
+    RecognitionDecision,
+    RecordedValue,
+    StatSnapshot,
+    TourRoute,
+)
 from tests.factories import make_user
 from tests.officials.helpers import AS_OF, build_world
 
@@ -131,9 +137,9 @@ def test_csv_export(app, client, login, official):
     assert rows[0][0] == "slug"
     body = [r for r in rows[1:10]]
     assert {r[0] for r in body} >= {"v1-ok", "v9-no-cert"}
-    assert any(r and r[0] == "# xuất lúc" for r in rows)
+    assert all(len(r) == len(rows[0]) for r in rows)  # data rows only: no notes under the table
     ind_text = client.get("/officials/export/indicators.csv").data.decode("utf-8-sig")
-    assert "ecommerce_participation" in ind_text and "# ecommerce_participation" in ind_text
+    assert "ecommerce_participation" in ind_text and "#" not in ind_text
 
 
 def test_snapshot_is_idempotent_per_month(app, runner):
@@ -170,7 +176,11 @@ def test_record_forms(app, client, login, official):
     assert v is None
     r = client.post("/officials/records/values", data={
         "indicator_id": "tour_routes", "period_start": "2025-01-01", "period_end": "2025-12-31", "value": "3",
-        "evidence": "Quyết định 55/QĐ-SDL: Bát Tràng → Kim Lan → Văn Đức"})
+        "evidence": "Quyết định 55/QĐ-SDL"})
+    assert r.status_code == 400  # a route is entered as its villages, not as a count
+    r = client.post("/officials/records/values", data={
+        "indicator_id": "tourism_villages", "period_start": "2025-01-01", "period_end": "2025-12-31", "value": "3",
+        "evidence": "Báo cáo 55/BC-SDL"})
     assert r.status_code == 303
     rec = db.session.scalar(sa.select(RecordedValue))
     assert rec.value == 3 and rec.entered_by_id == official.id
@@ -178,9 +188,10 @@ def test_record_forms(app, client, login, official):
         "value": "4", "evidence": "bổ sung tuyến", "note": "thiếu một tuyến"})
     assert r.status_code == 303
     assert db.session.scalar(sa.select(sa.func.count(RecordedValue.id))) == 2
-    r = client.post("/officials/records/values", data={"indicator_id": "tour_routes", "period_start": "x",
+    r = client.post("/officials/records/values", data={"indicator_id": "tourism_villages", "period_start": "x",
                                                        "period_end": "2025-12-31", "value": "3", "evidence": "e"})
-    assert r.status_code == 303  # flashed error, nothing stored
+    assert r.status_code == 400  # the form again, the error beside the field, nothing stored
+    assert 'id="err-value-period_start"' in r.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(RecordedValue.id))) == 2
     from marketplace.catalog.models import CraftVillage
 
@@ -195,8 +206,28 @@ def test_record_forms(app, client, login, official):
         "title": "lang_nghe_truyen_thong"})
     assert r.status_code == 303
     assert db.session.scalar(sa.select(sa.func.count(RecognitionDecision.id))) == 1
+    v1 = db.session.scalar(sa.select(CraftVillage).where(CraftVillage.slug == "v1-ok"))
+    r = client.post("/officials/records/routes", data={
+        "name": "Gốm và sừng", "opened_on": "2026-03-01", "evidence": "Quyết định 55/QĐ-SDL",
+        "stop_1": str(v1.id), "stop_2": "", "stop_3": str(v7.id)})
+    assert r.status_code == 303
+    route = db.session.scalar(sa.select(TourRoute))
+    assert [s.village_id for s in route.stops] == [v1.id, v7.id] and [s.position for s in route.stops] == [1, 2]
+    r = client.post("/officials/records/routes", data={"name": "Một làng", "opened_on": "2026-03-01",
+                                                       "evidence": "e", "stop_1": str(v1.id)})
+    assert r.status_code == 400 and 'id="err-route-villages"' in r.get_data(as_text=True)
+    r = client.post("/officials/records/crafts", data={"craft_name": "Nghề khảm trai", "number": "88/QĐ-UBND",
+                                                       "decided_on": "2025-10-10"})
+    assert r.status_code == 303
+    r = client.post("/officials/records/baselines", data={"indicator_id": "ocop_share", "value": "25",
+                                                          "numerator": "2", "denominator": "8", "source": "Sở NN"})
+    assert r.status_code == 303
+    r = client.post("/officials/records/baselines", data={"indicator_id": "ocop_share", "value": "60",
+                                                          "numerator": "188", "denominator": "324", "source": "x"})
+    assert r.status_code == 400 and 'id="err-baseline-numerator"' in r.get_data(as_text=True)
     page = client.get("/officials/records").get_data(as_text=True)
     assert "77/QĐ-UBND" in page and "thiếu một tuyến" in page and "TikTok Shop" in page
+    assert "Gốm và sừng" in page and "Nghề khảm trai" in page and "Sở NN" in page
 
 
 def test_cached_pages_follow_changes(app, client, login, official):

@@ -65,6 +65,9 @@ KEPT = {
     ("official_recorded_values", "entered_by_id"): "staff only",
     ("official_external_presences", "entered_by_id"): "staff only",
     ("official_recognition_decisions", "entered_by_id"): "staff only",
+    ("official_craft_recognitions", "entered_by_id"): "staff only",
+    ("official_tour_routes", "entered_by_id"): "staff only",
+    ("official_indicator_baselines", "entered_by_id"): "staff only",
 }
 
 
