@@ -156,12 +156,21 @@ def _raise(errors: dict[str, str]) -> None:
         raise InvalidInput(message, field=key, details={"errors": errors})
 
 
-def _unique_slug(base: str) -> str:
+def _unique_slug(base: str, taken: set[str] | None = None) -> str:
+    """A slug no village has (``taken``: the slugs already known, when many villages are made at once)."""
     slug = slugify(base, 70)
     candidate, n = slug, 1
-    while db.session.scalar(sa.select(CraftVillage.id).where(CraftVillage.slug == candidate)) is not None:
+
+    def used(value: str) -> bool:
+        if taken is not None:
+            return value in taken
+        return db.session.scalar(sa.select(CraftVillage.id).where(CraftVillage.slug == value)) is not None
+
+    while used(candidate):
         n += 1
         candidate = f"{slug}-{n}"
+    if taken is not None:
+        taken.add(candidate)
     return candidate
 
 
@@ -365,6 +374,7 @@ class PlannedRow:
     village_id: int | None = None
     decision: dict | None = None
     changes: list[str] = field(default_factory=list)
+    clean: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -386,7 +396,8 @@ class RegisterPlan:
         return sum(1 for r in self.rows if r.decision)
 
 
-def _decision_of(row: dict, village: CraftVillage | None) -> tuple[dict | None, list[str]]:
+def _decision_of(row: dict, village: CraftVillage | None,
+                 on_file: set[tuple[int, str]]) -> tuple[dict | None, list[str]]:
     number, day, title = (_text(row.get(k)) for k in ("decision_number", "decision_date", "recognition"))
     if not (number or day or title):
         return None, []
@@ -409,8 +420,7 @@ def _decision_of(row: dict, village: CraftVillage | None) -> tuple[dict | None, 
         errors.append(_("decision_date: ngày không hợp lệ (dd/mm/yyyy)."))
     if errors:
         return None, errors
-    if village is not None and db.session.scalar(sa.select(RecognitionDecision.id).where(
-            RecognitionDecision.village_id == village.id, RecognitionDecision.number == number)) is not None:
+    if village is not None and (village.id, number) in on_file:
         return None, []  # already on file: a re-import records nothing
     return {"number": number, "decided_on": decided_on, "title": title}, []
 
@@ -419,6 +429,8 @@ def plan_register_import(data: bytes, filename: str = "") -> RegisterPlan:
     columns, rows = read_register_file(data, filename)
     plan = RegisterPlan(columns=columns, total_rows=len(rows))
     existing = {v.code: v for v in db.session.scalars(sa.select(CraftVillage))}
+    on_file = {(vid, number) for vid, number in db.session.execute(
+        sa.select(RecognitionDecision.village_id, RecognitionDecision.number))}
     seen: dict[str, int] = {}
     for line, row in rows:
         fields = {k: v for k, v in row.items() if k not in DECISION_COLUMNS}
@@ -430,12 +442,12 @@ def plan_register_import(data: bytes, filename: str = "") -> RegisterPlan:
             messages.append(_("code: mã %(c)s trùng với dòng %(n)s.", c=code, n=seen[code]))
         elif code:
             seen[code] = line
-        decision, decision_errors = _decision_of(row, village)
+        decision, decision_errors = _decision_of(row, village, on_file)
         messages.extend(decision_errors)
         if messages:
             plan.errors[line] = messages
             continue
-        planned = PlannedRow(line=line, code=code, data=fields, decision=decision)
+        planned = PlannedRow(line=line, code=code, data=fields, decision=decision, clean=clean)
         if village is not None:
             planned.village_id = village.id
             planned.changes = [k for k, v in clean.items() if getattr(village, k) != v]
@@ -463,25 +475,37 @@ def run_register_import(actor, data: bytes, filename: str = "", *, dry_run: bool
     result = RegisterImportResult(plan=plan)
     if dry_run or not plan.ok:
         return result
-    for row in plan.rows:
+    # The rows were checked by the plan (``clean``): apply them in one flush, one audit entry for the file.
+    slugs = set(db.session.scalars(sa.select(CraftVillage.slug)))
+    by_id = {v.id: v for v in db.session.scalars(sa.select(CraftVillage))}
+    villages: dict[int, CraftVillage] = {}
+    created, updated = [], {}
+    for index, row in enumerate(plan.rows):
         if row.action == "create":
-            village = create_village(actor, row.data)
-            result.created += 1
+            village = CraftVillage(slug=_unique_slug(row.code, slugs), **row.clean)
+            village.tourism = bool(row.clean.get("tourism"))
+            db.session.add(village)
+            created.append(row.code)
         else:
-            village = db.session.get(CraftVillage, row.village_id)
-            if update_village(actor, village, row.data, partial=True):
-                result.updated += 1
-            else:
-                result.unchanged += 1
+            village = by_id[row.village_id]
+            for key in row.changes:
+                setattr(village, key, row.clean[key])
+            if row.changes:
+                updated[row.code] = {k: _jsonable({k: row.clean[k]})[k] for k in row.changes}
+        villages[index] = village
+    db.session.flush()
+    actor_or_none = None if actor is SYSTEM else actor
+    for index, row in enumerate(plan.rows):
         if row.decision:
-            official_services.record_recognition(None if actor is SYSTEM else actor, village, row.decision["number"],
+            official_services.record_recognition(actor_or_none, villages[index], row.decision["number"],
                                                  row.decision["decided_on"], row.decision["title"],
                                                  evidence=_("Nhập từ sổ làng nghề của thành phố"))
             result.decisions += 1
+    result.created, result.updated = len(created), len(updated)
+    result.unchanged = len(plan.rows) - result.created - result.updated
     db.session.flush()
-    record(None if actor is SYSTEM else actor, "register.import", "craft_village", None,
-           after={"rows": len(plan.rows), "created": result.created, "updated": result.updated,
-                  "decisions": result.decisions})
+    record(actor_or_none, "register.import", "craft_village", None,
+           after={"rows": len(plan.rows), "created": created, "updated": updated, "decisions": result.decisions})
     result.applied = True
     return result
 
