@@ -114,7 +114,8 @@ def communes() -> list[str]:
 
 
 def village_by_slug(slug: str) -> CraftVillage | None:
-    stmt = sa.select(CraftVillage).where(CraftVillage.slug == slug).options(selectinload(CraftVillage.ip_protections))
+    stmt = sa.select(CraftVillage).where(CraftVillage.slug == slug).options(
+        selectinload(CraftVillage.ip_protections), selectinload(CraftVillage.images))
     return db.session.scalars(stmt).first()
 
 

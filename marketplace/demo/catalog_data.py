@@ -473,27 +473,7 @@ VILLAGE_TEMPLATES = {
     "kieu-ky": ("metalwork", METALWORK),
 }
 
-# Approximate centres (WGS84) for villages whose location is well known; shown as a map link.
-COORDINATES = {
-    "bat-trang": (20.9766, 105.9137),
-    "van-phuc": (20.9799, 105.7736),
-    "chuong": (20.8490, 105.7440),
-    "phu-vinh": (20.9133, 105.6330),
-    "son-dong": (21.0461, 105.6946),
-    "quang-phu-cau": (20.7690, 105.7970),
-    "ha-thai": (20.8556, 105.8716),
-    "chang-son": (21.0019, 105.5900),
-    "nhi-khe": (20.8940, 105.8590),
-    "xuan-la": (20.7830, 105.8590),
-    "kieu-ky": (21.0190, 105.9570),
-    "da-sy": (20.9640, 105.7950),
-    "ngu-xa": (21.0450, 105.8410),
-    "quat-dong": (20.8720, 105.8670),
-    "com-vong": (21.0340, 105.7930),
-    "dinh-cong": (20.9840, 105.8300),
-    "quang-ba": (21.0670, 105.8300),
-    "phu-thuong": (21.0900, 105.8040),
-}
+# Coordinates and post-2025 communes of the villages: data/hanoi_craft_villages.csv (sources: data/README.md).
 
 # Demo shop personas: (shop name pattern, maker name, maker title)
 MAKERS = [

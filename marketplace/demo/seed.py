@@ -91,11 +91,11 @@ def seed_villages(report: SeedReport) -> dict[str, CraftVillage]:
             db.session.add(village)
             existing[row["slug"]] = village
         story_vi, story_en = _story(row)
-        lat_lng = data.COORDINATES.get(row["slug"])
         village.name_vi = row["name_vi"]
         village.name_en = row["name_en"] or None
         village.commune_vi = row["commune_vi"] or None
         village.former_district_vi = row["former_district_vi"] or None
+        village.commune_note = row["commune_note"] or None
         village.craft_vi = row["craft_vi"]
         village.craft_en = row["craft_en"] or None
         village.category = row["category"]
@@ -106,8 +106,8 @@ def seed_villages(report: SeedReport) -> dict[str, CraftVillage]:
         village.story_vi = village.story_vi or story_vi
         village.story_en = village.story_en or story_en
         village.sources = row["source"] or None
-        if lat_lng and village.latitude is None:
-            village.latitude, village.longitude = lat_lng
+        if row["latitude"] and village.latitude is None:  # an official's correction is kept
+            village.latitude, village.longitude = float(row["latitude"]), float(row["longitude"])
     db.session.flush()
     report.villages = len(existing)
     _seed_ip(existing)

@@ -2,7 +2,8 @@
 
 ``flask backup create DIR`` writes ``DIR/database.sqlite`` (SQLite's online backup API: a consistent copy
 while the site keeps serving) or ``DIR/database.dump`` (PostgreSQL: ``pg_dump --format=custom``), plus
-``DIR/media/`` (a copy of the photo folder) and ``DIR/backup.json`` (when, which database, how many files).
+``DIR/media/`` (a copy of the photo folder), ``DIR/evidence/`` (the claims' private evidence files, ``EVIDENCE_ROOT``)
+and ``DIR/backup.json`` (when, which database, how many files).
 ``flask backup restore DIR`` puts both back as they were — the database replaced, photos added since the
 backup removed — and rebuilds the search index, which is a cache of the database.
 
@@ -62,8 +63,13 @@ def create_backup(target: Path) -> dict:
     if media.exists():
         shutil.copytree(media, target / "media")
         files = sum(1 for p in (target / "media").rglob("*") if p.is_file())
+    evidence = Path(current_app.config["EVIDENCE_ROOT"])  # claims' private evidence files go along
+    evidence_files = 0
+    if evidence.exists():
+        shutil.copytree(evidence, target / "evidence")
+        evidence_files = sum(1 for p in (target / "evidence").rglob("*") if p.is_file())
     manifest = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "backend": url.get_backend_name(),
-                "database": database, "media_files": files}
+                "database": database, "media_files": files, "evidence_files": evidence_files}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
@@ -97,6 +103,11 @@ def restore_backup(source: Path) -> dict:
         shutil.copytree(source / "media", media)
     else:
         media.mkdir(parents=True, exist_ok=True)
+    evidence = Path(current_app.config["EVIDENCE_ROOT"])
+    if evidence.exists():
+        shutil.rmtree(evidence)
+    if (source / "evidence").exists():
+        shutil.copytree(source / "evidence", evidence)
     manifest["indexed_products"] = reindex_all()
     return manifest
 

@@ -229,3 +229,19 @@ def test_product_and_village_pages_show_the_claim_status(app, client, world):
     assert 'class="badge badge-ocop"' in page and "đang chờ xác minh" not in page
     village_page = client.get(f"/villages/{village.slug}").get_data(as_text=True)
     assert "1 sản phẩm còn hiệu lực" in village_page and "đang chờ xác minh" not in village_page
+
+
+def test_backup_carries_the_evidence_files(app, runner, tmp_path, world):
+    product = _with_evidence(app, world)
+    root = Path(app.config["EVIDENCE_ROOT"])
+    stored = root / product.ocop_evidence_key
+    assert stored.read_bytes() == PDF
+    db.session.remove()
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "bk")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bk" / "evidence" / product.ocop_evidence_key).read_bytes() == PDF
+    stored.unlink()
+    (root / "ev" / "stray.pdf").write_bytes(b"added after the backup")
+    result = runner.invoke(args=["backup", "restore", "--yes", str(tmp_path / "bk")])
+    assert result.exit_code == 0, result.output
+    assert stored.read_bytes() == PDF and not (root / "ev" / "stray.pdf").exists()

@@ -70,6 +70,8 @@ KEPT = {
     ("official_craft_recognitions", "entered_by_id"): "staff only",
     ("official_tour_routes", "entered_by_id"): "staff only",
     ("official_indicator_baselines", "entered_by_id"): "staff only",
+    ("products", "ocop_reviewed_by_id"): "staff only (the official who reviewed the claim)",
+    ("ip_protections", "reviewed_by_id"): "staff only (the official who reviewed the claim)",
 }
 
 
