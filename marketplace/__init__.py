@@ -74,6 +74,7 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
     app.config.setdefault("SEARCH_INDEX_DIR", None)
     app.config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"] or str(data_dir / "search-index")
     app.config["MEDIA_ROOT"] = app.config["MEDIA_ROOT"] or str(data_dir / "media")
+    app.config["MEDIA_PRIVATE_ROOT"] = app.config["MEDIA_PRIVATE_ROOT"] or str(data_dir / "media-private")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite: wait for the write lock instead of failing at once under concurrent writers.
         opts = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
