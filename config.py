@@ -50,6 +50,7 @@ class Config:
     # A read-only replica of the database: read-only catalog and statistics pages send their queries there
     # (marketplace/core/replica.py); None = everything goes to DATABASE_URL.
     DATABASE_REPLICA_URL = _database_url(_env("DATABASE_REPLICA_URL"))
+    SQLALCHEMY_BINDS: dict = {}  # the replica becomes the "replica" bind (set at start-up)
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # None → DATA_DIR/search-index
     SEARCH_WRITE_TIMEOUT = float(_env("SEARCH_WRITE_TIMEOUT", "0.3"))  # seconds a save waits for the index lock
     MEDIA_ROOT = _env("MEDIA_ROOT")  # None → DATA_DIR/media

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from marketplace.accounts.permissions import public, role_required
 from marketplace.catalog.models import Category, CraftVillage, Recognition
 from marketplace.core import uow
+from marketplace.core.replica import reads_replica
 from marketplace.core.templating import current_lang
 from marketplace.extensions import db
 from marketplace.officials import bp, exports, queries, services
@@ -56,6 +57,7 @@ def _page(page: str, body_template: str, build_context) -> str:
 
 @bp.route("/officials")
 @role_required(*OFFICIALS)
+@reads_replica
 def dashboard():
     def context():
         filters = _filters()
@@ -68,6 +70,7 @@ def dashboard():
 
 @bp.route("/officials/villages")
 @role_required(*OFFICIALS)
+@reads_replica
 def villages():
     def context():
         filters = _filters()
@@ -83,6 +86,7 @@ def villages():
 
 @bp.route("/officials/export/<table>.<fmt>")
 @role_required(*OFFICIALS)
+@reads_replica
 def export(table: str, fmt: str):
     if table not in ("indicators", "villages") or fmt not in ("csv", "xlsx"):
         abort(404)
@@ -210,6 +214,7 @@ def record_recognition():
 @bp.route("/minh-bach")
 @bp.route("/transparency", endpoint="transparency_en")
 @public
+@reads_replica
 def transparency():
     def context():
         cards = [c for c in queries.cards() if c.result.indicator.kind == "platform"
@@ -227,6 +232,7 @@ def _num(v):
 
 @bp.route("/api/v1/stats/indicators")
 @public
+@reads_replica
 def api_indicators():
     filters = _filters()
     items = []
@@ -246,6 +252,7 @@ def api_indicators():
 
 @bp.route("/api/v1/stats/villages")
 @role_required(*OFFICIALS)
+@reads_replica
 def api_villages():
     filters = _filters()
     rows = queries.villages(**filters)
