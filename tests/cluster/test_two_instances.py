@@ -47,11 +47,15 @@ def _require(condition, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _services() -> None:
+    _require(PG_URL, "the two-instance test needs TEST_DATABASE_URL (PostgreSQL)")
+    _require(REDIS_URL, "the two-instance test needs TEST_REDIS_URL (Redis)")
+
+
 @pytest.fixture
 def backend():
     """The `app` fixture (setup and checks) on PostgreSQL only: the instances share this database."""
-    _require(PG_URL, "the two-instance test needs TEST_DATABASE_URL (PostgreSQL)")
-    _require(REDIS_URL, "the two-instance test needs TEST_REDIS_URL (Redis)")
+    _services()
     return "postgresql"
 
 
@@ -71,25 +75,30 @@ def s3():
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def bucket(s3):
+    return s3.new_bucket()
+
+
 @pytest.fixture
-def app_overrides(shared_redis, s3):
-    bucket = s3.new_bucket()
+def app_overrides(shared_redis, s3, bucket):
     return {"REDIS_URL": REDIS_URL, **s3.settings(bucket)}
 
 
-@pytest.fixture
-def cluster(app, tmp_path):
-    """Instances A and B: the environment an operator would give each host."""
+@pytest.fixture(scope="module")
+def cluster(s3, bucket, tmp_path_factory):
+    """Instances A and B, started once for the module: the environment an operator would give each host.
+    (The tests' `app` fixture empties the tables between tests under the running instances.)"""
+    _services()
     env = {
         "DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL, "SECRET_KEY": secrets.token_urlsafe(48),
         "LOGIN_LIMIT_PER_IP": "1000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute",
         "MAIL_DISPATCH_AFTER_COMMIT": "false",
-        **{k: str(v) for k, v in app.config.items() if k.startswith("S3_") or k == "MEDIA_STORAGE" if v is not None},
+        **{k: str(v) for k, v in s3.settings(bucket).items() if v is not None},
     }
     sites = []
     for name in ("a", "b"):
-        data_dir = tmp_path / f"instance-{name}"  # nothing shared through the disk
-        data_dir.mkdir()
+        data_dir = tmp_path_factory.mktemp(f"instance-{name}")  # nothing shared through the disk
         sites.append(ServedSite(data_dir, {**env, "MARKETPLACE_DATA_DIR": str(data_dir)}))
     try:
         for site in sites:
@@ -150,7 +159,7 @@ def test_login_on_a_is_valid_on_b_and_login_limits_count_across_both(app, cluste
     assert statuses[3:] == [429, 429, 429], statuses
 
 
-def test_photo_uploaded_through_a_is_served_by_b(app, cluster, s3):
+def test_photo_uploaded_through_a_is_served_by_b(app, cluster, s3, bucket):
     a, b = cluster
     _email, product_id, _variant_id, secret = _catalog()
     picture = jpeg_bytes((1000, 700))
@@ -162,7 +171,6 @@ def test_photo_uploaded_through_a_is_served_by_b(app, cluster, s3):
     db.session.close()
     served = requests.get(f"{b.base}/media/{key}-800.jpg", timeout=30)
     assert served.status_code == 200
-    bucket = app.config["S3_BUCKET"]
     assert served.content == s3.client().get_object(Bucket=bucket, Key=f"{key}-800.jpg")["Body"].read()
     assert "immutable" in served.headers["Cache-Control"]
     assert not any((site.data_dir / "media").exists() and any((site.data_dir / "media").rglob("*.jpg"))
