@@ -51,6 +51,7 @@ class Config:
     # (marketplace/core/replica.py); None = everything goes to DATABASE_URL.
     DATABASE_REPLICA_URL = _database_url(_env("DATABASE_REPLICA_URL"))
     SQLALCHEMY_BINDS: dict = {}  # the replica becomes the "replica" bind (set at start-up)
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")  # "whoosh" (index folder, one host) or "postgres"
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # None → DATA_DIR/search-index
     SEARCH_WRITE_TIMEOUT = float(_env("SEARCH_WRITE_TIMEOUT", "0.3"))  # seconds a save waits for the index lock
     MEDIA_ROOT = _env("MEDIA_ROOT")  # None → DATA_DIR/media

@@ -12,7 +12,14 @@ sets, facet counts) is emptied before each query, so the p50/p95 columns are col
 term postings (the match sets and facets are still recomputed). FTS5 does the
 ranked first page (bm25, same field weights) and an exact count, without facets.
 
-Prints one table; ratios are Whoosh ÷ FTS5 measured in this run.
+PostgreSQL (``SEARCH_BACKEND=postgres``, when ``BENCH_DATABASE_URL`` or else ``TEST_DATABASE_URL`` names a
+PostgreSQL database): the production write code (``pg_index.rebuild``: COPY of the folded tsvectors, the
+vocabulary, ANALYZE) into a schema of its own (``bench_search``, dropped afterwards), then one full
+``PostgresBackend.search`` call per query, as the search page makes it: all-words matching (any-word
+fallback), exact total, facet counts, the ranked first page of 20 (exact tier, ts_rank) and "did you
+mean" where Whoosh computes it. "same totals" compares each engine's totals with Whoosh's.
+
+Prints one table; ratios are each engine ÷ FTS5 measured in this run.
 """
 from __future__ import annotations
 
@@ -29,13 +36,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import sqlalchemy as sa  # noqa: E402
+
+from config import _database_url, env_value  # noqa: E402
 from marketplace.demo import catalog_data as data  # noqa: E402
 from marketplace.demo.seed import village_rows  # noqa: E402
+from marketplace.search import pg_index  # noqa: E402
 from marketplace.search.analysis import fold_text  # noqa: E402
 from marketplace.search.backend import WhooshBackend  # noqa: E402
 from marketplace.search.documents import stamp  # noqa: E402
+from marketplace.search.models import SearchDocument, SearchTerm  # noqa: E402
 from marketplace.search.parsing import parse_query  # noqa: E402
+from marketplace.search.pg_backend import PostgresBackend  # noqa: E402
 
+PG_URL = _database_url(env_value("BENCH_DATABASE_URL") or env_value("TEST_DATABASE_URL"))
+PG_SCHEMA = "bench_search"
 SIZES = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "1000,10000,100000").split(",") if s.strip()]
 REPEAT = int(os.environ.get("BENCH_SEARCH_REPEAT", 2))
 SEED = 282
@@ -140,6 +155,43 @@ def bench_whoosh(docs: list[dict], folder: Path) -> dict:
     return {"build": build, "size": dir_size(folder / "whoosh"), "times": times, "totals": totals, "warm": warm}
 
 
+def bench_postgres(docs: list[dict]) -> dict:
+    """The PostgreSQL backend on ``docs``, in the schema ``bench_search`` of the bench database."""
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    admin.dispose()
+    engine = sa.create_engine(PG_URL, connect_args={"options": f"-csearch_path={PG_SCHEMA},public"})
+    try:
+        with engine.begin() as conn:
+            SearchDocument.__table__.create(conn)
+            SearchTerm.__table__.create(conn)
+        backend = PostgresBackend(engine)
+        began = time.perf_counter()
+        with engine.begin() as conn:
+            pg_index.rebuild(conn, iter(docs))
+        build = time.perf_counter() - began
+        with engine.connect() as conn:
+            size = conn.execute(sa.text(
+                "SELECT pg_total_relation_size('search_documents') + pg_total_relation_size('search_terms')")).scalar()
+        for q in QUERIES:  # one pass to load the pages into PostgreSQL's buffers, like a running server
+            backend.search(parse_query(q), {}, "relevance", 1, 20)
+        times, totals = [], {}
+        for _ in range(REPEAT):
+            for q in QUERIES:
+                began = time.perf_counter()
+                result = backend.search(parse_query(q), {}, "relevance", 1, 20)
+                times.append(time.perf_counter() - began)
+                totals[q] = result.total
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        engine.dispose()
+    return {"build": build, "size": size, "times": times, "totals": totals}
+
+
 def fts_query(q: str) -> str:
     parsed = parse_query(q)
     return " ".join('"' + fold_text(w) + '"' for w in parsed.terms)
@@ -180,19 +232,27 @@ def main() -> int:
             docs = catalog(n)
             fts = bench_fts5(docs, folder)
             whoosh = bench_whoosh(docs, folder)
+            pg = bench_postgres(docs) if PG_URL else None
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        agree = sum(1 for q in QUERIES if fts["totals"][q] == whoosh["totals"][q])
-        for name, r in (("FTS5 (baseline)", fts), ("Whoosh", whoosh)):
-            rows.append((n, name, r["build"], r["size"] / 1e6, statistics.median(r["times"]) * 1000,
-                         percentile(r["times"], 95) * 1000))
-        b, w = rows[-2], rows[-1]
-        rows[-1] = w + (w[4] / b[4], w[5] / b[5], f"{agree}/{len(QUERIES)}",
-                        statistics.median(whoosh["warm"]) * 1000)
-        rows[-2] = b + (1.0, 1.0, "", float("nan"))
+        base = (n, "FTS5 (baseline)", fts["build"], fts["size"] / 1e6, statistics.median(fts["times"]) * 1000,
+                percentile(fts["times"], 95) * 1000)
+        rows.append(base + (1.0, 1.0, "", float("nan")))
+        for name, r in (("Whoosh", whoosh), ("PostgreSQL", pg)):
+            if r is None:
+                continue
+            p50, p95 = statistics.median(r["times"]) * 1000, percentile(r["times"], 95) * 1000
+            reference = fts if name == "Whoosh" else whoosh
+            agree = sum(1 for q in QUERIES if reference["totals"][q] == r["totals"][q])
+            rows.append((n, name, r["build"], r["size"] / 1e6, p50, p95, p50 / base[4], p95 / base[5],
+                         f"{agree}/{len(QUERIES)}" + (" (vs FTS5)" if name == "Whoosh" else " (vs Whoosh)"),
+                         statistics.median(r["warm"]) * 1000 if "warm" in r else float("nan")))
         print(f"  {n:>7,} products done", file=sys.stderr, flush=True)
     print(f"\nSearch: {len(QUERIES)} queries ({len(QUERIES_VI)} with diacritics, {len(QUERIES_PLAIN)} without), "
-          f"each run {REPEAT}×; Whoosh = full search (total + facets + top 20), caches cold per query")
+          f"each run {REPEAT}×; Whoosh and PostgreSQL = full search (total + facets + top 20), Whoosh's caches "
+          "cold per query")
+    if not PG_URL:
+        print("(PostgreSQL rows skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)")
     header = (f"{'products':>9} | {'engine':<15} | {'build s':>8} | {'size MB':>8} | {'p50 ms':>7} | {'p95 ms':>7} | "
               f"{'p50 ×':>6} | {'p95 ×':>6} | {'warm p50':>8} | same totals")
     print(header)

@@ -26,5 +26,5 @@ from marketplace.orders.models import (  # noqa: F401,E402
     Review,
 )
 from marketplace.payments.models import ProcessedEvent, Refund  # noqa: F401,E402
-from marketplace.search.models import SearchDirty  # noqa: F401,E402
+from marketplace.search.models import SearchDirty, SearchDocument, SearchTerm  # noqa: F401,E402
 from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402

@@ -160,6 +160,12 @@ def mark(session: Session, name: str) -> None:
     _pending(session).marks.add(name)
 
 
+def pending(session: Session) -> ChangeSet | None:
+    """What this session's open transaction has changed so far (flushed rows, statements, marks), or None.
+    For code that must act inside the transaction, before the commit (``before_commit``)."""
+    return session.info.get(_SESSION_KEY)
+
+
 def feed_of(app: Flask) -> ChangeFeed:
     return app.extensions[_FEED_KEY]
 

@@ -1,7 +1,7 @@
 """The Whoosh backend: one index folder, its writers and its searchers (what the rest of search calls).
 
-Interface (what services, maintenance and the index sync use; a PostgreSQL full-text backend could
-replace it):
+Interface (what services, maintenance and the index sync use; ``pg_backend.PostgresBackend`` is the other
+implementation, chosen by ``SEARCH_BACKEND``):
 
 * ``search(parsed, filters, sort, page, per_page, facets) -> SearchResult`` and ``suggest_ids(...)``
   – the read engine (``engine.py``) over the current index generation
@@ -35,6 +35,9 @@ from marketplace.search.vocabulary import PRICE_BAND_KEYS, PRICE_BANDS, SORTS, S
 
 class WhooshBackend:
     """One Whoosh index folder. Cheap to create; searchers are cached per process."""
+
+    transactional = False  # written after the commit (``sync``), not inside the change's transaction
+    name = "whoosh"
 
     def __init__(self, path: str, write_timeout: float = 0.3):
         self.path = path
@@ -120,8 +123,8 @@ class WhooshBackend:
         return engine.suggest_ids(self.generation(), prefix_words, last, limit)
 
 
-def get_backend() -> WhooshBackend:
-    """The app's backend (``search.init_app`` creates it)."""
+def get_backend():
+    """The app's backend, a ``WhooshBackend`` or a ``PostgresBackend`` (``search.init_app`` creates it)."""
     return current_app.extensions["search"]
 
 

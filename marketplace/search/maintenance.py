@@ -64,11 +64,17 @@ def clear_dirty(rows) -> None:
 def write(ids, timeout: float | None = None) -> bool:
     """Write the given products (and every pending dirty one) to the index.
 
-    Returns False when the lock was busy; then the ids are recorded as dirty instead.
+    Returns False when the lock was busy; then the ids are recorded as dirty instead. (The PostgreSQL
+    backend has no lock and no dirty rows: its documents are written in one transaction of their own.)
     """
     ids = {int(i) for i in ids if i is not None}
+    backend = get_backend()
+    if backend.transactional:
+        with db.engine.begin() as conn, Session(bind=conn) as session:
+            backend.write(conn, documents_for_ids(session, ids))
+        return True
     try:
-        writer = get_backend().writer(timeout)
+        writer = backend.writer(timeout)
     except LockError:
         mark_dirty(ids)
         log.info("search index busy; %d product(s) marked dirty", len(ids))
@@ -106,6 +112,11 @@ def index_products(ids) -> bool:
 
 def remove_products(ids) -> bool:
     """Remove these products from the index (whatever the database says). False → marked dirty."""
+    backend = get_backend()
+    if backend.transactional:
+        with db.engine.begin() as conn:
+            backend.write(conn, {int(i): None for i in ids})
+        return True
     try:
         get_backend().remove(ids)
         return True
@@ -119,6 +130,9 @@ def remove_products(ids) -> bool:
 def reindex_all(progress=None) -> int:
     """Rebuild the whole index from the database in one commit. Idempotent. Returns the product count."""
     backend = get_backend()
+    if backend.transactional:  # one transaction: searches see the old documents until it commits
+        with db.engine.begin() as conn, Session(bind=conn) as session:
+            return backend.rebuild_in(conn, all_documents(session), progress=progress)
     with Session(db.engine) as session:
         dirty = dirty_rows(session)
         count = backend.rebuild(all_documents(session), progress=progress)

@@ -21,13 +21,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from marketplace.core import changes
 from marketplace.core.changes import ChangeSet, RowChange, StatementChange
 from marketplace.extensions import db
 from marketplace.search import maintenance
-from marketplace.search.documents import product_ids_for
+from marketplace.search.documents import all_documents, documents_for_ids, product_ids_for
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,8 @@ def on_change(change_set: ChangeSet) -> None:
     """The change feed's ``search`` subscriber (runs after the commit, in the app context)."""
     if not current_app.config["SEARCH_ENABLED"] or not change_set.touches(*INDEXED_COLUMNS):
         return
+    if IN_TRANSACTION in change_set.marks:
+        return  # the PostgreSQL backend wrote these documents before the commit
     pending = pending_for(change_set)
     if not pending:
         return
@@ -111,3 +115,55 @@ def apply_changes(product_ids=(), shop_ids=(), village_ids=(), everything: bool 
         with Session(db.engine) as session:
             ids |= product_ids_for(session, shop_ids, village_ids)
     maintenance.write_with_pending(ids)
+
+
+# --- the PostgreSQL backend: inside the transaction ------------------------------------------------------
+
+IN_TRANSACTION = "search-written"  # the change set's mark: its documents were written before the commit
+
+
+def install_in_transaction() -> None:
+    """Listen to the app's sessions' ``before_commit`` (once per process; each app's backend decides)."""
+    target = db.session
+    if not event.contains(target, "before_commit", before_commit):
+        event.listen(target, "before_commit", before_commit)
+
+
+def before_commit(session) -> None:
+    """Write the documents this transaction changed, on its own connection, before it commits."""
+    if not has_app_context():
+        return
+    backend = current_app.extensions.get("search")
+    if not getattr(backend, "transactional", False) or not current_app.config["SEARCH_ENABLED"]:
+        return
+    session.flush()  # the change feed records rows at flush time
+    change_set = changes.pending(session)
+    if change_set is None or not change_set.touches(*INDEXED_COLUMNS):
+        return
+    pending = pending_for(change_set)
+    if not pending:
+        return
+    write_in_transaction(session.connection(), backend, pending)
+    changes.mark(session, IN_TRANSACTION)
+
+
+def write_in_transaction(conn, backend, pending: Pending) -> None:
+    """Write what ``pending`` asks on ``conn`` (in its transaction, seeing its uncommitted rows)."""
+    with Session(bind=conn) as reader:  # its own identity map: the app session's objects stay as they are
+        if pending.everything:
+            indexed = pg_stamps(conn)
+            documents: dict[int, dict | None] = {}
+            for doc in all_documents(reader):
+                if indexed.pop(doc["pid"], None) != doc["stamp"]:
+                    documents[doc["pid"]] = doc
+            documents.update({pid: None for pid in indexed})
+        else:
+            ids = set(pending.products)
+            if pending.shops or pending.villages:
+                ids |= product_ids_for(reader, pending.shops, pending.villages)
+            documents = documents_for_ids(reader, ids)
+        backend.write(conn, documents)
+
+
+def pg_stamps(conn) -> dict[int, str]:
+    return {int(pid): stamp for pid, stamp in conn.exec_driver_sql("SELECT product_id, stamp FROM search_documents")}
