@@ -89,6 +89,17 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = REDIS_URL is not None
     RATELIMIT_SWALLOW_ERRORS = REDIS_URL is not None
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if REDIS_URL else {}
+    # Background jobs (marketplace/core/jobs.py): RQ on REDIS_URL, run by `flask worker`; JOBS_INLINE keeps the
+    # inline paths even with Redis. Failed jobs stay listed (/admin/jobs) this many seconds.
+    JOBS_INLINE = _bool("JOBS_INLINE", False)
+    JOBS_FAILED_TTL = _int("JOBS_FAILED_TTL", 14 * 24 * 3600)
+    JOBS_WORKER_NICE = _int("JOBS_WORKER_NICE", 10)  # `flask worker` lowers its CPU priority by this much
+    # The worker's schedule (seconds between runs, or a crontab line in the server's time; 0/empty = off).
+    JOB_RECONCILE_EVERY = _int("JOB_RECONCILE_EVERY", 300)
+    JOB_MAIL_EVERY = _int("JOB_MAIL_EVERY", 60)
+    JOB_SEARCH_EVERY = _int("JOB_SEARCH_EVERY", 300)
+    JOB_MEDIA_SWEEP_EVERY = _int("JOB_MEDIA_SWEEP_EVERY", 120)
+    JOB_STATS_CRON = _env("JOB_STATS_CRON", "20 0 * * *")
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
     ARGON2_TIME_COST = 3  # argon2id, argon2-cffi defaults (m=64 MiB, t=3, p=4)

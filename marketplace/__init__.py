@@ -25,7 +25,7 @@ from marketplace import (  # noqa: F401  (models: every table registered on db.m
     shops,
     site,
 )
-from marketplace.core import cache, changes, inputs, outbox, replica, security, templating, uow
+from marketplace.core import cache, changes, inputs, jobs, outbox, replica, security, templating, uow
 from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone
 from marketplace.core.sqlite import install_sqlite_pragmas
 from marketplace.demo.cli import seed_demo
@@ -107,6 +107,7 @@ def register_extensions(app: Flask) -> None:
     changes.init_app(app)  # the change feed first: the subscribers below and in the areas use it
     cache.init_app(app)
     outbox.init_app(app)
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,6 +5,7 @@ from marketplace.cart.models import CartItem, Favourite  # noqa: F401,E402
 from marketplace.catalog.models import (  # noqa: F401
     Category,
     CraftVillage,
+    ImportRun,
     IpKind,
     IpProtection,
     Product,
@@ -15,6 +16,7 @@ from marketplace.catalog.models import (  # noqa: F401
 )
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
+from marketplace.media.models import PendingImage  # noqa: F401,E402
 from marketplace.officials.models import ExternalPresence, RecognitionDecision, RecordedValue, StatSnapshot  # noqa: F401,E402
 from marketplace.orders.models import (  # noqa: F401,E402
     Checkout,

@@ -1,6 +1,9 @@
 """Admin pages. Every action is a POST with a CSRF token and leaves an audit entry."""
 from __future__ import annotations
 
+import re
+
+import redis
 import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,8 +14,8 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.permissions import role_required
 from marketplace.admin import bp
 from marketplace.catalog.models import CraftVillage
-from marketplace.core import uow
-from marketplace.core.audit import AuditEntry
+from marketplace.core import jobs, uow
+from marketplace.core.audit import AuditEntry, record
 from marketplace.core.pagination import choice_arg, page_arg
 from marketplace.core.urls import next_or
 from marketplace.extensions import db
@@ -204,3 +207,47 @@ def audit():
     actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
     return render_template("admin/audit.html", page=page, actors=actors, actions=actions,
                            filters={"action": action, "target_type": target_type, "target_id": target_id})
+
+
+# --- background jobs --------------------------------------------------------------------------------
+
+JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,120}$")  # rq's job ids
+
+
+def _job_id_or_404(job_id: str) -> str:
+    if not JOB_ID_RE.match(job_id):
+        abort(404)
+    return job_id
+
+
+@bp.get("/jobs")
+@role_required("admin")
+def jobs_page():
+    failed, counts, unavailable = [], {}, False
+    if jobs.is_async():
+        try:
+            failed, counts = jobs.failed_jobs(), jobs.queue_counts()
+        except redis.RedisError:
+            unavailable = True
+    return render_template("admin/jobs.html", failed=failed, counts=counts, unavailable=unavailable,
+                           background=jobs.is_async())
+
+
+@bp.post("/jobs/<job_id>/retry")
+@role_required("admin")
+def retry_job(job_id: str):
+    job_id = _job_id_or_404(job_id)
+    if not jobs.is_async() or not jobs.retry_failed(job_id):
+        abort(404)
+    record(current_user, "job.retry", "job", job_id)
+    return uow.done(_("Đã đưa việc trở lại hàng đợi."), url_for("admin.jobs_page"))
+
+
+@bp.post("/jobs/<job_id>/delete")
+@role_required("admin")
+def delete_job(job_id: str):
+    job_id = _job_id_or_404(job_id)
+    if not jobs.is_async() or not jobs.delete_failed(job_id):
+        abort(404)
+    record(current_user, "job.delete", "job", job_id)
+    return uow.done(_("Đã xoá việc lỗi."), url_for("admin.jobs_page"))

@@ -46,8 +46,8 @@ def _obj(required: list[str] | None = None, **props) -> dict:
 SCHEMAS: dict[str, dict] = {
     "Error": _obj(error=_obj(["status", "code", "message"], status={"type": "integer"}, code={"type": "string"},
                              message={"type": "string"}, field={"type": "string"}, details={"type": "object"})),
-    "Image": _obj(url={"type": "string"}, thumbnail_url={"type": "string"}, width={"type": "integer"},
-                  height={"type": "integer"}, alt=NULLABLE_STR),
+    "Image": _obj(url=NULLABLE_STR, thumbnail_url=NULLABLE_STR, width={"type": "integer"},
+                  height={"type": "integer"}, alt=NULLABLE_STR, processing={"type": "boolean"}),
     "ShopRef": _obj(id={"type": "integer"}, slug={"type": "string"}, name={"type": "string"},
                     verified={"type": "boolean"}),
     "VillageRef": _obj(id={"type": "integer"}, slug={"type": "string"}, name_vi={"type": "string"},

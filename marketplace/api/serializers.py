@@ -7,8 +7,11 @@ from marketplace.media.storage import image_url
 
 
 def _image(image) -> dict:
+    if image.processing:  # derivatives not made yet (background job): no URL until they exist
+        return {"url": None, "thumbnail_url": None, "width": image.width, "height": image.height,
+                "alt": image.alt_text, "processing": True}
     return {"url": image_url(image, 800), "thumbnail_url": image_url(image, 320), "width": image.width,
-            "height": image.height, "alt": image.alt_text}
+            "height": image.height, "alt": image.alt_text, "processing": False}
 
 
 def village_ref(village) -> dict:

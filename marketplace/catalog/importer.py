@@ -14,11 +14,19 @@ distinct photos the CSV names is checked first, then each photo's header (read f
 entry) gives the pixels it would decode to; over ``MAX_IMAGES_PER_REQUEST`` or ``MAX_IMAGE_PIXELS_PER_REQUEST``
 the whole import is refused. Each photo is then decoded once (``images.prepare``) and its derivatives are
 written to storage only when the import's transaction commits.
+
+With background jobs (``REDIS_URL``) the page only reads the CSV header and queues the import
+(``queue_import``: an ``ImportRun`` row keeps the files); the ``catalog.import`` job (``run_import_job``)
+plans it once (the plan is stored, so a resumed run never plans again), creates the products as drafts in
+chunks, each chunk committed with the progress (the artisan's page shows it; a run stopped half-way resumes
+from the last committed chunk), then publishes every product marked ``publish`` in one transaction at the
+end: none goes on sale before all are created. All-or-nothing imports with an invalid row create nothing.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,9 +36,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from marketplace.accounts.models import User
 from marketplace.catalog import services
-from marketplace.catalog.models import IpProtection, Variant
-from marketplace.errors import InvalidInput
+from marketplace.catalog.models import ImportRun, IpProtection, Product, Variant
+from marketplace.core import jobs, uow
+from marketplace.core.time import utcnow
+from marketplace.errors import DomainError, InvalidInput
 from marketplace.extensions import db
 from marketplace.media import staging
 from marketplace.media.images import inspect, prepare
@@ -364,3 +375,95 @@ def run_import(actor, shop: Shop, csv_data: bytes, zip_data: bytes | None = None
             services.publish_product(actor, product)
         result.created += 1
     return result
+
+
+# --- background imports (REDIS_URL) -----------------------------------------------------------------
+
+CHUNK = 10  # products created per committed step of a background import
+
+
+def queue_import(actor, shop: Shop, csv_data: bytes, zip_data: bytes | None, *, all_or_nothing: bool) -> ImportRun:
+    """Check what can be checked without decoding (the CSV's columns and size, the ZIP's directory and the
+    photos' budget from their headers) and queue the import; raises ``InvalidInput`` with nothing queued."""
+    services._require(actor, shop)
+    archive = PhotoArchive(zip_data)
+    rows = read_csv(csv_data)
+    groups: OrderedDict[str, list] = OrderedDict()
+    for line, row in rows:
+        groups.setdefault(row.get("product_ref") or f"__line{line}", []).append((line, row))
+    check_photo_budget(archive, groups.values())
+    run = ImportRun(shop_id=shop.id, actor_id=actor.id, all_or_nothing=all_or_nothing, csv_data=csv_data,
+                    zip_data=zip_data or None, status=ImportRun.QUEUED, total_rows=len(rows))
+    db.session.add(run)
+    db.session.flush()
+    jobs.enqueue("catalog.import", run.id, key=run.id)
+    return run
+
+
+def _plan_to_json(plan: ImportPlan) -> str:
+    return json.dumps([{"lines": p.lines, "data": p.data, "variants": p.variants, "photos": p.photos,
+                        "alt": p.alt, "publish": p.publish} for p in plan.products], ensure_ascii=False)
+
+
+def _touch(run: ImportRun, **values) -> None:
+    for key, value in values.items():
+        setattr(run, key, value)
+    run.updated_at = utcnow()
+    db.session.flush()
+
+
+def _import_failed(run_id: int, exc: BaseException) -> None:
+    """After a failed attempt (its transaction rolled back): the artisan's page says so; the job is retried
+    and continues from the last committed chunk (or the artisan resumes it)."""
+    run = db.session.get(ImportRun, run_id)
+    if run is not None and run.status not in (ImportRun.DONE, ImportRun.REFUSED):
+        message = exc.message if isinstance(exc, DomainError) else f"{exc.__class__.__name__}: {exc}"
+        _touch(run, status=ImportRun.FAILED, message=message[:1000])
+
+
+@jobs.job("catalog.import", timeout=1800, retries=2, intervals=(30, 300), queue=jobs.BULK_QUEUE,
+          on_error=_import_failed)
+def run_import_job(run_id: int) -> str:
+    """Plan (once), create in committed chunks, publish at the end. Idempotent and resumable."""
+    run = db.session.get(ImportRun, run_id, with_for_update=True)
+    if run is None or run.status in (ImportRun.DONE, ImportRun.REFUSED):
+        return "nothing to do"
+    return _advance(run)
+
+
+def _advance(run: ImportRun) -> str:
+    shop = db.session.get(Shop, run.shop_id)
+    actor = db.session.get(User, run.actor_id) if run.actor_id else None
+    if shop is None or actor is None:
+        _touch(run, status=ImportRun.REFUSED, csv_data=None, zip_data=None, message="shop or artisan gone")
+        return "refused"
+    archive = PhotoArchive(run.zip_data)
+    if run.plan is None:
+        plan = plan_import(shop, run.csv_data or b"", archive=archive)
+        refused = (run.all_or_nothing and plan.errors) or not plan.products
+        _touch(run, plan=_plan_to_json(plan), errors=json.dumps(plan.errors, ensure_ascii=False),
+               total_rows=plan.total_rows, valid_rows=plan.valid_rows, total_products=len(plan.products),
+               status=ImportRun.REFUSED if refused else ImportRun.RUNNING, message=None)
+        if refused:
+            _touch(run, csv_data=None, zip_data=None)
+            return "refused"
+        uow.commit_early("import: the plan is stored once, so a resumed run never plans again")
+    planned = json.loads(run.plan)
+    created = json.loads(run.created_ids or "[]")
+    while run.done_products < len(planned):
+        _touch(run, status=ImportRun.RUNNING, message=None)
+        for item in planned[run.done_products:run.done_products + CHUNK]:
+            product = services.create_product(actor, shop, item["data"], variants=item["variants"])
+            for name in item["photos"]:
+                services.add_photo(actor, product, archive.read(name), item["alt"] or None, background=False)
+                run.photos += 1
+            created.append(product.id)
+        _touch(run, done_products=len(created), created_ids=json.dumps(created))
+        uow.commit_early("import progress: each chunk of products is committed with the progress shown")
+    # All or nothing: the products marked "publish" go on sale together, in this one transaction.
+    by_id = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(created)))}
+    for product_id, item in zip(created, planned, strict=True):
+        if item["publish"] and product_id in by_id:
+            services.publish_product(actor, by_id[product_id])
+    _touch(run, status=ImportRun.DONE, csv_data=None, zip_data=None, message=None)
+    return "done"

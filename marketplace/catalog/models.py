@@ -11,6 +11,10 @@ from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 
+# storage_key of a photo whose derivatives a worker has not made yet ("pending:<sha256 of the upload>"); the
+# colon never occurs in a storage key, so such a key is never served or deleted from storage.
+PENDING_KEY_PREFIX = "pending:"
+
 
 class Category:
     """Craft categories shared by villages and products (keys match the village data file)."""
@@ -154,6 +158,11 @@ class ProductImage(db.Model):
 
     product: Mapped[Product] = relationship(back_populates="images")
 
+    @property
+    def processing(self) -> bool:
+        """Uploaded, derivatives not made yet (a background job): pages show a "processing" placeholder."""
+        return self.storage_key.startswith(PENDING_KEY_PREFIX)
+
 
 class Product(db.Model):
     __tablename__ = "products"
@@ -248,3 +257,36 @@ def visible_products_clause():
         Product.status == ProductStatus.ACTIVE,
         Product.shop_id.in_(sa.select(Shop.id).where(Shop.status == ShopStatus.ACTIVE)),
     )
+
+
+class ImportRun(db.Model):
+    """A bulk import handed to a background job (``REDIS_URL`` set): its files until it is done, its plan, and
+    its progress, shown to the artisan at ``/seller/import/<id>`` (catalog/importer.py, ``run_import_job``)."""
+
+    __tablename__ = "import_runs"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('queued','running','failed','done','refused')", name="import_status_valid"),
+    )
+
+    QUEUED, RUNNING, FAILED, DONE, REFUSED = "queued", "running", "failed", "done", "refused"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(sa.String(16), default=QUEUED)
+    all_or_nothing: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    csv_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # dropped once done or refused
+    zip_data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    plan: Mapped[str | None] = mapped_column(sa.Text)  # JSON: the valid products, in order (set once)
+    errors: Mapped[str | None] = mapped_column(sa.Text)  # JSON: {CSV line: [messages]}
+    total_rows: Mapped[int] = mapped_column(sa.Integer, default=0)
+    valid_rows: Mapped[int] = mapped_column(sa.Integer, default=0)
+    total_products: Mapped[int] = mapped_column(sa.Integer, default=0)
+    done_products: Mapped[int] = mapped_column(sa.Integer, default=0)  # created so far (resume point)
+    photos: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_ids: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON list of product ids, in plan order
+    message: Mapped[str | None] = mapped_column(sa.Text)  # why the last attempt failed
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    shop: Mapped[Shop] = relationship()

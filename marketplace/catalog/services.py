@@ -25,12 +25,14 @@ from marketplace.catalog.models import (
     ProductStatus,
     Variant,
 )
+from marketplace.core import jobs
 from marketplace.core.audit import record
 from marketplace.core.money import MAX_PRICE, MIN_PRICE, format_vnd, parse_vnd
 from marketplace.core.text import nfc
 from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.media import pending
 from marketplace.media.images import ingest_upload
 from marketplace.shops.access import can_manage_shop
 from marketplace.shops.models import Shop
@@ -491,18 +493,23 @@ def _clean_alt(alt_text: Any) -> str | None:
     return alt or None
 
 
-def add_photo(actor, product: Product, data: bytes, alt_text: Any = None) -> ProductImage:
-    """Validate, re-encode and store one photo; raises ``ImageRejected``/``InvalidInput`` with nothing stored."""
+def add_photo(actor, product: Product, data: bytes, alt_text: Any = None, *, background: bool | None = None) -> ProductImage:
+    """Validate, re-encode and store one photo; raises ``ImageRejected``/``InvalidInput`` with nothing stored.
+    With background jobs (``background`` None = ``jobs.is_async()``) only the header is checked now and the
+    derivatives are made by the ``media.derivatives`` job (media/pending.py)."""
     _require(actor, product.shop)
     if len(product.images) >= MAX_PHOTOS:
         raise InvalidInput(_("Tối đa %(n)s ảnh cho một sản phẩm. Hãy xoá bớt ảnh cũ.", n=MAX_PHOTOS), field="photo")
     alt = _clean_alt(alt_text)
-    stored = ingest_upload(data, prefix="p")
+    background = jobs.is_async() if background is None else background
+    stored = pending.accept_upload(data) if background else ingest_upload(data, prefix="p")
     position = max((i.position for i in product.images), default=-1) + 1
     image = ProductImage(storage_key=stored.key, width=stored.width, height=stored.height, position=position,
                          alt_text=alt or product.title_vi[:MAX_ALT_LENGTH])
     product.images.append(image)
     db.session.flush()
+    if background:
+        pending.hold(image, data)
     record(actor, "photo.add", "product", product.id, after={"image_id": image.id})
     return image
 

@@ -13,6 +13,8 @@ Who dispatches:
 * the web app, after the response: a request whose transaction queued mail delivers it when the WSGI
   server closes the response (the shopper does not wait for the mail);
 * outside a request (CLI commands, scripts), right after the commit that queued it;
+* with ``REDIS_URL``: the ``mail.dispatch`` background job, queued by the commit and run every
+  ``JOB_MAIL_EVERY`` seconds by ``flask worker`` (retries whose time has come);
 * ``flask mail send [--loop]``: a batch now, or a loop that polls (for a separate mail worker, or to catch
   up after an SMTP outage). Set ``MAIL_DISPATCH_AFTER_COMMIT = False`` to leave delivery to that loop.
 """
@@ -30,7 +32,7 @@ from flask import after_this_request, current_app, g, has_request_context
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from marketplace.core import changes
+from marketplace.core import changes, jobs
 from marketplace.core.changes import ChangeSet
 from marketplace.core.mail import MailSender, build_message, read_outbox_folder, render_mail
 from marketplace.core.time import utcnow
@@ -161,12 +163,24 @@ def _queued_mail(change_set: ChangeSet) -> bool:
         row.op == "insert" for row in change_set.rows_of(_table.name))
 
 
+@jobs.job("mail.dispatch", timeout=300, retries=3, intervals=(30, 120, 600), every="JOB_MAIL_EVERY")
+def dispatch_job() -> int:
+    """The background job: deliver every due mail (idempotent: claimed rows are leased, sent rows skipped)."""
+    sent = 0
+    while (result := dispatch_outbox()).claimed:
+        sent += result.sent
+    return sent
+
+
 def _on_change(change_set: ChangeSet) -> None:
     """Change-feed subscriber: a committed transaction that queued mail gets it delivered."""
     if not _queued_mail(change_set):
         return
     app = current_app._get_current_object()
     if not app.config["MAIL_DISPATCH_AFTER_COMMIT"]:
+        return
+    if jobs.is_async(app):
+        jobs.enqueue("mail.dispatch", with_transaction=False)  # a worker delivers it
         return
     if has_request_context():
         # after the response is sent: the WSGI server closes it, then the mail goes

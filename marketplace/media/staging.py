@@ -52,6 +52,7 @@ class RequestMedia:
     pending: dict[str, bytes] = field(default_factory=dict)  # storage key -> bytes, written at commit
     written: list[str] = field(default_factory=list)  # keys this request created, not yet committed
     prepared: dict[str, Any] = field(default_factory=dict)  # images.PreparedImage by prefix:digest
+    headers: dict[int, tuple] = field(default_factory=dict)  # id(bytes) -> (bytes, images.ImageHeader)
 
     def reserve(self, digest: str, pixels: int, field_name: str | None = "photos") -> None:
         """Count one image (once per content) against the budget; raise before it is decoded when over."""

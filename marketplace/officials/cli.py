@@ -5,8 +5,16 @@ from datetime import date
 
 import click
 
+from marketplace.core import jobs
 from marketplace.officials import bp
 from marketplace.officials.services import take_snapshot
+
+
+@jobs.job("officials.snapshot", timeout=900, retries=3, intervals=(60, 600, 3600), cron="JOB_STATS_CRON")
+def snapshot_job() -> int:
+    """The scheduled snapshot (``flask worker``): idempotent per month, like the command."""
+    _month, n = take_snapshot(None)
+    return n
 
 
 @bp.cli.command("snapshot")

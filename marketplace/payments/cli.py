@@ -8,7 +8,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from marketplace.core import uow
+from marketplace.core import jobs, uow
 from marketplace.extensions import db
 from marketplace.payments import services
 from marketplace.payments.gateway import PaymentGatewayError
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 payments_cli = AppGroup("payments", help="Online payments (Stripe…).")
 
 
+@jobs.job("payments.reconcile", timeout=600, retries=2, intervals=(60, 300), every="JOB_RECONCILE_EVERY")
 def reconcile_once() -> dict:
     """One round: each pending item settled and committed on its own; an item the provider fails on is
     rolled back alone and counted in ``errors``."""

@@ -7,11 +7,20 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from marketplace.core import jobs
 from marketplace.extensions import db
 from marketplace.search import maintenance
 from marketplace.search.documents import visible_count
 
 search_cli = AppGroup("search", help="Search index: rebuild, check, apply pending updates.")
+
+
+@jobs.job("search.maintain", timeout=1800, retries=2, intervals=(60, 600), every="JOB_SEARCH_EVERY")
+def maintain_job() -> dict:
+    """Search maintenance on the worker's host: apply pending (dirty) updates, rebuild the index if stale."""
+    applied = maintenance.sync_pending()
+    rebuilt = None if maintenance.index_is_fresh() else maintenance.reindex_all()
+    return {"applied": applied, "rebuilt": rebuilt}
 
 
 @search_cli.command("reindex")
