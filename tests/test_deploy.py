@@ -46,6 +46,7 @@ def test_every_app_variable_is_a_setting_config_py_reads():
         assert unknown == [], f"{name}: variables config.py never reads: {unknown}"
         assert {"MARKETPLACE_ENV", "SECRET_KEY", "DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "MEDIA_STORAGE",
                 "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO"} <= set(env)
+        assert env["SEARCH_BACKEND"] == "postgres"  # the Whoosh folder is for one host
 
 
 def test_compose_environment_passes_production_validation():
