@@ -1,7 +1,7 @@
 """One instance against two: the site under gunicorn (each instance one process with 8 threads, as `make run`),
-on one PostgreSQL (``BENCH_DATABASE_URL``, default a ``bench_cluster`` database on 127.0.0.1, created if missing;
+on one PostgreSQL with PostgreSQL search (``BENCH_DATABASE_URL``, default a ``bench_cluster`` database on 127.0.0.1, created if missing;
 skipped if unreachable) and a private Redis (started here on a free port: rate limits, catalog version and the
-shared page cache), photos in each instance's own folder.
+shared page cache; jobs are queued there, no worker runs), photos in each instance's own folder.
 
 Two workloads, each first against instance A alone, then split evenly over A and B:
 - the product list (``/products``, anonymous: served from the shared page cache after the first render), wrk
@@ -157,7 +157,7 @@ def main() -> int:
     try:
         env = {"DATABASE_URL": url, "REDIS_URL": cache.url, "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
                "LOGIN_LIMIT_PER_IP": "100000 per minute", "API_RATE_LIMIT": "100000/minute",
-               "MAIL_DISPATCH_AFTER_COMMIT": "false"}
+               "MAIL_DISPATCH_AFTER_COMMIT": "false", "SEARCH_BACKEND": "postgres"}
         for name in ("a", "b"):
             data_dir = work / f"instance-{name}"
             data_dir.mkdir()
