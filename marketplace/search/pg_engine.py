@@ -11,9 +11,9 @@ the village or in the body. Totals and facet counts are exact (``count(*)`` over
 
 Ranking: first how many of the words typed with diacritics the product has in exactly that spelling (the
 exact tier), then Whoosh's score (idf × field boost × exact boost × saturated term frequency, see
-``BM25``), then the lower product id. The score is computed exactly for the best ``RERANK`` (200, or the
+``BM25``), then the lower product id. The score is computed exactly for the best ``RERANK`` (60, or the
 depth of the page asked for) matches of each tier order by ``ts_rank`` over every form of every word
-with field weights title > village > body; those are the candidates (so past 200 matches the set that
+with field weights title > village > body; those are the candidates (so past 60 matches the set that
 is re-scored comes from the cheaper ranking). Price and date sorts break ties by product id as Whoosh does by docnum.
 """
 from __future__ import annotations
@@ -93,27 +93,46 @@ def _filters(filters: dict, params: dict) -> list[str]:
     return out
 
 
-def _exists(conn, tsquery: str) -> bool:
-    return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM search_documents WHERE doc @@ CAST(:q AS tsquery))"),
-                             {"q": tsquery}).scalar())
+def _vocabulary(conn, parsed: ParsedQuery) -> tuple[dict[str, tuple[int, int, int]], int]:
+    """(form → its document frequencies in title, village, body; the number of documents) for every exact
+    and folded form of the query's words, from ``search_terms`` (one statement)."""
+    forms = sorted({f for w in parsed.terms for f in (w, fold_word(w)) if f})
+    rows = conn.execute(sa.text(
+        "SELECT term, df_title, df_village, df_body, "
+        "(SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('search_documents')) "
+        "FROM search_terms WHERE term = ANY(CAST(:f AS text[]))"), {"f": forms}).all()
+    total = rows[0][4] if rows else 0
+    if not total:
+        total = conn.execute(sa.text("SELECT count(*) FROM search_documents")).scalar() or 0
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}, int(total)
 
 
-def match(conn, parsed: ParsedQuery) -> tuple[str | None, bool]:
+def _count(conn, tsquery: str) -> int:
+    return int(conn.execute(sa.text("SELECT count(*) FROM search_documents WHERE doc @@ CAST(:q AS tsquery)"),
+                            {"q": tsquery}).scalar() or 0)
+
+
+def match(conn, parsed: ParsedQuery, known=None) -> tuple[str | None, bool]:
     """(the tsquery of the matching documents or ``None`` for none, fallback) — Whoosh's all-words rule
-    with its any-word fallback."""
+    with its any-word fallback (for "did you mean"; ``search`` applies the same rule on its own counts)."""
     parts = units(parsed)
     if not parts:
         return None, False
     if all(parts):
         every = " & ".join(parts)
-        if len(parts) == 1 or _exists(conn, every):
+        if len(parts) == 1 or _count(conn, every):
             return every, False
     if len(parts) == 1:
         return None, False
-    live = [p for p in parts if p and _exists(conn, p)]
-    if not live:
-        return None, False
-    return " | ".join(live), True
+    live = _live(parts, parsed, known if known is not None else _vocabulary(conn, parsed)[0])
+    return (" | ".join(live), True) if live else (None, False)
+
+
+def _live(parts: list[str | None], parsed: ParsedQuery, known) -> list[str]:
+    """The units some document may match: each of their words is in the vocabulary. (A word the
+    vocabulary still lists but no document has any more only adds nothing to an any-word query.)"""
+    groups = [[w] for w in parsed.words] + list(parsed.phrases)
+    return [p for p, group in zip(parts, groups) if p and all(fold_word(w) in known for w in group)]
 
 
 def search(conn, parsed: ParsedQuery, filters: dict | None = None, sort: str = "relevance", page: int = 1,
@@ -123,22 +142,64 @@ def search(conn, parsed: ParsedQuery, filters: dict | None = None, sort: str = "
     sort = sort if sort in SORTS else "relevance"
     page = max(1, int(page))
     result = SearchResult(page=page, per_page=per_page, query=parsed.text, empty_query=parsed.empty)
-    params: dict = {"today": date.today().toordinal()}
-    where = _filters(filters, params)
-    ranked = False
     if parsed.empty:
         if parsed.had_input:
             return result  # only symbols or stop words: nothing to look for
         if sort == "relevance":
             sort = "newest"
     else:
-        tsquery, result.fallback = match(conn, parsed)
-        if tsquery is None:
-            result.did_you_mean = did_you_mean(conn, parsed)
-            return result
+        vocab = _vocabulary(conn, parsed)
+        parts = units(parsed)
+        outcome = None
+        if all(parts):
+            every = " & ".join(parts)
+            outcome = _page(conn, parsed, every, vocab, filters, sort, page, per_page, facets)
+            if outcome.total or len(parts) == 1 or (filters and _count(conn, every)):
+                return _finish(conn, parsed, result, outcome, False, facets)
+        if len(parts) > 1:
+            live = _live(parts, parsed, vocab[0])
+            if live:
+                anyword = " | ".join(live)
+                outcome = _page(conn, parsed, anyword, vocab, filters, sort, page, per_page, facets)
+                fallback = bool(outcome.total) or (bool(filters) and bool(_count(conn, anyword)))
+                return _finish(conn, parsed, result, outcome, fallback, facets)
+        return _finish(conn, parsed, result, outcome or _Page(), False, facets)
+    everything = _page(conn, parsed, None, None, filters, sort, page, per_page, facets)
+    return _finish(conn, parsed, result, everything, False, facets)
+
+
+class _Page:
+    """What one statement found: the exact total, the facet counts and the page's (id, score) rows."""
+
+    def __init__(self, total: int = 0, facets: dict | None = None, hits: list | None = None):
+        self.total = total
+        self.facets = facets if facets is not None else {"category": [], "village": [], "ocop": [], "price": []}
+        self.hits = hits or []
+
+
+def _finish(conn, parsed: ParsedQuery, result: SearchResult, outcome: _Page, fallback: bool,
+            facets: bool) -> SearchResult:
+    result.total, result.facets, result.fallback = outcome.total, outcome.facets, fallback
+    if not facets:
+        result.facets = {}
+    for pid, score in outcome.hits:
+        result.ids.append(int(pid))
+        result.scores.append(float(score))
+    if not parsed.empty and (result.fallback or result.total < 3):
+        result.did_you_mean = did_you_mean(conn, parsed)
+    return result
+
+
+def _page(conn, parsed: ParsedQuery, tsquery: str | None, vocab, filters: dict, sort: str, page: int,
+          per_page: int, facets: bool) -> _Page:
+    """One statement: the matching rows (``tsquery``; ``None``: every document) under the filters, their
+    exact total, facet counts (one GROUPING SETS pass) and the asked-for page in ``sort`` order."""
+    params: dict = {"today": date.today().toordinal()}
+    where = _filters(filters, params)
+    ranked = tsquery is not None and sort == "relevance"
+    if tsquery is not None:
         where.insert(0, "doc @@ CAST(:q AS tsquery)")
         params["q"] = tsquery
-        ranked = sort == "relevance"
     columns = ["product_id", "category", "village_id", f"{STARS} AS stars", f"{BAND} AS band", "price", "published"]
     start = (page - 1) * per_page
     limit = min(start + per_page, MAX_RESULTS_WINDOW) - start
@@ -150,7 +211,7 @@ def search(conn, parsed: ParsedQuery, filters: dict | None = None, sort: str = "
             params[f"e{i}"] = _lexeme(word)
             exact.append(f"(doc @@ CAST(:e{i} AS tsquery))::int")
         columns.append(f"({' + '.join(exact)}) AS tier" if exact else "0 AS tier")
-        params.update(_bm25_params(conn, parsed))
+        params.update(_bm25_params(parsed, *vocab))
         params["rerank"] = max(RERANK, start + limit)
         page_sql = (
             "SELECT 1, 0, '', r.product_id, 0, 0, 0, r.score FROM ("
@@ -175,11 +236,12 @@ def search(conn, parsed: ParsedQuery, filters: dict | None = None, sort: str = "
         sql += f" UNION ALL ({page_sql})"
     categories, villages, stars, bands = {}, {}, [0] * 6, [0] * len(PRICE_BANDS)
     hits = []
+    out = _Page()
     for part, g, category, village_id, star, band, n, score in conn.execute(sa.text(sql), params):
         if part == 1:
             hits.append((village_id, score))  # the page rows carry the product id in this column
         elif g == 0b1111:
-            result.total = int(n)
+            out.total = int(n)
         elif g == 0b0111:
             if category:
                 categories[category] = int(n)
@@ -190,28 +252,24 @@ def search(conn, parsed: ParsedQuery, filters: dict | None = None, sort: str = "
             stars[star] = int(n)
         elif g == 0b1110 and band >= 0:
             bands[band] = int(n)
-    if facets and result.total:
-        result.facets = {
+    out.hits = hits
+    if facets and out.total:
+        out.facets = {
             "category": sorted(categories.items(), key=_facet_order),
             "village": sorted(villages.items(), key=_facet_order),
             "ocop": [(n, sum(stars[n:])) for n in (5, 4, 3) if sum(stars[n:])],
             "price": [(key, bands[i]) for i, key in enumerate(PRICE_BAND_KEYS) if bands[i]],
         }
-    elif facets:
-        result.facets = {"category": [], "village": [], "ocop": [], "price": []}
-    if not parsed.empty and (result.fallback or result.total < 3):
-        result.did_you_mean = did_you_mean(conn, parsed)
-    for pid, score in hits:
-        result.ids.append(int(pid))
-        result.scores.append(float(score))
-    return result
+    elif not facets:
+        out.facets = {}
+    return out
 
 
 # Whoosh's score (engine.py), computed exactly for the best ``RERANK`` candidates of the cheaper ts_rank
 # order: per word, field and form, idf × field boost × exact boost × w(k1 + 1)/(w + k1) with w = term
 # frequency × field boost, the term frequency counted from the tsvector's positions of that field's weight. idf comes from the document
 # frequencies in ``search_terms`` (as of the last rebuild; a word first seen later counts its first document).
-RERANK = 200
+RERANK = 60
 BM25 = (
     "COALESCE((SELECT sum(q.coef * c.tf * q.boost * (:k1 + 1.0) / (c.tf * q.boost + :k1)) FROM ("
     "SELECT u.lexeme, w.weight, count(*) AS tf FROM unnest(d.doc) u, unnest(u.weights) AS w(weight) "
@@ -222,20 +280,13 @@ BM25 = (
 _FIELD_OF_WEIGHT = {"A": "title", "B": "village", "C": "body"}
 
 
-def _bm25_params(conn, parsed: ParsedQuery) -> dict:
+def _bm25_params(parsed: ParsedQuery, df: dict, total: int) -> dict:
     """The per-(form, field) coefficients of the query's terms: idf × field boost × form boost, summed over
     the units (a word typed twice, once in a phrase, counts twice as in Whoosh)."""
     multiplier: dict[str, float] = {}
     for word in list(parsed.words) + [w for p in parsed.phrases for w in p]:
         for form, boost in _forms(word):
             multiplier[form] = multiplier.get(form, 0.0) + boost
-    df = {term: (t, v, b) for term, t, v, b in conn.execute(sa.text(
-        "SELECT term, df_title, df_village, df_body FROM search_terms WHERE term = ANY(CAST(:f AS text[]))"),
-        {"f": list(multiplier)})}
-    total = conn.execute(sa.text(
-        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('search_documents')")).scalar()
-    if not total:
-        total = conn.execute(sa.text("SELECT count(*) FROM search_documents")).scalar() or 0
     lex, weight, coef, boosts = [], [], [], []
     for form, mult in multiplier.items():
         for i, letter in enumerate("ABC"):
