@@ -49,6 +49,10 @@ class Config:
     DATA_DIR = _env("MARKETPLACE_DATA_DIR", str(BASE_DIR / "instance"))
     SQLALCHEMY_DATABASE_URI = _database_url(_env("DATABASE_URL"))  # None → SQLite in DATA_DIR
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A read-only replica of the database: read-only catalog and statistics pages send their queries there
+    # (marketplace/core/replica.py); None = everything goes to DATABASE_URL.
+    DATABASE_REPLICA_URL = _database_url(_env("DATABASE_REPLICA_URL"))
+    SQLALCHEMY_BINDS: dict = {}  # the replica becomes the "replica" bind (set at start-up)
     SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")  # "whoosh" (index folder, one host) or "postgres"
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # None → DATA_DIR/search-index
     SEARCH_WRITE_TIMEOUT = float(_env("SEARCH_WRITE_TIMEOUT", "0.3"))  # seconds a save waits for the index lock
@@ -57,6 +61,21 @@ class Config:
     # Claims' evidence files (OCOP certificates, IP documents): private, never served from MEDIA_ROOT.
     EVIDENCE_ROOT = _env("EVIDENCE_ROOT")  # None → DATA_DIR/evidence
     MAX_EVIDENCE_BYTES = _int("MAX_EVIDENCE_BYTES", 8 * 1024 * 1024)
+    # Where photos live: "local" (MEDIA_ROOT, the embedded default) or "s3" (an S3-compatible bucket, below).
+    MEDIA_STORAGE = _env("MEDIA_STORAGE", "local")
+    # Originals (never public) with local storage: outside MEDIA_ROOT. None → DATA_DIR/media-private.
+    MEDIA_PRIVATE_ROOT = _env("MEDIA_PRIVATE_ROOT")
+    # Browsers fetch derivatives from this address (the bucket's or a CDN's public URL, ending in /) instead of
+    # the site's /media/ route; None = through the site.
+    MEDIA_PUBLIC_URL = _env("MEDIA_PUBLIC_URL")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # None = AWS S3 itself; MinIO, R2, Spaces… give their address
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_REGION = _env("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+    S3_ADDRESSING_STYLE = _env("S3_ADDRESSING_STYLE", "path")  # "path" or "virtual"
+    # Derivatives written with a public-read ACL; false for buckets with ACLs off (a bucket policy instead).
+    S3_PUBLIC_ACL = _bool("S3_PUBLIC_ACL", True)
     MEDIA_SIZES = (320, 800, 1600)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
@@ -152,6 +171,12 @@ class Config:
     # Catalog page fragments cached per catalog version (marketplace/core/cache.py). Code-only: tests and
     # benchmarks that count queries switch it off.
     FRAGMENT_CACHE = True
+    # With REDIS_URL: rendered fragments and whole anonymous pages are shared by every instance through Redis
+    # (keyed by the catalog version, so a change made anywhere shows everywhere at once); entries of old
+    # versions expire after this many seconds. 0 = no Redis cache (fragments cached per process, as without Redis).
+    REDIS_CACHE_SECONDS = _int("REDIS_CACHE_SECONDS", 3600)
+    # Whole anonymous catalog pages (no cookie but the language) served from the Redis cache; needs REDIS_URL.
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
     # Officials' indicator cache (marketplace/officials/cache.py): a result is reused for at most this many
     # seconds, so writes by another process are seen after that long; 0 = no cache.
     STATS_CACHE_SECONDS = _int("STATS_CACHE_SECONDS", 60)
@@ -217,6 +242,11 @@ class ProductionConfig(Config):
             secret = config.get(name)
             if secret and (len(secret) < 16 or len(set(secret)) < 8):
                 problems.append(f"{name} is too weak (at least 16 characters, 8 distinct ones)")
+        if config.get("MEDIA_STORAGE") not in ("local", "s3"):
+            problems.append("MEDIA_STORAGE must be local or s3")
+        if config.get("MEDIA_STORAGE") == "s3" and not (config.get("S3_BUCKET") and config.get("S3_ACCESS_KEY_ID")
+                                                       and config.get("S3_SECRET_ACCESS_KEY")):
+            problems.append("MEDIA_STORAGE=s3 needs S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -26,7 +26,7 @@ from marketplace import (  # noqa: F401  (models: every table registered on db.m
     shops,
     site,
 )
-from marketplace.core import cache, changes, inputs, jobs, outbox, security, templating, uow
+from marketplace.core import cache, changes, inputs, jobs, outbox, replica, security, templating, uow
 from marketplace.core.i18n import install_fast_gettext, select_locale, select_timezone
 from marketplace.core.sqlite import install_sqlite_pragmas
 from marketplace.demo.cli import seed_demo
@@ -76,12 +76,14 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
     app.config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"] or str(data_dir / "search-index")
     app.config["MEDIA_ROOT"] = app.config["MEDIA_ROOT"] or str(data_dir / "media")
     app.config["EVIDENCE_ROOT"] = app.config["EVIDENCE_ROOT"] or str(data_dir / "evidence")
+    app.config["MEDIA_PRIVATE_ROOT"] = app.config["MEDIA_PRIVATE_ROOT"] or str(data_dir / "media-private")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite: wait for the write lock instead of failing at once under concurrent writers.
         opts = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"] or {})
         opts.setdefault("connect_args", {"timeout": 30})
         opts.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    replica.configure(app)
     app.config["CONFIG_CLASS"] = config_class.__name__
     config_class.validate(app.config)
 
@@ -96,6 +98,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
+        if replica.replica_engine(app) is not None:
+            install_sqlite_pragmas(replica.replica_engine(app))
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

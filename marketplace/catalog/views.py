@@ -6,8 +6,9 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from marketplace.accounts.permissions import public
 from marketplace.catalog import bp, queries
 from marketplace.catalog.models import Category, Recognition
-from marketplace.core.cache import cached_fragment
+from marketplace.core.cache import anonymous_page, cached_fragment
 from marketplace.core.pagination import choice_arg, page_arg
+from marketplace.core.replica import reads_replica
 
 
 def _page_or_404(result):
@@ -32,6 +33,8 @@ def _product_grid(name: str, template: str = "catalog/_product_grid.html", **cri
 
 @bp.get("/")
 @public
+@anonymous_page
+@reads_replica
 def home():
     def render():
         villages = queries.featured_villages(8)
@@ -43,6 +46,8 @@ def home():
 
 @bp.get("/villages")
 @public
+@anonymous_page
+@reads_replica
 def villages():
     category = choice_arg(request.args.get("category"), Category.CHOICES)
     recognition = choice_arg(request.args.get("recognition"), Recognition.CHOICES)
@@ -59,6 +64,8 @@ def villages():
 
 @bp.get("/villages/<slug>")
 @public
+@anonymous_page
+@reads_replica
 def village_detail(slug: str):
     village = queries.village_by_slug(slug)
     if village is None:
@@ -75,6 +82,8 @@ def village_detail(slug: str):
 
 @bp.get("/products")
 @public
+@anonymous_page
+@reads_replica
 def products():
     category = choice_arg(request.args.get("category"), Category.CHOICES)
     sort = choice_arg(request.args.get("sort"), queries.SORTS, queries.DEFAULT_SORT)
@@ -84,6 +93,8 @@ def products():
 
 @bp.get("/products/<int:product_id>")
 @public
+@anonymous_page
+@reads_replica
 def product_detail(product_id: int):
     product = queries.product_for_page(product_id)
     if product is None:
@@ -99,6 +110,8 @@ def product_detail_slugged(product_id: int, slug: str):
 
 @bp.get("/shops/<slug>")
 @public
+@anonymous_page
+@reads_replica
 def shop_detail(slug: str):
     shop = queries.shop_by_slug(slug)
     if shop is None:

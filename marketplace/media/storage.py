@@ -1,30 +1,66 @@
-"""Storage interface for image files. ``LocalStorage`` (a folder) is the embedded default.
+"""Storage interface for image files: ``LocalStorage`` (a folder, the embedded default) or ``S3Storage``
+(an S3-compatible bucket, ``MEDIA_STORAGE=s3``).
 
-Keys are built by the code (content hashes), never taken from a user's filename.
+Keys are built by the code (content hashes), never taken from a user's filename. Derivatives are public and
+immutable (a key names its content: a changed picture gets a new key), served with a one-year cache lifetime.
+Originals (keys under ``originals/``, saved with ``private=True``) are never public: the local storage keeps
+them outside ``MEDIA_ROOT`` (``MEDIA_PRIVATE_ROOT``, which a web server serving ``MEDIA_ROOT`` never sees), the
+bucket stores them with a private ACL, and the ``/media/`` route refuses them.
+
+The interface: ``save(key, data, private=False)``, ``exists(key)``, ``open(key)`` (bytes), ``delete(key)``,
+``public_url(key)`` (the bucket's address when ``MEDIA_PUBLIC_URL`` is set, else ``None``: served by the site).
 """
 from __future__ import annotations
 
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 from flask import current_app, url_for
 
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9/_-]*\.(webp|jpg)$")
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9/_-]*\.(webp|jpg|png)$")
+ORIGINALS_PREFIX = "originals/"
+ONE_YEAR = 365 * 24 * 3600
+PUBLIC_CACHE_CONTROL = f"public, max-age={ONE_YEAR}, immutable"
+PRIVATE_CACHE_CONTROL = "private, no-store"
+MIMETYPES = {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png"}
+
+
+def valid_key(key: str) -> bool:
+    return bool(KEY_RE.match(key)) and ".." not in key and "//" not in key
+
+
+def check_key(key: str) -> str:
+    if not valid_key(key):
+        raise ValueError(f"invalid storage key {key!r}")
+    return key
+
+
+def is_private(key: str) -> bool:
+    return key.startswith(ORIGINALS_PREFIX)
+
+
+def mimetype(key: str) -> str:
+    return MIMETYPES[key.rsplit(".", 1)[1]]
 
 
 class LocalStorage:
-    def __init__(self, root: str | os.PathLike, base_url: str = "/media/"):
+    kind = "local"
+
+    def __init__(self, root: str | os.PathLike, base_url: str = "/media/", private_root: str | os.PathLike | None = None):
         self.root = Path(root)
         self.base_url = base_url
+        self.private_root = Path(private_root) if private_root else self.root.parent / (self.root.name + "-private")
 
     def _path(self, key: str) -> Path:
-        if not KEY_RE.match(key) or ".." in key:
-            raise ValueError(f"invalid storage key {key!r}")
-        return self.root / key
+        check_key(key)
+        return (self.private_root if is_private(key) else self.root) / key
 
-    def save(self, key: str, data: bytes) -> None:
+    def save(self, key: str, data: bytes, private: bool = False) -> None:
+        if private != is_private(key):
+            raise ValueError(f"originals (and only they) are private: {key!r}")
         path = self._path(key)
         if path.exists():
             return  # content-addressed: same key, same bytes
@@ -52,14 +88,110 @@ class LocalStorage:
     def path(self, key: str) -> Path:
         return self._path(key)
 
+    def public_url(self, key: str) -> str | None:
+        return None
 
-def get_storage() -> LocalStorage:
-    ext = current_app.extensions
-    storage = ext.get("marketplace_storage")
-    if storage is None or str(storage.root) != current_app.config["MEDIA_ROOT"]:
-        storage = LocalStorage(current_app.config["MEDIA_ROOT"], current_app.config["MEDIA_URL"])
-        ext["marketplace_storage"] = storage
-    return storage
+
+class S3Storage:
+    """An S3-compatible bucket (AWS S3, MinIO, Ceph, Cloudflare R2, DigitalOcean Spaces; the tests: moto's server).
+
+    Derivatives are written with ``Cache-Control: public, max-age=<one year>, immutable``, their content type
+    and (``S3_PUBLIC_ACL``) a ``public-read`` ACL; originals with a ``private`` ACL and ``no-store``. A bucket
+    with ACLs switched off needs ``S3_PUBLIC_ACL=false`` and a bucket policy that makes every key public except
+    ``originals/*`` (README, "Production layout")."""
+
+    kind = "s3"
+
+    def __init__(self, client, bucket: str, public_base_url: str | None = None, public_acl: bool = True):
+        self.client = client
+        self.bucket = bucket
+        self.public_base_url = public_base_url.rstrip("/") + "/" if public_base_url else None
+        self.public_acl = public_acl
+
+    def _not_found(self, exc) -> bool:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        return code in ("404", "NoSuchKey", "NotFound")
+
+    def save(self, key: str, data: bytes, private: bool = False) -> None:
+        check_key(key)
+        if private != is_private(key):
+            raise ValueError(f"originals (and only they) are private: {key!r}")
+        extra = {"ContentType": mimetype(key),
+                 "CacheControl": PRIVATE_CACHE_CONTROL if private else PUBLIC_CACHE_CONTROL}
+        if private:
+            extra["ACL"] = "private"
+        elif self.public_acl:
+            extra["ACL"] = "public-read"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
+
+    def exists(self, key: str) -> bool:
+        try:
+            check_key(key)
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ValueError:
+            return False
+        except self.client.exceptions.ClientError as exc:
+            if self._not_found(exc):
+                return False
+            raise
+        return True
+
+    def open(self, key: str) -> bytes:
+        check_key(key)
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.ClientError as exc:
+            if self._not_found(exc):
+                raise FileNotFoundError(key) from None
+            raise
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def public_url(self, key: str) -> str | None:
+        if self.public_base_url is None or is_private(key):
+            return None
+        return self.public_base_url + key
+
+
+def make_s3_client(config):
+    # boto3 is imported here only: it is heavy to import and needed only with MEDIA_STORAGE=s3.
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client(
+        "s3", endpoint_url=config["S3_ENDPOINT_URL"], region_name=config["S3_REGION"],
+        aws_access_key_id=config["S3_ACCESS_KEY_ID"], aws_secret_access_key=config["S3_SECRET_ACCESS_KEY"],
+        config=BotoConfig(s3={"addressing_style": config["S3_ADDRESSING_STYLE"]}, retries={"max_attempts": 3},
+                          connect_timeout=5, read_timeout=30, signature_version="s3v4"))
+
+
+def make_storage(config) -> LocalStorage | S3Storage:
+    if config["MEDIA_STORAGE"] == "s3":
+        return S3Storage(make_s3_client(config), config["S3_BUCKET"], config["MEDIA_PUBLIC_URL"],
+                         config["S3_PUBLIC_ACL"])
+    if config["MEDIA_STORAGE"] != "local":
+        raise RuntimeError(f"MEDIA_STORAGE must be local or s3, not {config['MEDIA_STORAGE']!r}")
+    return LocalStorage(config["MEDIA_ROOT"], config["MEDIA_URL"], config["MEDIA_PRIVATE_ROOT"])
+
+
+_STORAGE_SETTINGS = ("MEDIA_STORAGE", "MEDIA_ROOT", "MEDIA_PRIVATE_ROOT", "MEDIA_URL", "MEDIA_PUBLIC_URL",
+                     "S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_PUBLIC_ACL")
+_lock = threading.Lock()
+
+
+def get_storage() -> LocalStorage | S3Storage:
+    """The app's storage, made once per app (and again when a test changes its settings)."""
+    config = current_app.config
+    settings = tuple(config[name] for name in _STORAGE_SETTINGS)
+    cached = current_app.extensions.get("marketplace_storage")
+    if cached is None or cached[0] != settings:
+        with _lock:
+            cached = current_app.extensions.get("marketplace_storage")
+            if cached is None or cached[0] != settings:
+                cached = current_app.extensions["marketplace_storage"] = (settings, make_storage(config))
+    return cached[1]
 
 
 def derivative_key(base_key: str, size: int, fmt: str) -> str:
@@ -74,13 +206,20 @@ def available_sizes(image) -> list[int]:
     return made or [sizes[0]]
 
 
+def media_url(key: str) -> str:
+    """Where a browser fetches a derivative: straight from the bucket's (or a CDN's) public address when
+    ``MEDIA_PUBLIC_URL`` is set, else through the site's ``/media/`` route."""
+    base = current_app.config["MEDIA_PUBLIC_URL"]
+    if base and not is_private(key):
+        return base.rstrip("/") + "/" + key
+    return url_for("media.serve", key=key)
+
+
 def image_url(image, size: int = 800, fmt: str = "jpg") -> str:
     sizes = available_sizes(image)
     chosen = min((s for s in sizes if s >= size), default=sizes[-1])
-    return url_for("media.serve", key=derivative_key(image.storage_key, chosen, fmt))
+    return media_url(derivative_key(image.storage_key, chosen, fmt))
 
 
 def image_srcset(image, fmt: str = "webp") -> str:
-    return ", ".join(
-        f"{url_for('media.serve', key=derivative_key(image.storage_key, s, fmt))} {s}w" for s in available_sizes(image)
-    )
+    return ", ".join(f"{media_url(derivative_key(image.storage_key, s, fmt))} {s}w" for s in available_sizes(image))

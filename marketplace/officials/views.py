@@ -13,6 +13,7 @@ from marketplace.accounts.permissions import public, role_required
 from marketplace.catalog.models import Category, CraftVillage, Recognition
 from marketplace.core import uow
 from marketplace.core.inputs import parse_id
+from marketplace.core.replica import reads_replica
 from marketplace.core.templating import current_lang
 from marketplace.extensions import db
 from marketplace.officials import bp, exports, queries, services
@@ -64,6 +65,7 @@ def _page(page: str, body_template: str, build_context) -> str:
 
 @bp.route("/officials")
 @role_required(*OFFICIALS)
+@reads_replica
 def dashboard():
     def context():
         filters = _filters()
@@ -76,6 +78,7 @@ def dashboard():
 
 @bp.route("/officials/villages")
 @role_required(*OFFICIALS)
+@reads_replica
 def villages():
     def context():
         filters = _filters()
@@ -91,6 +94,7 @@ def villages():
 
 @bp.route("/officials/export/<table>.<fmt>")
 @role_required(*OFFICIALS)
+@reads_replica
 def export(table: str, fmt: str):
     if table not in ("indicators", "villages") or fmt not in ("csv", "xlsx", "zip"):
         abort(404)
@@ -295,6 +299,7 @@ def record_baseline():
 @bp.route("/minh-bach")
 @bp.route("/transparency", endpoint="transparency_en")
 @public
+@reads_replica
 def transparency():
     def context():
         cards = [c for c in queries.cards() if c.result.indicator.kind == "platform"
@@ -325,6 +330,7 @@ def _json_facts(facts: dict) -> dict:
 
 @bp.route("/api/v1/stats/indicators")
 @public
+@reads_replica
 def api_indicators():
     filters = _filters()
     items = []
@@ -345,6 +351,7 @@ def api_indicators():
 
 @bp.route("/api/v1/stats/villages")
 @role_required(*OFFICIALS)
+@reads_replica
 def api_villages():
     filters = _filters()
     rows = queries.villages(**filters)
