@@ -513,20 +513,19 @@ def pay_payout(user, payout: Payout, reference: str | None) -> bool:
     _require_admin(user)
     reference = _clean_reference(reference)
     _lock_shop(payout.shop_id)
-    db.session.refresh(payout)
-    if payout.status == PayoutStatus.PAID:
-        return False
-    if payout.status != PayoutStatus.PENDING:
-        raise Conflict(_("Khoản chi trả này đã bị hủy."))
-    if payout.amount > balance(payout.shop_id):
-        raise Conflict(_("Số dư của cửa hàng không còn đủ cho khoản chi trả này: hãy hủy nó."))
+    # The conditional UPDATE comes first: it takes the write lock (SQLite has no row locks), so the balance
+    # below is read by the one click that won, after any earlier payout was committed.
     now = utcnow()
     result = db.session.execute(
         sa.update(Payout).where(Payout.id == payout.id, Payout.status == PayoutStatus.PENDING)
         .values(status=PayoutStatus.PAID, reference=reference, paid_at=now).execution_options(synchronize_session=False))
     db.session.expire(payout)
     if result.rowcount != 1:
-        return False
+        if payout.status == PayoutStatus.PAID:
+            return False
+        raise Conflict(_("Khoản chi trả này đã bị hủy."))
+    if payout.amount > balance(payout.shop_id):  # the Conflict rolls the UPDATE back with the transaction
+        raise Conflict(_("Số dư của cửa hàng không còn đủ cho khoản chi trả này: hãy hủy nó."))
     _line(payout.shop_id, payout_entry(payout.id), Kind.PAYOUT, Account.SHOP, Account.PLATFORM_CASH, payout.amount,
           payout_id=payout.id, memo=reference, actor_id=user.id, created_at=now)
     db.session.flush()
