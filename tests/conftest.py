@@ -178,7 +178,12 @@ def app(tmp_path, backend, app_overrides):
         if backend == "postgresql":
             truncate_all()
             db.session.remove()
-        db.engine.dispose()
+        for engine in app.extensions["sqlalchemy"].engines.values():  # the default one and any bind (replica)
+            engine.dispose()
+        # Flask-SQLAlchemy keeps one MetaData per bind key on the shared ``db``: a bind made by one test's app
+        # (DATABASE_REPLICA_URL) must not reach the next app's create_all.
+        for key in [k for k in db.metadatas if k is not None]:
+            del db.metadatas[key]
         ctx.pop()
 
 
