@@ -249,7 +249,8 @@ def test_vnpay_is_offered_only_when_configured(app, client):
 
 
 def test_production_refuses_weak_payment_secrets():
-    good = {"SECRET_KEY": "k" * 8 + "abcdefghijklmnopqrstuvwxyz012345", "SQLALCHEMY_DATABASE_URI": "postgresql://x/y"}
+    good = {"SECRET_KEY": "k" * 8 + "abcdefghijklmnopqrstuvwxyz012345", "SQLALCHEMY_DATABASE_URI": "postgresql://x/y",
+            "MEDIA_STORAGE": "local"}
     ProductionConfig.validate({**good, "VNPAY_HASH_SECRET": "A1b2C3d4E5f6G7h8", "VIETQR_WEBHOOK_SECRET": None})
     for name in ("VNPAY_HASH_SECRET", "VIETQR_WEBHOOK_SECRET"):
         with pytest.raises(RuntimeError, match=name):

@@ -61,6 +61,8 @@ KEPT = {
     ("payout_batches", "actor_id"): "staff only",
     ("ledger_lines", "actor_id"): "staff only",  # journal lines are never changed; only admins act on them
     ("refunds", "actor_id"): "staff only",
+    ("bank_transactions", "resolved_by_id"): "staff only",  # the admin who settled a bank transfer
+    ("import_runs", "actor_id"): "staff only",  # artisans' bulk imports (artisans cannot delete themselves)
     ("shop_consents", "recorded_by_id"): "staff only",
     ("shop_consents", "handed_over_by_id"): "staff only",
     ("shop_consents", "handed_over_to_id"): "staff only",
