@@ -70,7 +70,10 @@ def pg_search_app(tmp_path_factory, demo_template):
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SEARCH_SCHEMA} CASCADE"))
             conn.execute(sa.text(f"CREATE SCHEMA {PG_SEARCH_SCHEMA}"))
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        db.create_all()
+            # Every table in the new schema, unconditionally: create_all's existence check follows the
+            # search_path and would find the public tables of earlier PostgreSQL tests, create nothing here,
+            # and leave the demo rows in public, where the `app` fixture truncates them.
+            db.metadata.create_all(conn, checkfirst=False)
         with db.engine.begin() as conn:
             copy_database(f"sqlite:///{demo_template}", conn)
         from marketplace.search import reindex_all
