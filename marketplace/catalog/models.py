@@ -66,6 +66,9 @@ class IpKind:
     # a geographical indication is protected indefinitely (art. 93(7)); "other" carries the typed expiry.
     MARKS = (COLLECTIVE_MARK, CERTIFICATION_MARK)
     MARK_TERM_MONTHS = 120
+    # What the plan's IP target counts (targets.md): marks and geographical indications. An "other" record is
+    # kept and shown, labelled as not counted.
+    COUNTED = (COLLECTIVE_MARK, CERTIFICATION_MARK, GEOGRAPHICAL_INDICATION)
 
 
 class ClaimStatus:
@@ -208,6 +211,11 @@ class IpProtection(db.Model):
         """Python twin of ``ip_valid_clause`` (a test keeps them equal)."""
         day = day or today_vn()
         return (not verified_only or self.is_verified) and self.dates_valid_on(day)
+
+    @property
+    def counts_for_plan(self) -> bool:
+        """Whether this kind of protection counts toward the plan's IP indicator (``IpKind.COUNTED``)."""
+        return self.kind in IpKind.COUNTED
 
     @property
     def state(self) -> str:

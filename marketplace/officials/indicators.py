@@ -49,7 +49,7 @@ PLAN_END = date(2030, 12, 31)
 HORIZON_2050 = date(2050, 12, 31)
 PRESENCE_MAX_AGE_MONTHS = 12
 MIN_DESCRIPTION_CHARS = 40
-COUNTED_IP_KINDS = (IpKind.COLLECTIVE_MARK, IpKind.CERTIFICATION_MARK, IpKind.GEOGRAPHICAL_INDICATION)
+COUNTED_IP_KINDS = IpKind.COUNTED
 PLATFORMS = ("Shopee", "Lazada", "TikTok Shop", "Tiki", "Sendo", "Facebook", "Zalo", "Khác")
 
 CRAFTS_TARGET_2030 = 10  # "công nhận mới ít nhất 10 nghề"

@@ -185,3 +185,20 @@ def test_village_images_go_with_their_village(app):
     db.session.delete(village)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(VillageImage.id))) == 0
+
+
+def test_village_page_labels_a_protection_the_plan_does_not_count(app, client):
+    """The village page lists every protection on record; one of a kind the IP indicator does not count
+    ("other") says so, and a counted kind does not."""
+    village = make_village(slug="lang-vb")
+    make_ip(village, kind=IpKind.OTHER, name="Bằng độc quyền kiểu dáng", number="3-2021-00077",
+            expires_on=date(2031, 1, 10))
+    make_ip(village, kind=IpKind.GEOGRAPHICAL_INDICATION, name="Chỉ dẫn địa lý Vạn Phúc", number="00099")
+    db.session.commit()
+    page = client.get(f"/villages/{village.slug}").get_data(as_text=True)
+    rows = [row for row in page.split("<dd>") if "Bằng độc quyền kiểu dáng" in row or "Chỉ dẫn địa lý Vạn" in row]
+    assert len(rows) == 2
+    other, gi = sorted(rows, key=lambda r: "Bằng độc quyền" not in r)
+    assert "không tính vào chỉ tiêu sở hữu trí tuệ của Đề án" in other.split("</dd>")[0]
+    assert "không tính vào chỉ tiêu" not in gi.split("</dd>")[0]
+    assert [ip.counts_for_plan for ip in sorted(village.ip_protections, key=lambda i: i.kind)] == [True, False]
