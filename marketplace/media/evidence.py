@@ -2,7 +2,9 @@
 
 Private: stored under ``EVIDENCE_ROOT`` (never under ``MEDIA_ROOT``, which a web server may serve as it is, and
 never reachable through ``/media``) and served only by views that check who asks (the shop that made the claim
-and officials, ``officials/claims.py``).
+and officials, ``officials/claims.py``). With ``MEDIA_STORAGE=s3`` they are objects of the photos' bucket under
+``originals/ev/…`` — the private prefix of the originals (private ACL, ``no-store``; the bucket policy that makes
+derivatives public leaves ``originals/*`` out) — so that every instance sees them (``S3EvidenceStore``).
 
 The upload path is the hardened one of the photos:
 
@@ -81,6 +83,21 @@ class EvidenceStore:
         except ValueError:
             return False
 
+    def open(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    @property
+    def roots(self) -> tuple[Path]:
+        return (self.root,)
+
+    def keys(self):
+        """Every stored key (backups)."""
+        if self.root.is_dir():
+            for path in sorted(self.root.rglob("*")):
+                key = path.relative_to(self.root).as_posix()
+                if path.is_file() and KEY_RE.match(key):
+                    yield key
+
     def save(self, key: str, data: bytes) -> None:
         path = self.path(key)
         if path.exists():
@@ -98,7 +115,65 @@ class EvidenceStore:
             pass
 
 
-def get_store() -> EvidenceStore:
+class S3EvidenceStore:
+    """Evidence files in the photos' bucket (``MEDIA_STORAGE=s3``), as private objects under ``originals/``."""
+
+    PREFIX = "originals/"
+
+    def __init__(self, client, bucket: str):
+        self.client = client
+        self.bucket = bucket
+
+    def _object(self, key: str) -> str:
+        if not KEY_RE.match(key or ""):
+            raise ValueError(f"invalid evidence key {key!r}")
+        return self.PREFIX + key
+
+    def _not_found(self, exc) -> bool:
+        return str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound")
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._object(key))
+        except ValueError:
+            return False
+        except self.client.exceptions.ClientError as exc:
+            if self._not_found(exc):
+                return False
+            raise
+        return True
+
+    def open(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._object(key))["Body"].read()
+        except self.client.exceptions.ClientError as exc:
+            if self._not_found(exc):
+                raise FileNotFoundError(key) from None
+            raise
+
+    def save(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data, ACL="private",
+                               ContentType=content_type(key), CacheControl="private, no-store")
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+        except ValueError:
+            pass
+
+    def keys(self):
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.PREFIX + "ev/")
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"][len(self.PREFIX):]
+
+
+def get_store() -> EvidenceStore | S3EvidenceStore:
+    """Where the evidence files are: the bucket with ``MEDIA_STORAGE=s3``, else ``EVIDENCE_ROOT``."""
+    if current_app.config["MEDIA_STORAGE"] == "s3":
+        from marketplace.media.storage import get_storage
+
+        return S3EvidenceStore(get_storage().client, current_app.config["S3_BUCKET"])
     return EvidenceStore(current_app.config["EVIDENCE_ROOT"])
 
 

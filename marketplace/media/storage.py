@@ -22,6 +22,7 @@ from flask import current_app, url_for
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9/_-]*\.(webp|jpg|png)$")
 ORIGINALS_PREFIX = "originals/"
+EVIDENCE_PREFIX = ORIGINALS_PREFIX + "ev/"  # claims' evidence files in the bucket (media/evidence.py)
 ONE_YEAR = 365 * 24 * 3600
 PUBLIC_CACHE_CONTROL = f"public, max-age={ONE_YEAR}, immutable"
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -88,6 +89,19 @@ class LocalStorage:
     def path(self, key: str) -> Path:
         return self._path(key)
 
+    @property
+    def roots(self) -> tuple[Path, Path]:
+        return self.root, self.private_root
+
+    def keys(self):
+        """Every stored key, originals included (backups)."""
+        for root in (self.root, self.private_root):
+            if root.is_dir():
+                for path in sorted(root.rglob("*")):
+                    key = path.relative_to(root).as_posix()
+                    if path.is_file() and valid_key(key):
+                        yield key
+
     def public_url(self, key: str) -> str | None:
         return None
 
@@ -148,6 +162,13 @@ class S3Storage:
     def delete(self, key: str) -> None:
         check_key(key)
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def keys(self):
+        """Every photo key in the bucket, originals included (backups); evidence files are not photos."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                if valid_key(item["Key"]) and not item["Key"].startswith(EVIDENCE_PREFIX):
+                    yield item["Key"]
 
     def public_url(self, key: str) -> str | None:
         if self.public_base_url is None or is_private(key):

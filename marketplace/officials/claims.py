@@ -3,6 +3,8 @@ evidence, verified or rejected with a reason (``catalog/claims.py``); and the ev
 served only to the shop that made the claim and to officials."""
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 from flask import abort, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -103,7 +105,7 @@ def _send_evidence(key: str | None, name: str):
         abort(404)
     kind = content_type(key)
     extension = "pdf" if kind == "application/pdf" else "jpg"
-    response = send_file(store.path(key), mimetype=kind, as_attachment=kind == "application/pdf",
+    response = send_file(io.BytesIO(store.open(key)), mimetype=kind, as_attachment=kind == "application/pdf",
                          download_name=f"{name}.{extension}", max_age=0, conditional=True)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -2,13 +2,17 @@
 
 ``flask backup create DIR`` writes ``DIR/database.sqlite`` (SQLite's online backup API: a consistent copy
 while the site keeps serving) or ``DIR/database.dump`` (PostgreSQL: ``pg_dump --format=custom``), plus
-``DIR/media/`` (a copy of the photo folder), ``DIR/evidence/`` (the claims' private evidence files, ``EVIDENCE_ROOT``)
-and ``DIR/backup.json`` (when, which database, how many files).
-``flask backup restore DIR`` puts both back as they were — the database replaced, photos added since the
-backup removed — and rebuilds the search index, which is a cache of the database.
+``DIR/media/`` (every photo: the public derivatives and the private originals, ``originals/…``),
+``DIR/evidence/`` (the claims' private evidence files) and ``DIR/backup.json`` (when, which database, how many
+files). The photos and the evidence are read through the storage interface, so with ``MEDIA_STORAGE=s3`` they
+are copied out of the bucket (object by object), and without it from ``MEDIA_ROOT``, ``MEDIA_PRIVATE_ROOT`` and
+``EVIDENCE_ROOT``.
+``flask backup restore DIR`` puts everything back as it was — the database replaced, photos and evidence
+added since the backup removed (from the folders or the bucket), changed ones rewritten — and rebuilds the
+search index, which is a cache of the database.
 
-With photos in object storage or a hosted PostgreSQL, use the provider's snapshots instead; this command
-covers the embedded default and a PostgreSQL reachable with ``pg_dump``/``pg_restore`` on the PATH.
+A hosted PostgreSQL is covered when ``pg_dump``/``pg_restore`` on the PATH can reach it; a provider's
+snapshots and bucket versioning remain the better tools for a large site.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from flask.cli import AppGroup
 from sqlalchemy.engine import make_url
 
 from marketplace.extensions import db
+from marketplace.media.evidence import get_store
+from marketplace.media.storage import get_storage, is_private
 from marketplace.search import reindex_all
 
 backup_cli = AppGroup("backup", help="Back up and restore the database and the photos.")
@@ -37,6 +43,43 @@ def _pg_dsn(url) -> str:
 
 def _sqlite_path(url) -> Path:
     return Path(url.database)
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    """key → file of a backup folder."""
+    if not folder.is_dir():
+        return {}
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _export(store, folder: Path) -> int:
+    """Every object of ``store`` (photos or evidence; a folder or the bucket) into ``folder``; how many."""
+    count = 0
+    for key in store.keys():
+        path = folder / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(store.open(key))
+        count += 1
+    return count
+
+
+def _import(store, folder: Path, save) -> None:
+    """Make ``store`` hold exactly the files of ``folder``: extra objects deleted, the others (re)written. A local
+    store's folders are emptied first (whatever lies there, key or not, was not in the backup)."""
+    wanted = _files(folder)
+    for root in getattr(store, "roots", ()):
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True, exist_ok=True)
+    for key in list(store.keys()):
+        if key not in wanted:
+            store.delete(key)
+    for key, path in wanted.items():
+        data = path.read_bytes()
+        if store.exists(key):
+            if store.open(key) == data:
+                continue
+            store.delete(key)  # same key, other bytes (a local file changed by hand): written again
+        save(store, key, data)
 
 
 def create_backup(target: Path) -> dict:
@@ -58,16 +101,8 @@ def create_backup(target: Path) -> dict:
         subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target / "database.dump"),
                         _pg_dsn(url)], check=True, capture_output=True)
         database = "database.dump"
-    media = Path(current_app.config["MEDIA_ROOT"])
-    files = 0
-    if media.exists():
-        shutil.copytree(media, target / "media")
-        files = sum(1 for p in (target / "media").rglob("*") if p.is_file())
-    evidence = Path(current_app.config["EVIDENCE_ROOT"])  # claims' private evidence files go along
-    evidence_files = 0
-    if evidence.exists():
-        shutil.copytree(evidence, target / "evidence")
-        evidence_files = sum(1 for p in (target / "evidence").rglob("*") if p.is_file())
+    files = _export(get_storage(), target / "media")
+    evidence_files = _export(get_store(), target / "evidence")
     manifest = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "backend": url.get_backend_name(),
                 "database": database, "media_files": files, "evidence_files": evidence_files}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -96,18 +131,8 @@ def restore_backup(source: Path) -> dict:
         subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
                         "--dbname", _pg_dsn(url), str(source / manifest["database"])], check=True,
                        capture_output=True)
-    media = Path(current_app.config["MEDIA_ROOT"])
-    if media.exists():
-        shutil.rmtree(media)
-    if (source / "media").exists():
-        shutil.copytree(source / "media", media)
-    else:
-        media.mkdir(parents=True, exist_ok=True)
-    evidence = Path(current_app.config["EVIDENCE_ROOT"])
-    if evidence.exists():
-        shutil.rmtree(evidence)
-    if (source / "evidence").exists():
-        shutil.copytree(source / "evidence", evidence)
+    _import(get_storage(), source / "media", lambda store, key, data: store.save(key, data, private=is_private(key)))
+    _import(get_store(), source / "evidence", lambda store, key, data: store.save(key, data))
     manifest["indexed_products"] = reindex_all()
     return manifest
 

@@ -139,3 +139,56 @@ def test_local_storage_keeps_originals_outside_media_root(tmp_path):
     assert (tmp_path / "media-private" / "originals/ab/abc.png").read_bytes() == b"png"
     assert not (tmp_path / "media" / "originals").exists()
     assert storage.open("originals/ab/abc.png") == b"png"
+
+
+def test_evidence_and_backups_live_in_the_bucket(app, runner, seller, shop, s3, bucket, tmp_path):
+    """With MEDIA_STORAGE=s3 the claims' evidence is a private object of the bucket (never on this host's disk,
+    so every instance sees it), and `flask backup` copies photos and evidence out of the bucket and restores
+    the bucket to exactly that state (extra objects removed, missing ones written back, privacy kept)."""
+    from marketplace.media.evidence import S3EvidenceStore, get_store
+
+    product = make_product(shop=shop)
+    db.session.commit()
+    assert upload(seller, product.id, (jpeg_bytes((900, 600)), "IMG_1.JPG")).status_code == 303
+    storage = get_storage()
+    storage.save("originals/ab/abcdef.jpg", b"\xff\xd8\xff original bytes", private=True)
+    store = get_store()
+    assert isinstance(store, S3EvidenceStore)
+    evidence_key = "ev/0f/" + "0f" * 32 + ".pdf"
+    store.save(evidence_key, b"%PDF-1.4 certificate %%EOF")
+    assert store.exists(evidence_key) and store.open(evidence_key) == b"%PDF-1.4 certificate %%EOF"
+    assert not Path(app.config["EVIDENCE_ROOT"]).exists() or not any(Path(app.config["EVIDENCE_ROOT"]).rglob("*.pdf"))
+    acl = s3.client().get_object_acl(Bucket=bucket, Key="originals/" + evidence_key)
+    assert not any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in acl["Grants"])
+    assert requests.get(f"{s3.endpoint}/{bucket}/originals/{evidence_key}", timeout=10).status_code == 403
+    assert sorted(store.keys()) == [evidence_key]
+    assert "originals/" + evidence_key not in list(storage.keys())  # photos and evidence are listed apart
+
+    def bucket_state():
+        client = s3.client()
+        return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys(s3, bucket)}
+
+    before = bucket_state()
+    assert len(before) == 6  # four derivatives, the original, the evidence file
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "bk")])
+    assert result.exit_code == 0, result.output
+    manifest = __import__("json").loads((tmp_path / "bk" / "backup.json").read_text())
+    assert (manifest["media_files"], manifest["evidence_files"]) == (5, 1)
+    assert (tmp_path / "bk" / "media" / "originals" / "ab" / "abcdef.jpg").read_bytes() == before[
+        "originals/ab/abcdef.jpg"]
+    assert (tmp_path / "bk" / "evidence" / evidence_key).read_bytes() == b"%PDF-1.4 certificate %%EOF"
+
+    # the day after: a derivative lost, a stray photo added, the evidence deleted
+    derivative = next(k for k in before if k.endswith("-320.webp"))
+    storage.delete(derivative)
+    storage.save("p/zz/stray-320.jpg", b"stray")
+    store.delete(evidence_key)
+    assert bucket_state() != before
+
+    result = runner.invoke(args=["backup", "restore", "--yes", str(tmp_path / "bk")])
+    assert result.exit_code == 0, result.output
+    assert bucket_state() == before
+    restored = s3.client().head_object(Bucket=bucket, Key=derivative)
+    assert restored["CacheControl"] == f"public, max-age={ONE_YEAR}, immutable"
+    acl = s3.client().get_object_acl(Bucket=bucket, Key="originals/" + evidence_key)
+    assert not any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in acl["Grants"])
