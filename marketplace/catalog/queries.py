@@ -8,11 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.catalog.models import (
+    PENDING_KEY_PREFIX,
     Category,
     ClaimStatus,
     CraftVillage,
     IpProtection,
     Product,
+    ProductImage,
     ProductStatus,
     Recognition,
     ip_valid_clause,
@@ -157,4 +159,17 @@ def shop_by_slug(slug: str) -> Shop | None:
         .where(Shop.slug == slug, Shop.status == ShopStatus.ACTIVE)
         .options(joinedload(Shop.village))
     )
+    return db.session.scalars(stmt).first()
+
+
+def cover_photo(*, shop_id: int | None = None, village_id: int | None = None) -> ProductImage | None:
+    """The first photo of the newest visible product of a shop or a village (what a shared link shows)."""
+    stmt = (sa.select(ProductImage).join(Product, Product.id == ProductImage.product_id)
+            .where(visible_products_clause(), ~ProductImage.storage_key.startswith(PENDING_KEY_PREFIX))
+            .order_by(Product.published_at.desc(), Product.id.desc(), ProductImage.position, ProductImage.id)
+            .limit(1))
+    if shop_id is not None:
+        stmt = stmt.where(Product.shop_id == shop_id)
+    if village_id is not None:
+        stmt = stmt.where(Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id)))
     return db.session.scalars(stmt).first()
