@@ -78,7 +78,6 @@ def village_detail(slug: str):
         shops=queries.village_shops(village.id),
         grid=grid,
         badges=queries.village_badges(village.id),
-        village_cover=None if village.images else queries.cover_photo(village_id=village.id),
     )
 
 

@@ -69,7 +69,7 @@ def sitemap():
         changed = max(d for d in (created, by_village.get(vid)) if d)
         entries.append({"loc": url_for("catalog.village_detail", slug=slug, _external=True),
                         "lastmod": _lastmod(changed)})
-    by_shop = dict(db.session.execute(sa.select(Product.shop_id, newest).where(visible).group_by(Product.shop_id)))
+    by_shop = dict(db.session.execute(sa.select(Product.shop_id, newest).where(visible).group_by(Product.shop_id)).all())
     for sid, slug, created in db.session.execute(
             sa.select(Shop.id, Shop.slug, Shop.created_at).where(Shop.status == ShopStatus.ACTIVE).order_by(Shop.slug)):
         changed = max(d for d in (created, by_shop.get(sid)) if d)
