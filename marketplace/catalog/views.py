@@ -103,8 +103,10 @@ def product_detail(product_id: int, slug: str | None = None):
     product = queries.product_for_page(product_id)
     if product is None:
         abort(404)
-    if slug != product.slug:
-        return redirect(url_for("catalog.product_detail", product_id=product.id, slug=product.slug), code=301)
+    if slug != product.slug:  # the query string (a language switch, a campaign tag) is kept
+        target = url_for("catalog.product_detail", product_id=product.id, slug=product.slug)
+        query = request.query_string.decode("latin-1")
+        return redirect(f"{target}?{query}" if query else target, code=301)
     return render_template("catalog/product_detail.html", product=product)
 
 
