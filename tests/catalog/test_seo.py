@@ -234,3 +234,11 @@ def test_sitemap_lastmod_and_images(app, client):
     assert urls[f"{HOST}/shops/gom-minh-hai"].find("s:lastmod", ns).text
     assert urls[f"{HOST}/villages/bat-trang"].find("s:lastmod", ns).text
     assert f"{HOST}/products/{product.id}" not in urls  # only canonical addresses
+
+
+def test_error_pages_are_not_indexed(app, client):
+    for url in ("/products/999999", "/no-such-page"):
+        r = client.get(url)
+        head = Head(r.get_data(as_text=True))
+        assert r.status_code == 404 and head.one("robots") == "noindex", url
+        assert not [x for x in head.links if x.get("rel") == "canonical"] and "og:url" not in head.meta, url
