@@ -117,7 +117,10 @@ def _product_slug(endpoint: str, values: dict) -> None:
     the bare address (404)."""
     if endpoint != "catalog.product_detail" or values.get("slug") or "product_id" not in values:
         return
-    product = db.session.get(Product, values["product_id"])
+    product_id = values["product_id"]
+    if not isinstance(product_id, int) or not 0 < product_id < 2**31:
+        return  # not an id the database could hold: the bare address (404)
+    product = db.session.get(Product, product_id)
     if product is not None:
         values["slug"] = product.slug
 
