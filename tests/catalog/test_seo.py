@@ -162,9 +162,11 @@ def test_bare_id_and_wrong_slug_redirect_301_and_url_for_builds_the_canonical_ur
 
 def test_hreflang_alternates_on_every_public_page(app, client):
     product = _vase()
+    make_product(product.shop)
     db.session.commit()
+    app.config["PER_PAGE"] = 1
     for path in (f"/products/{product.id}-{product.slug}", "/shops/gom-minh-hai", "/villages/bat-trang", "/",
-                 "/products?page=2&sort=price_asc"):
+                 "/products?page=2&sort=price_asc", "/products?category=ceramics&sort=price_asc"):
         head = Head(client.get(path).get_data(as_text=True))
         canonical = head.link("canonical")
         assert canonical.startswith(HOST) and "sort=" not in canonical, path
@@ -174,6 +176,8 @@ def test_hreflang_alternates_on_every_public_page(app, client):
         assert head.link("alternate", "x-default") == canonical, path
         assert head.one("og:url") == canonical and head.one("og:image").startswith(HOST), path
     assert Head(client.get("/products?page=2").get_data(as_text=True)).link("canonical") == f"{HOST}/products?page=2"
+    assert Head(client.get("/products?category=ceramics&sort=price_asc&page=1").get_data(as_text=True)).link(
+        "canonical") == f"{HOST}/products?category=ceramics"
 
 
 def test_shop_village_and_home_structured_data(app, client):
