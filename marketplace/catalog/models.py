@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from marketplace.core.text import slugify
 from marketplace.core.time import add_months, today_vn, utcnow
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
@@ -237,12 +238,17 @@ class Variant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str | None] = mapped_column(sa.String(120))  # English for tourists; ``name`` is the fallback
     sku: Mapped[str] = mapped_column(sa.String(64), unique=True)
     price: Mapped[int] = mapped_column(sa.Integer)
     stock: Mapped[int] = mapped_column(sa.Integer, default=0)
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="variants")
+
+    @property
+    def name_vi(self) -> str:  # ``localized(variant, "name")``
+        return self.name
 
 
 class ProductImage(db.Model):
@@ -300,6 +306,10 @@ class Product(db.Model):
     ocop_reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     ocop_review_note: Mapped[str | None] = mapped_column(sa.Text)
     ip_protection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_protections.id"), index=True)
+    # English for tourists (0012_h16seo_contact_english); the Vietnamese columns are the fallback.
+    materials_en: Mapped[str | None] = mapped_column(sa.String(300))
+    technique_en: Mapped[str | None] = mapped_column(sa.String(300))
+    ocop_issuer_en: Mapped[str | None] = mapped_column(sa.String(200))
 
     shop: Mapped[Shop] = relationship(back_populates="products")
     variants: Mapped[list[Variant]] = relationship(
@@ -370,6 +380,29 @@ class Product(db.Model):
     @property
     def cover(self) -> ProductImage | None:
         return self.images[0] if self.images else None
+
+    # ``localized(product, "materials")`` etc.: the Vietnamese columns carry no suffix.
+    @property
+    def materials_vi(self) -> str | None:
+        return self.materials
+
+    @property
+    def technique_vi(self) -> str | None:
+        return self.technique
+
+    @property
+    def ocop_issuer_vi(self) -> str | None:
+        return self.ocop_issuer
+
+    @property
+    def slug(self) -> str:
+        """The URL slug: the Vietnamese title, diacritics folded (``/products/<id>-<slug>``)."""
+        return product_slug(self.title_vi)
+
+
+def product_slug(title_vi: str | None) -> str:
+    """The slug of a product's canonical address, from its Vietnamese title (``Product.slug``)."""
+    return slugify(title_vi or "", max_length=80)
 
 
 def normalize_ocop(product: Product) -> None:

@@ -8,11 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.catalog.models import (
+    PENDING_KEY_PREFIX,
     Category,
     ClaimStatus,
     CraftVillage,
     IpProtection,
     Product,
+    ProductImage,
     ProductStatus,
     Recognition,
     ip_valid_clause,
@@ -134,17 +136,22 @@ def village_badges(village_id: int) -> dict:
     ocop_ok = ocop_valid_clause(today)
     ocop_pending = sa.and_(ocop_valid_clause(today, verified_only=False), Product.ocop_status == ClaimStatus.DECLARED)
     ip_ok = Product.ip_protection_id.in_(sa.select(IpProtection.id).where(ip_valid_clause(today)))
+    in_village = Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
+    cover = _cover_statement(in_village).subquery()
     row = db.session.execute(
         sa.select(
             sa.func.max(sa.case((ocop_ok, Product.ocop_stars), else_=None)),
             sa.func.count(sa.case((ocop_ok, 1), else_=None)),
             sa.func.count(sa.case((ip_ok, 1), else_=None)),
             sa.func.count(sa.case((ocop_pending, 1), else_=None)),
-        ).where(
-            visible_products_clause(), Product.shop_id.in_(sa.select(Shop.id).where(Shop.village_id == village_id))
-        )
+            # the village's cover photo for shared links, in the same statement (the page's count stays fixed)
+            sa.select(cover.c.storage_key).scalar_subquery(), sa.select(cover.c.width).scalar_subquery(),
+            sa.select(cover.c.height).scalar_subquery(),
+        ).where(visible_products_clause(), in_village)
     ).one()
-    return {"ocop_best": row[0], "ocop_products": row[1], "ip_products": row[2], "ocop_pending": row[3]}
+    photo = CoverPhoto(row[4], row[5], row[6]) if row[4] else None
+    return {"ocop_best": row[0], "ocop_products": row[1], "ip_products": row[2], "ocop_pending": row[3],
+            "cover": photo}
 
 
 def featured_villages(limit: int = 8) -> list[tuple[CraftVillage, int]]:
@@ -158,3 +165,28 @@ def shop_by_slug(slug: str) -> Shop | None:
         .options(joinedload(Shop.village))
     )
     return db.session.scalars(stmt).first()
+
+
+@dataclass(frozen=True)
+class CoverPhoto:
+    """A product photo's storage facts (what ``image_url`` needs), read without loading the row."""
+
+    storage_key: str
+    width: int
+    height: int
+    processing: bool = False
+
+
+def _cover_statement(*criteria):
+    """The first photo of the newest visible product matching ``criteria`` (processed photos only)."""
+    return (sa.select(ProductImage.storage_key, ProductImage.width, ProductImage.height)
+            .join(Product, Product.id == ProductImage.product_id)
+            .where(visible_products_clause(), ~ProductImage.storage_key.startswith(PENDING_KEY_PREFIX), *criteria)
+            .order_by(Product.published_at.desc(), Product.id.desc(), ProductImage.position, ProductImage.id)
+            .limit(1))
+
+
+def cover_photo(*, shop_id: int) -> CoverPhoto | None:
+    """A shop's cover photo for shared links: the first photo of its newest visible product."""
+    row = db.session.execute(_cover_statement(Product.shop_id == shop_id)).first()
+    return CoverPhoto(*row) if row else None

@@ -58,11 +58,15 @@ TEXT_FIELDS = {
     "dimensions": 120,
     "ocop_certificate_number": 80,
     "ocop_issuer": 200,
+    # English for tourists (Vietnamese is the fallback)
+    "materials_en": 300,
+    "technique_en": 300,
+    "ocop_issuer_en": 200,
 }
 PRODUCT_FIELDS = tuple(TEXT_FIELDS) + (
     "category", "weight_grams", "ip_protection_id", "ocop_stars", "ocop_issued_on", "ocop_expires_on",
 )
-VARIANT_FIELDS = ("name", "sku", "price", "stock")
+VARIANT_FIELDS = ("name", "name_en", "sku", "price", "stock")
 
 
 # --- access ---------------------------------------------------------------------------------------
@@ -298,6 +302,11 @@ def clean_variant_data(data: Mapping[str, Any], *, partial: bool = False) -> tup
         if len(name) > VARIANT_NAME_MAX:
             errors["name"] = _("Tối đa %(n)s ký tự.", n=VARIANT_NAME_MAX)
         clean["name"] = name
+    if "name_en" in data:  # English for tourists; empty = the Vietnamese name is shown
+        name_en = _text(data.get("name_en"))
+        if len(name_en) > VARIANT_NAME_MAX:
+            errors["name_en"] = _("Tối đa %(n)s ký tự.", n=VARIANT_NAME_MAX)
+        clean["name_en"] = name_en or None
     if "sku" in data:
         sku = _text(data.get("sku")).upper()
         if sku and (len(sku) > SKU_MAX or not all(c.isalnum() or c in "-_." for c in sku) or not sku.isascii()):
@@ -443,7 +452,7 @@ def _add_variant(product: Product, clean: dict, prefix: str = "") -> Variant:
         raise InvalidInput(_("Mã SKU này đã được dùng."), field=f"{prefix}sku",
                            details={"errors": {f"{prefix}sku": _("Mã SKU này đã được dùng.")}})
     position = max((v.position for v in product.variants), default=-1) + 1
-    variant = Variant(name=clean["name"], price=clean["price"], stock=clean["stock"],
+    variant = Variant(name=clean["name"], name_en=clean.get("name_en"), price=clean["price"], stock=clean["stock"],
                       sku=sku or _new_sku(product), position=position)
     product.variants.append(variant)
     db.session.flush()
@@ -470,11 +479,11 @@ def update_variant(actor, variant: Variant, data: Mapping[str, Any]) -> Variant:
                            details={"errors": {"sku": _("Mã SKU này đã được dùng.")}})
     if "sku" in clean and not clean["sku"]:
         clean.pop("sku")
-    before = {"name": variant.name, "price": variant.price, "stock": variant.stock}
+    before = {"name": variant.name, "name_en": variant.name_en, "price": variant.price, "stock": variant.stock}
     for key, value in clean.items():
         setattr(variant, key, value)
     db.session.flush()
-    after = {"name": variant.name, "price": variant.price, "stock": variant.stock}
+    after = {"name": variant.name, "name_en": variant.name_en, "price": variant.price, "stock": variant.stock}
     if after != before:
         record(actor, "variant.update", "variant", variant.id, before=before, after=after)
     return variant

@@ -5,10 +5,11 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from marketplace.accounts.permissions import public
 from marketplace.catalog import bp, queries
-from marketplace.catalog.models import Category, Recognition
+from marketplace.catalog.models import Category, Product, Recognition
 from marketplace.core.cache import anonymous_page, cached_fragment
 from marketplace.core.pagination import choice_arg, page_arg
 from marketplace.core.replica import reads_replica
+from marketplace.extensions import db
 
 
 def _page_or_404(result):
@@ -92,20 +93,36 @@ def products():
 
 
 @bp.get("/products/<int:product_id>")
+@bp.get("/products/<int:product_id>-<slug>")
 @public
 @anonymous_page
 @reads_replica
-def product_detail(product_id: int):
+def product_detail(product_id: int, slug: str | None = None):
+    """The canonical address is ``/products/<id>-<slug>``; the bare id and a stale or wrong slug answer 301
+    to it (``url_for("catalog.product_detail", product_id=…)`` builds the canonical one, see ``_product_slug``)."""
     product = queries.product_for_page(product_id)
     if product is None:
         abort(404)
+    if slug != product.slug:  # the query string (a language switch, a campaign tag) is kept
+        target = url_for("catalog.product_detail", product_id=product.id, slug=product.slug)
+        query = request.query_string.decode("latin-1")
+        return redirect(f"{target}?{query}" if query else target, code=301)
     return render_template("catalog/product_detail.html", product=product)
 
 
-@bp.get("/products/<int:product_id>-<path:slug>")
-@public
-def product_detail_slugged(product_id: int, slug: str):
-    return redirect(url_for("catalog.product_detail", product_id=product_id), code=301)
+@bp.url_defaults
+def _product_slug(endpoint: str, values: dict) -> None:
+    """``url_for("catalog.product_detail", product_id=…)`` without a slug gets the product's (from the
+    session's identity map when the page already loaded it, else one primary-key read); an unknown id keeps
+    the bare address (404)."""
+    if endpoint != "catalog.product_detail" or values.get("slug") or "product_id" not in values:
+        return
+    product_id = values["product_id"]
+    if not isinstance(product_id, int) or not 0 < product_id < 2**31:
+        return  # not an id the database could hold: the bare address (404)
+    product = db.session.get(Product, product_id)
+    if product is not None:
+        values["slug"] = product.slug
 
 
 @bp.get("/shops/<slug>")
@@ -117,4 +134,5 @@ def shop_detail(slug: str):
     if shop is None:
         abort(404)
     grid = _product_grid("shop-grid", shop_id=shop.id)
-    return render_template("catalog/shop_detail.html", shop=shop, grid=grid)
+    return render_template("catalog/shop_detail.html", shop=shop, grid=grid,
+                           shop_cover=queries.cover_photo(shop_id=shop.id))

@@ -8,7 +8,7 @@ the same rows. Recorded indicators read the officials' current (not superseded) 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -88,6 +88,8 @@ class Indicator:
     headline: bool = False
     public: bool = True
     strict: bool = False           # the target is written "> N": exactly N is not on target
+    target_text_en: str | None = None       # English for visitors (TARGETS_EN); the Vietnamese is the fallback
+    orientation_2050_en: str | None = None
 
     def meets(self, value: float | None, level: float | None) -> bool | None:
         """Does ``value`` reach ``level`` (strictly above it for a "> N" target)?"""
@@ -239,6 +241,24 @@ INDICATORS: tuple[Indicator, ...] = (
         "Recorded: share of villages meeting environmental standards.",
     ),
 )
+# English target texts for the public pages: id → (2030 target, 2050 orientation); Vietnamese is the fallback.
+TARGETS_EN = {
+    "ecommerce_participation": ("≥ 30 %", "—"),
+    "online_showcase": ("—", "50 %"),
+    "digitized_products": ("300", "—"),
+    "ocop_share": ("> 50 %", "≥ 300 villages"),
+    "ip_share": ("≥ 30 %", "> 50 %"),
+    "production_growth": ("10 % a year", "about 10 % a year"),
+    "tourism_villages": ("≥ 3", "≥ 20"),
+    "tour_routes": ("10", "20"),
+    "endangered_restored": ("≥ 5", "≥ 10"),
+    "new_recognitions": ("25 villages (10 upgraded to traditional); 10 crafts", "10 crafts, 20 traditional craft villages"),
+    "effective_share": ("> 80 %", "> 80 %"),
+    "trained_share": ("≥ 80 %", "90 %"),
+    "environment_share": ("100 %", "100 %"),
+}
+INDICATORS = tuple(replace(ind, target_text_en=TARGETS_EN[ind.id][0], orientation_2050_en=TARGETS_EN[ind.id][1])
+                   if ind.id in TARGETS_EN else ind for ind in INDICATORS)
 BY_ID = {ind.id: ind for ind in INDICATORS}
 # Recorded indicators entered as values (tour routes and recognitions are entered as what they count).
 RECORDED_IDS = tuple(i.id for i in INDICATORS if i.kind == "recorded" and i.id not in ("new_recognitions",

@@ -150,6 +150,7 @@ def form_variant_rows(product: Product | None) -> list[dict]:
             "index": n,
             "variant": known.get(raw_id) if raw_id else None,
             "name": request.form.get(prefix + "name", ""),
+            "name_en": request.form.get(prefix + "name_en", ""),
             "sku": request.form.get(prefix + "sku", ""),
             "price": request.form.get(prefix + "price", ""),
             "stock": request.form.get(prefix + "stock", ""),
@@ -167,11 +168,13 @@ def variant_rows_for(product: Product | None, extra: int = NEW_VARIANT_ROWS) -> 
     rows = []
     if product is not None:
         for n, v in enumerate(product.variants):
-            rows.append({"index": n, "variant": v, "name": v.name, "sku": v.sku, "price": f"{v.price}",
+            rows.append({"index": n, "variant": v, "name": v.name, "name_en": v.name_en or "", "sku": v.sku,
+                         "price": f"{v.price}",
                          "stock": str(v.stock), "delete": False})
     start = len(rows)
     for n in range(start, start + (extra if rows else max(extra, 1) + 1)):
-        rows.append({"index": n, "variant": None, "name": "", "sku": "", "price": "", "stock": "", "delete": False})
+        rows.append({"index": n, "variant": None, "name": "", "name_en": "", "sku": "", "price": "", "stock": "",
+                     "delete": False})
     return rows
 
 
@@ -179,12 +182,13 @@ def render_editor(shop: Shop, product: Product | None, values: dict, rows: list[
     # renumber rows so the form's indices stay contiguous, and keep blank rows for new variants
     blank = sum(1 for r in rows if r["variant"] is None and not r["price"])
     for _i in range(max(0, NEW_VARIANT_ROWS - blank)):
-        rows.append({"index": None, "variant": None, "name": "", "sku": "", "price": "", "stock": "", "delete": False})
+        rows.append({"index": None, "variant": None, "name": "", "name_en": "", "sku": "", "price": "", "stock": "",
+                     "delete": False})
     remapped_errors = dict(errors)
     for new_index, row in enumerate(rows):
         old = row["index"]
         if old is not None and old != new_index:
-            for field in ("name", "sku", "price", "stock"):
+            for field in ("name", "name_en", "sku", "price", "stock"):
                 message = errors.get(f"variants-{old}-{field}")
                 remapped_errors.pop(f"variants-{old}-{field}", None)
                 if message:
@@ -204,7 +208,8 @@ def _collect_errors(shop: Shop, product: Product | None, rows: list[dict]) -> tu
         if row["delete"]:
             continue
         vclean, verrors = services.clean_variant_data(
-            {"name": row["name"], "sku": row["sku"], "price": row["price"], "stock": row["stock"]}
+            {"name": row["name"], "name_en": row["name_en"], "sku": row["sku"], "price": row["price"],
+             "stock": row["stock"]}
         )
         sku = vclean.get("sku")
         if sku and "sku" not in verrors:
@@ -217,7 +222,8 @@ def _collect_errors(shop: Shop, product: Product | None, rows: list[dict]) -> tu
 
 
 def _apply_rows(product: Product, rows: list[dict]) -> None:
-    data_of = lambda r: {"name": r["name"], "sku": r["sku"], "price": r["price"], "stock": r["stock"]}  # noqa: E731
+    data_of = lambda r: {"name": r["name"], "name_en": r["name_en"], "sku": r["sku"], "price": r["price"],  # noqa: E731
+                         "stock": r["stock"]}
     for row in rows:
         if row["variant"] is not None and not row["delete"]:
             services.update_variant(current_user, row["variant"], data_of(row))

@@ -21,6 +21,11 @@ class ShopForm(FlaskForm):
     returns_policy = TextAreaField(_l("Chính sách đổi trả"))
     shipping_fee = StringField(_l("Phí vận chuyển cố định (₫)"), default="30.000")
     free_shipping_over = StringField(_l("Miễn phí vận chuyển cho đơn từ (₫, không bắt buộc)"))
+    # Contact the shop and English content (shops.services.CONTACT_FIELDS, ENGLISH_LIMITS)
+    show_phone = BooleanField(_l("Hiện số điện thoại trên trang sản phẩm, cửa hàng và đơn hàng"), default=True)
+    show_zalo = BooleanField(_l("Hiện nút nhắn Zalo (zalo.me/số điện thoại của bạn)"), default=True)
+    name_en = StringField(_l("Tên cửa hàng (tiếng Anh, không bắt buộc)"))
+    story_en = TextAreaField(_l("Câu chuyện của cửa hàng (tiếng Anh, không bắt buộc)"))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in SHOP_FIELDS}

@@ -47,6 +47,12 @@ class Shop(db.Model):
     # A household / individual seller (hộ kinh doanh, cá nhân): the platform withholds VAT and PIT on what it
     # collects for them (Decree 117/2025/NĐ-CP; marketplace.ledger). Added by 0010_h14ledger_ledger.
     household_seller: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    # Contact and English (0012_h16seo_contact_english): whether pages show the phone and a Zalo link
+    # (``zalo.me/<phone>``), and the English name and story for tourists (Vietnamese is the fallback).
+    show_phone: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    show_zalo: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    name_en: Mapped[str | None] = mapped_column(sa.String(120))
+    story_en: Mapped[str | None] = mapped_column(sa.Text)
 
     owner = relationship("User")
     village = relationship("CraftVillage", back_populates="shops")  # marketplace.catalog.models
@@ -55,6 +61,36 @@ class Shop(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ShopStatus.ACTIVE
+
+    @property
+    def name_vi(self) -> str:  # ``localized(shop, "name")``: the Vietnamese name is the column ``name``
+        return self.name
+
+    @property
+    def story_vi(self) -> str | None:
+        return self.story
+
+    @property
+    def zalo_url(self) -> str | None:
+        """The shop's Zalo chat link (Zalo accounts are looked up by phone number), if it has a phone."""
+        digits = "".join(ch for ch in self.phone or "" if ch.isdigit())
+        return f"https://zalo.me/{digits}" if digits else None
+
+    @property
+    def phone_display(self) -> str:
+        """``0912345678`` → ``0912 345 678``."""
+        p = self.phone or ""
+        return f"{p[:4]} {p[4:7]} {p[7:]}" if len(p) == 10 else p
+
+    @property
+    def contact_phone(self) -> str | None:
+        """The phone shown to shoppers, per the shop's choice."""
+        return self.phone if self.show_phone and self.phone else None
+
+    @property
+    def contact_zalo(self) -> str | None:
+        """The Zalo link shown to shoppers, per the shop's choice."""
+        return self.zalo_url if self.show_zalo else None
 
     def shipping_fee_for(self, subtotal: int) -> int:
         if self.free_shipping_over is not None and subtotal >= self.free_shipping_over:

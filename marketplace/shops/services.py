@@ -39,6 +39,13 @@ TEXT_LIMITS = {
 }
 SHOP_FIELDS = ("village_id", "name", "story", "maker_name", "maker_title", "phone", "shipping_policy",
                "returns_policy", "shipping_fee", "free_shipping_over")
+
+# Contact the shop and English content (h16seo): whether pages show the phone / a Zalo link, and the
+# English name and story (empty = the Vietnamese is shown).
+CONTACT_FIELDS = ("show_phone", "show_zalo")
+ENGLISH_LIMITS = {"name_en": 120, "story_en": 10_000}
+SHOP_FIELDS = SHOP_FIELDS + CONTACT_FIELDS + tuple(ENGLISH_LIMITS)
+
 AUDITED_FIELDS = SHOP_FIELDS
 
 
@@ -119,9 +126,25 @@ def clean_shop_values(values: Mapping[str, Any], *, partial: bool = False) -> di
             out["free_shipping_over"] = above
         except ValueError:
             errors["free_shipping_over"] = _("Nhập một số đồng, ví dụ 500.000, hoặc để trống.")
+    for field in CONTACT_FIELDS:  # absent = unchanged (a new shop shows both)
+        if field in values:
+            out[field] = _flag(values.get(field))
+    for field, limit in ENGLISH_LIMITS.items():
+        if given(field):
+            text = _text(values.get(field))
+            if len(text) > limit:
+                errors[field] = _("Tối đa %(n)s ký tự.", n=limit)
+            out[field] = text or None
     if errors:
         raise InvalidInput(_("Vui lòng sửa các lỗi được đánh dấu."), details={"errors": errors})
     return out
+
+
+def _flag(value: Any) -> bool:
+    """A yes/no setting from a form (checkbox: "y"/"on"/absent) or JSON (true/false)."""
+    if isinstance(value, bool):
+        return value
+    return _text(value).lower() in {"y", "on", "1", "true", "yes"}
 
 
 def _unique_slug(name: str, shop_id: int | None = None) -> str:

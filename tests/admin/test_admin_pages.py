@@ -104,7 +104,7 @@ def test_suspend_hides_products_at_once_and_reinstate_restores(app, client, logi
     product = make_product(shop=shop, title_vi="Bình gốm men lam")
     db.session.commit()
     public = app.test_client()
-    assert public.get(f"/products/{product.id}").status_code == 200
+    assert public.get(f"/products/{product.id}", follow_redirects=True).status_code == 200
     login(client, admin)
     refused = client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "  "})
     assert refused.status_code == 303
@@ -121,7 +121,7 @@ def test_suspend_hides_products_at_once_and_reinstate_restores(app, client, logi
     client.post(f"/admin/shops/{shop.id}/reinstate")
     db.session.refresh(shop)
     assert shop.status == "active" and len(_entries("shop.reinstate")) == 1
-    assert public.get(f"/products/{product.id}").status_code == 200
+    assert public.get(f"/products/{product.id}", follow_redirects=True).status_code == 200
 
 
 def test_unknown_shop_404(app, client, login, admin):

@@ -107,7 +107,7 @@ def test_favourites_need_login(client):
 
 def test_product_page_has_buy_form(client):
     vase, _ = two_shop_products()
-    page = client.get(f"/products/{vase.id}").get_data(as_text=True)
+    page = client.get(f"/products/{vase.id}", follow_redirects=True).get_data(as_text=True)
     assert 'action="/cart/add"' in page and "Thêm vào giỏ" in page
 
 

@@ -47,7 +47,7 @@ def test_product_page_shows_price_village_shop_and_ocop(demo_app, demo_client):
         sa.select(Product).join(Shop).where(Product.status == "active", Shop.status == "active",
                                             Product.ocop_stars.is_not(None))
     ).first()
-    r = demo_client.get(f"/products/{product.id}")
+    r = demo_client.get(f"/products/{product.id}-{product.slug}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
     assert product.title_vi in html
@@ -77,14 +77,19 @@ def test_product_pages_show_valid_and_expired_ocop_each_as_it_is(demo_app, demo_
     expired = [p for p in products if p.ocop_expiry and p.ocop_expiry < today_vn()]
     assert valid and expired
     for product in (valid[0], expired[0]):
-        html = demo_client.get(f"/products/{product.id}").get_data(as_text=True)
+        html = demo_client.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
         _assert_ocop_state_shown(product, html)
 
 
-def test_slugged_product_url_redirects(demo_client):
-    r = demo_client.get("/products/3-binh-gom")
-    assert r.status_code == 301
-    assert r.headers["Location"].endswith("/products/3")
+def test_bare_and_wrong_slug_product_urls_redirect_to_the_canonical_one(demo_client):
+    product = db.session.get(Product, 3)
+    canonical = f"/products/3-{product.slug}"
+    assert product.slug and product.slug != "binh-gom"
+    for url in ("/products/3", "/products/3-binh-gom", f"/products/3-{product.slug}-x"):
+        r = demo_client.get(url)
+        assert r.status_code == 301, url
+        assert r.headers["Location"].endswith(canonical), url
+    assert demo_client.get(canonical).status_code == 200
 
 
 @pytest.mark.parametrize("url", ["/villages/khong-co", "/products/999999", "/shops/khong-co", "/khong-co-trang",
@@ -131,12 +136,12 @@ def test_drafts_archived_and_suspended_shops_are_hidden(app, client):
     for p in (draft, archived, hidden):
         assert p.title_vi not in listing
         assert client.get(f"/products/{p.id}").status_code == 404
-    assert client.get(f"/products/{visible.id}").status_code == 200
+    assert client.get(f"/products/{visible.id}", follow_redirects=True).status_code == 200
     assert client.get("/shops/bi-khoa").status_code == 404
     village_html = client.get("/villages/bat-trang").get_data(as_text=True)
     assert "Bình hiện" in village_html and "Bình nháp" not in village_html
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
-    assert f"/products/{visible.id}<" in sitemap and f"/products/{draft.id}<" not in sitemap
+    assert f"/products/{visible.id}-binh-hien<" in sitemap and f"/products/{draft.id}-" not in sitemap
 
 
 def test_healthz_checks_the_database(client):

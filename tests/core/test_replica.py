@@ -64,7 +64,7 @@ def test_catalog_pages_read_from_the_replica(app, client, engines):
     primary, replica = engines
     product = make_product(title_vi="Bình gốm men lam")
     db.session.commit()
-    urls = ("/", "/products", f"/products/{product.id}", f"/shops/{product.shop.slug}",
+    urls = ("/", "/products", f"/products/{product.id}-{product.slug}", f"/shops/{product.shop.slug}",
             f"/villages/{product.shop.village.slug}", "/villages", "/api/v1/stats/indicators", "/minh-bach")
     primary.reset()
     for url in urls:

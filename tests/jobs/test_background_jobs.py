@@ -45,7 +45,7 @@ def test_upload_answers_before_the_derivatives_then_the_worker_makes_them(app, s
     assert media_files(app) == []  # nothing decoded in the request
     assert db.session.get(PendingImage, image.id) is not None
     assert queued() == 1
-    page = seller.get(f"/products/{product.id}").get_data(as_text=True)
+    page = seller.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
     assert "Đang xử lý ảnh" in page and "/media/p/" not in page
     assert "Đang xử lý ảnh" in seller.get(f"/seller/products/{product.id}/photos").get_data(as_text=True)
 
@@ -57,7 +57,7 @@ def test_upload_answers_before_the_derivatives_then_the_worker_makes_them(app, s
     assert db.session.get(PendingImage, image.id) is None
     files = media_files(app)
     assert len(files) == 6  # 320/800/1600 × webp/jpg
-    page = seller.get(f"/products/{product.id}").get_data(as_text=True)
+    page = seller.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
     assert "Đang xử lý ảnh" not in page and f"/media/{image.storage_key}-800.jpg" in page
 
     # idempotent: the same job again changes nothing

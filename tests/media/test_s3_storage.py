@@ -128,7 +128,7 @@ class TestServedFromTheBucket:
         direct = requests.get(url, timeout=10)
         assert direct.status_code == 200 and direct.content[:4] == b"RIFF"
         assert direct.headers["Cache-Control"] == f"public, max-age={ONE_YEAR}, immutable"
-        page = client.get(f"/products/{product.id}").get_data(as_text=True)
+        page = client.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
         assert f"{s3.endpoint}/{bucket}/{image.storage_key}-" in page
 
 

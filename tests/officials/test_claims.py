@@ -217,7 +217,7 @@ def test_ip_claim_verified_from_the_queue(app, client, login, world):
 
 def test_product_and_village_pages_show_the_claim_status(app, client, world):
     product, village = world["product"], world["village"]
-    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    page = client.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
     assert "đang chờ xác minh" in page and 'class="badge badge-ocop"' not in page
     village_page = client.get(f"/villages/{village.slug}").get_data(as_text=True)
     assert "1 sản phẩm đang chờ xác minh" in village_page and "còn hiệu lực" not in village_page
@@ -225,7 +225,7 @@ def test_product_and_village_pages_show_the_claim_status(app, client, world):
     product.ocop_status = ClaimStatus.VERIFIED
     product.ocop_reviewed_at = product.updated_at
     db.session.commit()
-    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    page = client.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
     assert 'class="badge badge-ocop"' in page and "đang chờ xác minh" not in page
     village_page = client.get(f"/villages/{village.slug}").get_data(as_text=True)
     assert "1 sản phẩm còn hiệu lực" in village_page and "đang chờ xác minh" not in village_page

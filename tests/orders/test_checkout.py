@@ -152,7 +152,7 @@ def test_csrf_is_enforced_on_checkout(tmp_path, backend):
         client = app.test_client()
         vase, _ = two_shop_products()
         assert client.post("/cart/add", data={"variant_id": vase.variants[0].id}).status_code == 400
-        page = client.get(f"/products/{vase.id}").get_data(as_text=True)
+        page = client.get(f"/products/{vase.id}", follow_redirects=True).get_data(as_text=True)
         assert 'name="csrf_token"' in page
         if backend == "postgresql":
             from tests.conftest import truncate_all

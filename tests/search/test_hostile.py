@@ -21,7 +21,7 @@ HOSTILE = [
 ]
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-ID_RE = re.compile(r'href="/products/(\d+)"')
+ID_RE = re.compile(r'href="/products/(\d+)[-"]')
 
 
 def visible_ids() -> set[int]:

@@ -9,7 +9,7 @@ from marketplace.catalog.models import CraftVillage, Product
 from marketplace.extensions import db
 from marketplace.search.services import search_products
 
-ID_RE = re.compile(r'href="/products/(\d+)"')
+ID_RE = re.compile(r'href="/products/(\d+)[-"]')
 
 
 def ids_on(response) -> list[int]:

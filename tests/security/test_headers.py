@@ -31,7 +31,7 @@ def test_headers_on_pages_errors_static_and_json(app, client):
     from marketplace.extensions import db
 
     db.session.commit()
-    for url, status in [("/", 200), (f"/products/{product.id}", 200), ("/static/css/site.css", 200),
+    for url, status in [("/", 200), (f"/products/{product.id}-{product.slug}", 200), (f"/products/{product.id}", 301), ("/static/css/site.css", 200),
                         ("/healthz", 200), ("/no-such-page", 404), ("/api/v1/no-such", 404)]:
         response = client.get(url)
         assert response.status_code == status, url

@@ -14,6 +14,8 @@ def shop_form(village_id, **overrides) -> dict:
         "returns_policy": "Đổi trong 7 ngày nếu vỡ",
         "shipping_fee": "30.000",
         "free_shipping_over": "500.000",
+        "show_phone": "y",  # the contact checkboxes, ticked by default (a browser sends them ticked)
+        "show_zalo": "y",
     }
     data.update(overrides)
     return data
