@@ -113,16 +113,23 @@ def test_evidence_is_served_only_to_the_shop_and_officials(app, client, login, w
     with app.test_request_context(), uow.transaction():
         claims.attach_ocop_evidence(world["owner"], db.session.get(Product, product.id), jpeg_bytes())
     url = f"/evidence/ocop/{product.id}"
-    assert client.get(url).status_code in (302, 303)  # anonymous: to the login page
+    anonymous = client.get(url)  # anonymous: to the login page, coming back here
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == f"/account/login?next=%2Fevidence%2Focop%2F{product.id}"
     login(client, make_user(Role.ARTISAN))
     db.session.commit()
-    assert client.get(url).status_code == 404  # another artisan
+    other = client.get(url)
+    assert other.status_code == 404 and other.mimetype == "text/html"  # another artisan: not even told it exists
     login(client, make_user(Role.SHOPPER))
     db.session.commit()
-    assert client.get(url).status_code == 403
+    shopper = client.get(url)
+    assert shopper.status_code == 403 and shopper.mimetype == "text/html"
     login(client, world["official"])
     r = client.get(url)
-    assert r.status_code == 200 and r.mimetype == "image/jpeg"
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data[:3] == b"\xff\xd8\xff"
+    assert all(r.data[:64] not in refused.data for refused in (anonymous, other, shopper))  # no part of it
+    login(client, world["owner"])
+    assert client.get(url).data == r.data  # the shop itself
 
 
 # --- the officials' queue -------------------------------------------------------------------------
