@@ -250,8 +250,15 @@ def test_every_seller_route_with_another_artisans_ids_is_404(seller, shop, other
 
 
 def test_unknown_ids_are_404(seller, shop):
+    product = make_product(shop=shop)
+    db.session.commit()
     assert seller.get("/seller/products/999999/edit").status_code == 404
     assert seller.post("/seller/products/999999/photos/1/delete").status_code == 404
+    # a real product with a photo id that is not its own: 404, and its photos are untouched
+    own = seller.post(f"/seller/products/{product.id}/photos/999999/delete")
+    assert own.status_code == 404 and "Không tìm thấy trang" in own.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(ProductImage.id))) == 0
 
 
 def test_odd_input_never_gives_a_500(seller, shop):
