@@ -162,7 +162,8 @@ def test_official_verifies_with_a_reason_audited_and_the_shop_is_told(app, clien
     assert entry.target_id == str(product.id) and entry.note == "Đối chiếu bản gốc 12/QĐ-UBND"
     mails = read_outbox()
     assert len(mails) == 1 and mails[0]["To"] == "tho@example.vn"
-    assert "Đã xác minh" in str(mails[0]["Subject"]) or "Đã xác minh" in mails[0].get_content()
+    assert str(mails[0]["Subject"]).startswith("Đã xác minh: ")  # the verdict is in the subject
+    assert "Ghi chú của cán bộ: Đối chiếu bản gốc 12/QĐ-UBND" in mails[0].get_content()  # the reason in the body
     # a replay changes nothing
     r = client.post(url, data={"verdict": "rejected", "reason": "nhầm", "fingerprint": fingerprint})
     assert r.status_code == 303
