@@ -72,8 +72,19 @@ def test_eight_chars_and_long_passwords_accepted_and_not_truncated(app, client):
     fresh = app.test_client()
     assert register(fresh, email="b@example.vn", password=long_password, confirm=long_password).status_code == 303
     fresh.post("/account/logout")
-    assert login_form(app.test_client(), "b@example.vn", long_password[:-1]).status_code == 401
-    assert login_form(app.test_client(), "b@example.vn", long_password).status_code == 303
+    # both accounts stored, the whole long password hashed (not its first 72 bytes)
+    stored = {u.email: u for u in db.session.scalars(sa.select(User)).all()}
+    assert set(stored) == {"a@example.vn", "b@example.vn"}
+    assert verify_password(stored["a@example.vn"].password_hash, "gom-xanh")
+    assert verify_password(stored["b@example.vn"].password_hash, long_password)
+    assert not verify_password(stored["b@example.vn"].password_hash, long_password[:72])
+    one_short = app.test_client()
+    refused = login_form(one_short, "b@example.vn", long_password[:-1])
+    assert refused.status_code == 401 and "Email hoặc mật khẩu không đúng." in refused.get_data(as_text=True)
+    assert not is_signed_in(one_short)
+    whole = app.test_client()
+    assert login_form(whole, "b@example.vn", long_password).status_code == 303
+    assert is_signed_in(whole)
 
 
 def test_password_mismatch_and_bad_email_shown_next_to_fields(app, client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.extensions import limiter
-from tests.accounts.helpers import PASSWORD, login_form, make_account
+from tests.accounts.helpers import PASSWORD, is_signed_in, login_form, make_account
 
 
 @pytest.fixture
@@ -58,7 +58,12 @@ def test_failures_on_one_account_from_many_ips_get_429(app):
 def test_successful_logins_do_not_count(app, client):
     make_account(email="lan@example.vn")
     for _ in range(8):
-        assert login_form(app.test_client(), "lan@example.vn").status_code == 303
+        visitor = app.test_client()
+        assert login_form(visitor, "lan@example.vn").status_code == 303
+        assert is_signed_in(visitor)
+    # and the failures that follow are counted from zero: the first is an ordinary refusal, not a 429
+    wrong = login_form(app.test_client(), "lan@example.vn", "sai-mat-khau-roi")
+    assert wrong.status_code == 401 and "Email hoặc mật khẩu không đúng." in wrong.get_data(as_text=True)
 
 
 def test_429_page_is_friendly_html(app, client):

@@ -182,8 +182,15 @@ def test_suspended_shop_hidden_from_demo_catalog(demo_app, demo_client, login):
     product = db.session.scalars(sa.select(Product).where(visible_products_clause())).first()
     shop = db.session.get(Shop, product.shop_id)
     login(demo_client, admin)
-    demo_client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "demo"})
-    assert demo_app.test_client().get(f"/products/{product.id}").status_code == 404
+    assert demo_app.test_client().get(f"/products/{product.id}").status_code == 200  # on sale before
+    suspended = demo_client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "demo"})
+    assert suspended.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).status == "suspended"
+    visitor = demo_app.test_client()
+    assert visitor.get(f"/products/{product.id}").status_code == 404
+    listed = visitor.get("/products").get_data(as_text=True) + visitor.get(f"/shops/{shop.slug}").get_data(as_text=True)
+    assert f"/products/{product.id}\"" not in listed
 
 
 def test_huge_ids_are_404_not_500(app, client, login, admin):

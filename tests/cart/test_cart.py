@@ -115,6 +115,14 @@ def test_product_page_has_buy_form(client):
 def test_cart_next_stays_on_the_site(app, client, target):
     product = make_product()
     db.session.commit()
-    response = client.post("/cart/add", data={"variant_id": product.variants[0].id, "quantity": 1, "next": target})
-    assert response.status_code in (302, 303)
-    assert "evil" not in response.headers["Location"]
+    variant_id = product.variants[0].id
+    # added: always the cart page (303), whatever ``next`` says
+    response = client.post("/cart/add", data={"variant_id": variant_id, "quantity": 1, "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/cart"
+    assert f"/products/{product.id}" in client.get("/cart").get_data(as_text=True)  # and it is in the cart
+    # refused (no variant chosen): back to ``next`` only when it is a path on this site, else to the cart
+    refused = client.post("/cart/add", data={"variant_id": "", "quantity": 1, "next": target})
+    assert refused.status_code == 303 and refused.headers["Location"] == "/cart"
+    assert "Vui lòng chọn phân loại và số lượng." in client.get("/cart").get_data(as_text=True)
+    on_site = client.post("/cart/add", data={"variant_id": "", "quantity": 1, "next": "/products?page=2"})
+    assert on_site.status_code == 303 and on_site.headers["Location"] == "/products?page=2"

@@ -100,12 +100,26 @@ def test_unknown_things_are_404_pages(demo_client, url):
     assert "Không tìm thấy trang" in r.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query, status", [
-    ("page=-5", 200), ("page=0", 200), ("page=abc", 200), ("page=1.5", 200), ("page=999999999999", 404),
-    ("sort=bogus", 200), ("category=bogus", 200), ("sort=price_asc&page=2", 200), ("page=%00", 400),
+@pytest.mark.parametrize("query, status, same_as", [
+    ("page=-5", 200, ""), ("page=0", 200, ""), ("page=abc", 200, ""), ("page=1.5", 200, ""),
+    ("page=999999999999", 404, None), ("sort=bogus", 200, ""), ("category=bogus", 200, ""),
+    ("sort=price_asc&page=2", 200, "sort=price_asc&page=2"), ("page=%00", 400, None),
 ])
-def test_product_list_bad_input_never_500(demo_client, query, status):
-    assert demo_client.get(f"/products?{query}").status_code == status
+def test_product_list_bad_input_never_500(demo_client, query, status, same_as):
+    """An unreadable page number or choice is ignored (the first page, unfiltered, in the default order); a page
+    past the end is 404, a control character 400."""
+    response = demo_client.get(f"/products?{query}")
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    if same_as is None:
+        assert "card-price" not in page  # an error page, not a list
+        assert ("Không tìm thấy trang" if status == 404 else "ký tự điều khiển") in page
+        return
+    cards = re.findall(r'href="(/products/\d+)"', page)
+    assert cards and cards == re.findall(r'href="(/products/\d+)"', demo_client.get(f"/products?{same_as}")
+                                         .get_data(as_text=True))
+    if query == "sort=price_asc&page=2":
+        assert cards != re.findall(r'href="(/products/\d+)"', demo_client.get("/products").get_data(as_text=True))
 
 
 def test_product_list_sorts_by_price_with_stable_order(demo_client):

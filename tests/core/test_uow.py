@@ -160,6 +160,7 @@ def test_done_flashes_and_redirects(app):
     with app.test_request_context("/"):
         response = uow.done("Đã lưu.", url_for("catalog.home"))
         assert response.status_code == 303 and get_flashed_messages(with_categories=True) == [("success", "Đã lưu.")]
+        assert response.headers["Location"] == "/"
 
 
 def test_the_wrapper_itself_rolls_back_before_the_exception_leaves_it(views):

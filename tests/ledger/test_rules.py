@@ -102,16 +102,30 @@ def test_adjustments_need_a_reason_and_an_admin(app):
 def test_admin_forms_answer_bad_input_without_500(client, login):
     shop, admin = _adjusted_shop()
     login(client, admin)
-    for url, data in ((f"/admin/ledger/shops/{shop.id}/adjust", {"amount": "abc", "reason": "x", "token": "t9"}),
-                      (f"/admin/ledger/shops/{shop.id}/receipt", {"amount": 5, "reference": "R", "token": "t8"}),
-                      ("/admin/ledger", {"shop_id": shop.id, "amount": 10_001, "reference": "R"}),
-                      ("/admin/ledger/batches/999999/paid", {"reference": "R"})):
-        r = client.post(url, data=data)
-        assert r.status_code in (303, 400, 404), (url, r.status_code)
-    assert ledger.balance(shop.id) == 10_000  # the receipt is refused: the shop owes nothing
+    lines_before = db.session.scalar(sa.select(sa.func.count(LedgerLine.id)))
+    statement = f"/admin/ledger/shops/{shop.id}"
+    # a bad amount: back to the shop's statement saying what to enter
+    r = client.post(f"{statement}/adjust", data={"amount": "abc", "reason": "x", "token": "t9"})
+    assert r.status_code == 303 and r.headers["Location"] == statement
+    assert "Nhập số tiền và lý do điều chỉnh." in client.get(statement).get_data(as_text=True)
+    # a receipt from a shop that owes nothing (the platform owes it 10.000 ₫): refused with the reason
+    r = client.post(f"{statement}/receipt", data={"amount": 5, "reference": "R", "token": "t8"})
+    assert r.status_code == 303 and r.headers["Location"] == statement
+    assert "Cửa hàng chỉ đang nợ sàn 0 ₫." in client.get(statement).get_data(as_text=True)
+    # a payout above the balance: the form again with the field error
+    r = client.post("/admin/ledger", data={"shop_id": shop.id, "amount": 10_001, "reference": "R"})
+    assert r.status_code == 400
+    assert "Số tiền chi trả lớn hơn số dư của cửa hàng (10.000 ₫)." in r.get_data(as_text=True)
+    assert client.post("/admin/ledger/batches/999999/paid", data={"reference": "R"}).status_code == 404
+    # nothing was booked: same lines, no payout, same balance
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(LedgerLine.id))) == lines_before
+    assert db.session.scalar(sa.select(sa.func.count(Payout.id))) == 0
+    assert ledger.balance(shop.id) == 10_000
     login(client, shop.owner)
     assert client.get("/admin/ledger").status_code == 403
     assert client.post(f"/admin/ledger/shops/{shop.id}/adjust", data={"amount": 1, "reason": "abc"}).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(LedgerLine.id))) == lines_before
 
 
 def test_backfill_books_history_once(app, runner):

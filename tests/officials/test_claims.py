@@ -113,16 +113,23 @@ def test_evidence_is_served_only_to_the_shop_and_officials(app, client, login, w
     with app.test_request_context(), uow.transaction():
         claims.attach_ocop_evidence(world["owner"], db.session.get(Product, product.id), jpeg_bytes())
     url = f"/evidence/ocop/{product.id}"
-    assert client.get(url).status_code in (302, 303)  # anonymous: to the login page
+    anonymous = client.get(url)  # anonymous: to the login page, coming back here
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == f"/account/login?next=%2Fevidence%2Focop%2F{product.id}"
     login(client, make_user(Role.ARTISAN))
     db.session.commit()
-    assert client.get(url).status_code == 404  # another artisan
+    other = client.get(url)
+    assert other.status_code == 404 and other.mimetype == "text/html"  # another artisan: not even told it exists
     login(client, make_user(Role.SHOPPER))
     db.session.commit()
-    assert client.get(url).status_code == 403
+    shopper = client.get(url)
+    assert shopper.status_code == 403 and shopper.mimetype == "text/html"
     login(client, world["official"])
     r = client.get(url)
-    assert r.status_code == 200 and r.mimetype == "image/jpeg"
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data[:3] == b"\xff\xd8\xff"
+    assert all(r.data[:64] not in refused.data for refused in (anonymous, other, shopper))  # no part of it
+    login(client, world["owner"])
+    assert client.get(url).data == r.data  # the shop itself
 
 
 # --- the officials' queue -------------------------------------------------------------------------
@@ -155,7 +162,8 @@ def test_official_verifies_with_a_reason_audited_and_the_shop_is_told(app, clien
     assert entry.target_id == str(product.id) and entry.note == "Đối chiếu bản gốc 12/QĐ-UBND"
     mails = read_outbox()
     assert len(mails) == 1 and mails[0]["To"] == "tho@example.vn"
-    assert "Đã xác minh" in str(mails[0]["Subject"]) or "Đã xác minh" in mails[0].get_content()
+    assert str(mails[0]["Subject"]).startswith("Đã xác minh: ")  # the verdict is in the subject
+    assert "Ghi chú của cán bộ: Đối chiếu bản gốc 12/QĐ-UBND" in mails[0].get_content()  # the reason in the body
     # a replay changes nothing
     r = client.post(url, data={"verdict": "rejected", "reason": "nhầm", "fingerprint": fingerprint})
     assert r.status_code == 303

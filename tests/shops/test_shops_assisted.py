@@ -62,6 +62,12 @@ def test_only_officials_and_admins_reach_assisted_pages(app, client, login, role
     login(client, make_account(role))
     assert client.get("/assisted").status_code == 403
     assert client.get("/assisted/new").status_code == 403
+    # a complete, valid form is refused the same way, and nothing is created
+    assert _create(client, make_village()).status_code == 403
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shop)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ShopConsent)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
 def test_can_manage_shop_rule(app):
@@ -142,3 +148,11 @@ def test_non_assisted_shop_has_no_assisted_pages(app, client, login):
     assert client.get(f"/assisted/{shop.id}").status_code == 404
     assert client.get(f"/assisted/{shop.id}/edit").status_code == 404
     assert client.get("/assisted/999999").status_code == 404
+    # nor can its owner's shop be edited or handed over through them
+    name = shop.name
+    assert client.post(f"/assisted/{shop.id}/edit", data=shop_form(shop.village_id, name="Đổi tên")).status_code == 404
+    assert client.post(f"/assisted/{shop.id}/handover", data={"email": "x@example.vn"}).status_code == 404
+    db.session.expire_all()
+    kept = db.session.get(Shop, shop.id)
+    assert (kept.name, kept.owner_id) == (name, shop.owner_id)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
