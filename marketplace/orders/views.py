@@ -61,8 +61,11 @@ def _checkout_page(form, cart, status: int = 200):
 
 
 def _fill_address(form, item) -> None:
-    form.recipient_name.data, form.phone.data = item.recipient_name, item.phone
-    form.province.data, form.ward.data, form.street.data = item.province_code, item.ward, item.street
+    """The fields from a saved address (``raw_data`` too: InputRequired reads what was "typed")."""
+    for name, value in (("recipient_name", item.recipient_name), ("phone", item.phone),
+                        ("province", item.province_code), ("ward", item.ward), ("street", item.street)):
+        getattr(form, name).data = value
+        getattr(form, name).raw_data = [value]
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
