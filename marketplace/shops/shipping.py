@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 HANOI_CODE = "01"  # as in marketplace.orders.addresses (not imported: orders is above shops)
 MAX_BANDS = 6
 MAX_BAND_GRAMS = 100_000
