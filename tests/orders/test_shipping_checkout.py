@@ -309,3 +309,10 @@ def test_saved_address_is_offered_and_another_users_is_404(client, login):
     latest = db.session.scalar(sa.select(Order).order_by(Order.id.desc()))
     assert (latest.recipient_name, latest.street) == (mine.recipient_name, mine.street)
     assert client.get("/account/addresses").status_code == 200
+
+
+def test_hanoi_is_named_as_the_address_list_names_it():
+    from marketplace.orders import addresses
+    assert shipping.HANOI_CODE == addresses.HANOI_CODE
+    assert shipping.is_hanoi(addresses.province_name(addresses.HANOI_CODE))
+    assert not any(shipping.is_hanoi(name) for code, name in addresses.provinces() if code != addresses.HANOI_CODE)
