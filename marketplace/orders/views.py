@@ -80,7 +80,7 @@ def checkout():
         for a in saved]
     items = cart_services.cart_items()
     if request.method == "GET":
-        if not items:
+        if not cart_services.build_cart(items).lines:
             return redirect(url_for("cart.view"), 303)
         session[TOKEN_KEY] = uuid.uuid4().hex
         form.token.data = session[TOKEN_KEY]
