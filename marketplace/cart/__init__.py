@@ -9,6 +9,7 @@ bp = Blueprint("cart", __name__)
 
 def init_app(app: Flask) -> None:
     app.add_template_global(services.cart_count, "cart_count")
+    app.add_template_global(services.is_favourite, "is_favourite")
     user_logged_in.connect(_on_login, app, weak=False)
 
 

@@ -12,6 +12,9 @@ from marketplace.cart.models import CartItem, Favourite
 from marketplace.catalog.models import Product, Variant
 from marketplace.errors import InvalidInput, NotFound, OutOfStock
 from marketplace.extensions import db
+from marketplace.orders.addresses import HANOI_CODE
+from marketplace.orders.models import SavedAddress
+from marketplace.shops import shipping
 from marketplace.shops.models import Shop
 
 SESSION_KEY = "cart"
@@ -39,14 +42,30 @@ class CartLine:
 class ShopGroup:
     shop: Shop
     lines: list[CartLine] = field(default_factory=list)
+    destination: str = HANOI_CODE  # province code (or stored name) the parcel goes to
 
     @property
     def subtotal(self) -> int:
         return sum(line.line_total for line in self.lines if not line.problem)
 
     @property
+    def weight_grams(self) -> int:
+        return sum((line.product.weight_grams or 0) * line.quantity for line in self.lines if not line.problem)
+
+    @property
+    def quote(self) -> shipping.Quote:
+        """The shop's shipping for this parcel (``marketplace.shops.shipping.quote``, the one rule)."""
+        return shipping.quote(self.shop, self.destination, self.subtotal, self.weight_grams)
+
+    @property
+    def other_quote(self) -> shipping.Quote:
+        """The same parcel sent to the other kind of destination (Hà Nội ↔ another province)."""
+        other = "" if shipping.is_hanoi(self.destination) else HANOI_CODE
+        return shipping.quote(self.shop, other, self.subtotal, self.weight_grams)
+
+    @property
     def shipping_fee(self) -> int:
-        return self.shop.shipping_fee_for(self.subtotal) if self.subtotal else 0
+        return self.quote.fee if self.subtotal else 0
 
     @property
     def total(self) -> int:
@@ -72,6 +91,10 @@ class Cart:
     @property
     def problems(self) -> list[CartLine]:
         return [line for line in self.lines if line.problem]
+
+    @property
+    def subtotal(self) -> int:
+        return sum(g.subtotal for g in self.groups)
 
     def items(self) -> dict[int, int]:
         return {line.variant.id: line.quantity for line in self.lines if not line.problem}
@@ -186,7 +209,16 @@ def merge_session_cart(user) -> None:
     session.pop(SESSION_KEY, None)
 
 
-def build_cart(items: dict[int, int]) -> Cart:
+def default_destination(user) -> str | None:
+    """Where the cart prices shipping: the province of the signed-in buyer's last used saved address."""
+    if not _signed_in(user):
+        return None
+    return db.session.scalar(sa.select(SavedAddress.province_code).where(SavedAddress.user_id == user.id)
+                             .order_by(SavedAddress.last_used_at.desc(), SavedAddress.id.desc()).limit(1))
+
+
+def build_cart(items: dict[int, int], destination: str | None = None) -> Cart:
+    """The cart's lines by shop; ``destination`` (a province code) prices shipping, Hà Nội by default."""
     if not items:
         return Cart(groups=[])
     rows = db.session.execute(
@@ -203,8 +235,16 @@ def build_cart(items: dict[int, int]) -> Cart:
             problem = "sold_out"
         elif qty > variant.stock:
             problem = "short"
-        groups.setdefault(shop.id, ShopGroup(shop=shop)).lines.append(CartLine(variant, product, qty, problem))
+        groups.setdefault(shop.id, ShopGroup(shop=shop, destination=destination or HANOI_CODE)).lines.append(CartLine(variant, product, qty, problem))
     return Cart(groups=list(groups.values()))
+
+
+def is_favourite(*, product_id: int | None = None, shop_id: int | None = None) -> bool:
+    """Whether the signed-in shopper saved this product or shop (the favourite button's state)."""
+    if not _signed_in(current_user):
+        return False
+    clause = Favourite.product_id == product_id if product_id is not None else Favourite.shop_id == shop_id
+    return db.session.scalar(sa.select(Favourite.id).where(Favourite.user_id == current_user.id, clause)) is not None
 
 
 def toggle_favourite(user, *, product_id: int | None = None, shop_id: int | None = None) -> bool:

@@ -32,10 +32,19 @@ def _back() -> str:
     return _safe_next(url_for("cart.view"))
 
 
+def _stepper(value) -> tuple[int, int] | None:
+    """"12:3" (variant 12 → quantity 3) from a stepper button; None when absent or malformed."""
+    vid, _sep, qty = str(value or "").partition(":")
+    vid, qty = parse_id(vid), _int(qty)
+    if vid is None or qty is None:
+        return None
+    return vid, max(0, min(qty, services.MAX_QTY))
+
+
 @bp.route("/cart")
 @public
 def view():
-    cart = services.build_cart(services.cart_items())
+    cart = services.build_cart(services.cart_items(), services.default_destination(current_user))
     return render_template("cart/cart.html", cart=cart)
 
 
@@ -49,6 +58,10 @@ def add():
         return uow.done(_("Vui lòng chọn phân loại và số lượng."), _back(), "error")
     requested = services.cart_items().get(variant_id, 0) + quantity
     kept = services.add_item(current_user, variant_id, quantity)
+    if request.form.get("buy_now"):  # "Mua ngay": straight to checkout
+        if kept < requested:
+            flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
+        return redirect(url_for("orders.checkout"), 303)
     if kept < requested:
         flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
     else:
@@ -61,9 +74,16 @@ def add():
 @uow.error_redirect("cart.view")
 def update():
     remove = parse_id(request.form.get("remove"))
+    stepped = _stepper(request.form.get("set"))
     changed = False
     if remove:
         services.set_quantity(current_user, remove, 0)
+        changed = True
+    elif stepped is not None:  # a − / + button (works without JavaScript)
+        vid, qty = stepped
+        kept = services.set_quantity(current_user, vid, qty)
+        if kept < qty:
+            flash(_("Chỉ còn %(n)s sản phẩm, giỏ hàng đã được điều chỉnh.", n=kept), "warning")
         changed = True
     else:
         for key, value in request.form.items():

@@ -181,6 +181,7 @@ def seed_users_and_shops(villages: dict[str, CraftVillage], report: SeedReport, 
                 shipping_policy="Đóng gói chống va đập, giao trong 2–4 ngày nội thành Hà Nội, 4–7 ngày toàn quốc.",
                 returns_policy="Đổi trả trong 7 ngày nếu hàng vỡ hỏng khi vận chuyển (kèm video mở hộp).",
                 shipping_fee=fee, free_shipping_over=rng.choice([None, 500_000, 1_000_000]),
+                **_demo_shipping(index, fee),
                 verified=index % 7 != 6, status=ShopStatus.SUSPENDED if index == 33 else ShopStatus.ACTIVE,
             )
             db.session.add(shop)
@@ -317,3 +318,9 @@ def seed_demo(*, reset: bool = False, with_images: bool = True, password_hash: s
     report.notes.append(seed_officials_demo(anchor=ANCHOR, seed=SEED, official_email=f"official@{DEMO_DOMAIN}"))
     report.notes.append(seed_ledger_demo(admin_email=f"admin@{DEMO_DOMAIN}"))
     return report
+
+
+def _demo_shipping(index: int, fee: int) -> dict:
+    """Hà Nội fee, delivery estimates and (one shop in three) weight surcharges, as its shipping policy says."""
+    return {"shipping_fee_hanoi": max(fee - 10_000, 0), "delivery_days_hanoi": "2–4", "delivery_days_other": "4–7",
+            "shipping_weight_bands": "2000=15000; 5000=30000" if index % 3 == 0 else None}

@@ -9,6 +9,7 @@ bp = Blueprint("orders", __name__)
 def init_app(app: Flask) -> None:
     app.add_template_global(services.review_summary, "review_summary")
     app.add_template_global(services.order_number, "order_number")
+    app.add_template_global(services.buyer_may_cancel, "buyer_may_cancel")
     app.add_template_global(services.STATUS_LABELS, "ORDER_STATUS_LABELS")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.orders import addresses
@@ -14,12 +14,15 @@ class CheckoutForm(FlaskForm):
     token = HiddenField()
     recipient_name = StringField(_l("Họ tên người nhận"), validators=[InputRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)])
     phone = StringField(_l("Số điện thoại di động"), validators=[InputRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=20)])
-    email = StringField(_l("Email (để nhận xác nhận đơn hàng)"), validators=[Length(max=254)])
+    email = StringField(_l("Email (không bắt buộc, để nhận xác nhận đơn hàng)"), validators=[Length(max=254)])
     province = SelectField(_l("Tỉnh / thành phố"), validators=[InputRequired(_l("Vui lòng chọn tỉnh/thành phố."))])
     ward = StringField(_l("Xã / phường"), validators=[InputRequired(_l("Vui lòng nhập xã/phường.")), Length(max=120)])
     street = StringField(_l("Số nhà, đường / thôn, xóm"), validators=[InputRequired(_l("Vui lòng nhập địa chỉ.")), Length(max=255)])
     note = TextAreaField(_l("Ghi chú cho người bán"), validators=[Optional(), Length(max=1000)])
     payment_method = RadioField(_l("Thanh toán"), default=registry.DEFAULT)
+    # Signed-in buyers: one of their saved addresses (fills the fields above), and "save this address".
+    saved_address = SelectField(_l("Địa chỉ đã lưu"), choices=[], validate_choice=False)
+    save_address = BooleanField(_l("Lưu địa chỉ này cho lần sau"), default=True)
 
     def __init__(self, *args, require_email: bool = False, methods=(), **kwargs):
         """``methods``: the enabled payment gateways, offered in that order."""
@@ -49,6 +52,11 @@ class CheckoutForm(FlaskForm):
         self.official_ward = addresses.match_ward(code, field.data)
         if not self.official_ward:
             raise ValidationError(_l("Không có xã/phường này trong tỉnh/thành phố đã chọn (theo đơn vị hành chính từ 1/7/2025)."))
+
+
+class LookupForm(FlaskForm):
+    phone = StringField(_l("Số điện thoại đặt hàng"), validators=[InputRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=20)])
+    code = StringField(_l("Mã đơn hàng (ví dụ CLN-000123)"), validators=[InputRequired(_l("Vui lòng nhập mã đơn hàng.")), Length(max=20)])
 
 
 class ShipForm(FlaskForm):

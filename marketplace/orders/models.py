@@ -127,6 +127,8 @@ class Order(db.Model):
     # Added by 0004_orders: platform commission (set when the order is paid) and why it needs review.
     commission: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     review_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Added by 0012_h16shop_shipping_addresses: the delivery estimate quoted at checkout ("1–2" days).
+    delivery_days: Mapped[str | None] = mapped_column(sa.String(16))
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     shop = relationship("Shop")
@@ -195,3 +197,19 @@ class Review(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     buyer = relationship("User")
+
+
+class SavedAddress(db.Model):
+    """A signed-in buyer's delivery address, offered at checkout (personal data: erased with the account)."""
+
+    __tablename__ = "saved_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    recipient_name: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    province_code: Mapped[str] = mapped_column(sa.String(8))
+    ward: Mapped[str] = mapped_column(sa.String(120))
+    street: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)

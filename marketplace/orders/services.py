@@ -39,6 +39,7 @@ from marketplace.orders.models import (
     OrderEvent,
     OrderLine,
     Review,
+    SavedAddress,
     order_number,
     sources_of,
 )
@@ -54,6 +55,7 @@ from marketplace.payments.gateway import (
     external_url,
 )
 from marketplace.payments.models import Refund, RefundStatus
+from marketplace.shops import shipping
 from marketplace.shops.access import can_handle_orders
 from marketplace.shops.models import Shop
 
@@ -203,7 +205,8 @@ def _cart_rows_statement():
     """Variant, product and shop columns of a cart's variants, with the catalog's visibility rule."""
     return (sa.select(_V.id, _V.name, _V.sku, _V.price, _P.id.label("product_id"), _P.title_vi,
                       _S.id.label("shop_id"), _S.name.label("shop_name"), _S.village_id, _S.shipping_fee,
-                      _S.free_shipping_over, sa.case((visible_products_clause(), True), else_=False).label("visible"))
+                      _S.free_shipping_over, _S.shipping_fee_hanoi, _S.delivery_days_hanoi, _S.delivery_days_other,
+                      _S.shipping_weight_bands, _P.weight_grams, sa.case((visible_products_clause(), True), else_=False).label("visible"))
             .select_from(_variants.join(Product.__table__, _V.product_id == _P.id)
                          .join(Shop.__table__, _P.shop_id == _S.id))
             .where(_V.id.in_(sa.bindparam("ids", expanding=True))).order_by(_S.id, _V.id))
@@ -282,10 +285,12 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
     totals = {}
     for shop_id, shop_rows in by_shop.items():
         subtotal = sum(r.price * items[r.id] for r in shop_rows)
-        totals[shop_id] = (subtotal, Shop.shipping_fee_for(shop_rows[0], subtotal))  # the shop's rule, on a row
+        weight = sum((r.weight_grams or 0) * items[r.id] for r in shop_rows)
+        shipping_quote = shipping.quote(shop_rows[0], address.province, subtotal, weight)  # the one rule, on a row
+        totals[shop_id] = (subtotal, shipping_quote.fee, shipping_quote.days)
     now = utcnow()
     checkout_values = dict(token=token, buyer_id=buyer_id, email=email, payment_method=payment_method,
-                           total=sum(a + b for a, b in totals.values()), locale=locale,
+                           total=sum(a + b for a, b, _days in totals.values()), locale=locale,
                            hold_expires_at=now + gateway.stock_hold if gateway.prepaid else None, created_at=now)
     checkout_id = conn.execute(_insert_checkout(conn.dialect.name), checkout_values).scalar()
     if checkout_id is None:  # the token is used (a double submit, perhaps concurrent): nothing is taken twice
@@ -295,8 +300,8 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
     status = S.PENDING_PAYMENT if gateway.prepaid else S.AWAITING_SHIPMENT
     order_values = []
     for shop_id in by_shop:
-        subtotal, fee = totals[shop_id]
-        order_values.append(dict(
+        subtotal, fee, days = totals[shop_id]
+        order_values.append(dict(delivery_days=days,
             checkout_id=checkout_id, shop_id=shop_id, buyer_id=buyer_id, status=status,
             payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
             refunded_amount=0, commission=0, recipient_name=address.recipient_name, phone=address.phone,
@@ -451,6 +456,91 @@ def cancel_order(user, order: Order, reason: str | None = None) -> Order:
     if to_refund:
         refund_order(user, order, to_refund, reason or _("Hủy đơn"))
     return order
+
+
+# --- the buyer's side: cancel before shipping, look an order up, saved addresses -------------------
+
+BUYER_CANCELLABLE = (S.AWAITING_SHIPMENT, S.PENDING_PAYMENT)  # not paid yet and not shipped
+
+
+def buyer_may_cancel(order: Order) -> bool:
+    return order.status in BUYER_CANCELLABLE
+
+
+def buyer_cancel_order(buyer, order: Order, reason: str | None = None) -> Order:
+    """The buyer (signed in, or a guest holding the order's signed link) cancels before the shop ships and
+    before anything was paid: stock returns and the shop is told by mail. The caller checked who asks."""
+    if not transition(order, S.CANCELLED, buyer, label="shopper" if getattr(buyer, "id", None) else "guest",
+                      note=reason, only_from=BUYER_CANCELLABLE, cancelled_at=utcnow()):
+        raise Conflict(_("Đơn hàng đã được giao cho đơn vị vận chuyển hoặc đã thanh toán nên không tự hủy được; "
+                         "vui lòng liên hệ cửa hàng."))
+    return_stock(order)
+    record(buyer, "order.buyer_cancel", "order", order.id, note=reason)
+    shop = order.shop
+    owner_email = shop.owner.email if shop.owner is not None else None
+    queue_mail(db.session, owner_email, "order_cancelled_by_buyer", "vi", number=order_number(order.id),
+               shop=shop.name, total=format_vnd(order.total), reason=reason or "",
+               lines=[f"{line.title} – {line.variant_name} × {line.quantity}" for line in order.lines],
+               link=external_url("orders.seller_order", order_id=order.id))
+    return order
+
+
+def parse_order_code(text: str | None) -> int | None:
+    """"CLN-000123", "cln 123", "123" → 123; None otherwise."""
+    digits = "".join((text or "").split()).upper().removeprefix("CLN").lstrip("-#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+        return None
+    number = int(digits)
+    return number if number > 0 else None
+
+
+def lookup_order(phone: str | None, code: str | None) -> Order | None:
+    """The order with this code placed with this phone number; None for any mismatch (the caller answers
+    every miss the same way, so nobody learns which codes or phones exist)."""
+    number = parse_order_code(code)
+    if number is None or not phone:
+        return None
+    return db.session.scalar(sa.select(Order).where(Order.id == number, Order.phone == phone))
+
+
+MAX_SAVED_ADDRESSES = 10
+
+
+def saved_addresses(user) -> list[SavedAddress]:
+    return list(db.session.scalars(sa.select(SavedAddress).where(SavedAddress.user_id == user.id)
+                                   .order_by(SavedAddress.last_used_at.desc(), SavedAddress.id.desc())))
+
+
+def get_saved_address(user, address_id: int | None) -> SavedAddress:
+    """The user's own saved address; NotFound (404) for anyone else's or none."""
+    item = db.session.get(SavedAddress, address_id) if address_id else None
+    if item is None or item.user_id != user.id:
+        raise NotFound(_("Không tìm thấy địa chỉ."))
+    return item
+
+
+def save_address(user, address: Address, province_code: str) -> SavedAddress:
+    """Remember a delivery address for a signed-in buyer (the same one again only moves it first)."""
+    fields = dict(recipient_name=address.recipient_name[:120], phone=address.phone, province_code=province_code,
+                  ward=address.ward[:120], street=address.street[:255])
+    existing = db.session.scalar(sa.select(SavedAddress).where(
+        SavedAddress.user_id == user.id, *[getattr(SavedAddress, k) == v for k, v in fields.items()]))
+    if existing is not None:
+        existing.last_used_at = utcnow()
+        db.session.flush()
+        return existing
+    mine = saved_addresses(user)
+    for old in mine[MAX_SAVED_ADDRESSES - 1:]:  # keep the most recent ones
+        db.session.delete(old)
+    item = SavedAddress(user_id=user.id, **fields)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def delete_saved_address(user, address_id: int | None) -> None:
+    db.session.delete(get_saved_address(user, address_id))
+    db.session.flush()
 
 
 def release_checkout(checkout: Checkout, to_state: str, label: str, note: str | None = None) -> list[int]:

@@ -17,12 +17,21 @@ from marketplace.accounts.permissions import login_required_any, public, role_re
 from marketplace.cart import services as cart_services
 from marketplace.catalog.models import Product
 from marketplace.core import uow
+from marketplace.core.inputs import parse_id
 from marketplace.core.templating import current_lang
 from marketplace.errors import OutOfStock
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.orders import addresses, bp, services
-from marketplace.orders.forms import CheckoutForm, EmptyForm, RefundForm, ReplyForm, ReviewForm, ShipForm
-from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, Review
+from marketplace.orders.forms import (
+    CheckoutForm,
+    EmptyForm,
+    LookupForm,
+    RefundForm,
+    ReplyForm,
+    ReviewForm,
+    ShipForm,
+)
+from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, Review, order_number
 from marketplace.payments import registry
 from marketplace.payments.gateway import PaymentGatewayError
 from marketplace.payments.models import Refund
@@ -46,31 +55,54 @@ def _start_payment(checkout: Checkout):
     return redirect(location, 303)  # the session id is committed with the view
 
 
+def _checkout_page(form, cart, status: int = 200):
+    return render_template("orders/checkout.html", form=form, cart=cart,
+                           hanoi_wards=addresses.wards(addresses.HANOI_CODE)), status
+
+
+def _fill_address(form, item) -> None:
+    """The fields from a saved address (``raw_data`` too: InputRequired reads what was "typed")."""
+    for name, value in (("recipient_name", item.recipient_name), ("phone", item.phone),
+                        ("province", item.province_code), ("ward", item.ward), ("street", item.street)):
+        getattr(form, name).data = value
+        getattr(form, name).raw_data = [value]
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 @public
 def checkout():
-    cart = cart_services.build_cart(cart_services.cart_items())
     signed_in = current_user.is_authenticated
-    form = CheckoutForm(require_email=not signed_in, methods=registry.enabled(current_app.config))
+    # Phone only: a guest need not give an e-mail (the order is found again with phone + order code).
+    form = CheckoutForm(require_email=False, methods=registry.enabled(current_app.config))
+    saved = services.saved_addresses(current_user) if signed_in else []
+    form.saved_address.choices = [("", _("Nhập địa chỉ mới (bên dưới)"))] + [
+        (str(a.id), f"{a.recipient_name} · {a.phone} · {a.street}, {a.ward}, {addresses.province_name(a.province_code) or ''}")
+        for a in saved]
+    items = cart_services.cart_items()
     if request.method == "GET":
-        if not cart.lines:
+        if not cart_services.build_cart(items).lines:
             return redirect(url_for("cart.view"), 303)
         session[TOKEN_KEY] = uuid.uuid4().hex
         form.token.data = session[TOKEN_KEY]
-        form.province.data = form.province.data or addresses.HANOI_CODE
         if signed_in:
             form.recipient_name.data = current_user.name
             form.email.data = current_user.email
             form.phone.data = current_user.phone
-        return render_template("orders/checkout.html", form=form, cart=cart,
-                               hanoi_wards=addresses.wards(addresses.HANOI_CODE))
+            if saved:
+                _fill_address(form, saved[0])
+        form.province.data = form.province.data or addresses.HANOI_CODE
+        return _checkout_page(form, cart_services.build_cart(items, form.province.data))[0]
+    chosen = None
+    if signed_in and form.saved_address.data:  # one of the buyer's own saved addresses (anyone else's: 404)
+        chosen = services.get_saved_address(current_user, parse_id(form.saved_address.data))
+        _fill_address(form, chosen)
+    cart = cart_services.build_cart(items, form.province.data)
     token = (form.token.data or "")[:64]
     existing = services.find_checkout(token) if token else None
     if existing is not None:  # double submit: the first one's orders
         return _after_checkout(existing)
     if not form.validate():
-        return render_template("orders/checkout.html", form=form, cart=cart,
-                               hanoi_wards=addresses.wards(addresses.HANOI_CODE)), 400
+        return _checkout_page(form, cart, 400)
     if cart.problems or not cart.lines:
         return uow.done(_("Giỏ hàng đã thay đổi, vui lòng kiểm tra lại."), url_for("cart.view"), "error")
     address = services.Address(
@@ -84,13 +116,14 @@ def checkout():
         placed = services.place_checkout(current_user, items, address, form.payment_method.data, token,
                                          locale=current_lang())
         cart_services.remove_items(current_user, items)
+        if signed_in and (chosen is not None or form.save_address.data):
+            services.save_address(current_user, address, form.province.data)
     if outcome.error is not None:
         if not isinstance(outcome.error, OutOfStock):
             raise outcome.error
         form.form_errors.append(outcome.error.message + " " +
                                 _("Chưa có sản phẩm nào bị trừ kho; vui lòng sửa giỏ hàng."))
-        return render_template("orders/checkout.html", form=form, cart=cart,
-                               hanoi_wards=addresses.wards(addresses.HANOI_CODE)), 409
+        return _checkout_page(form, cart, 409)
     session.pop(TOKEN_KEY, None)
     return _after_checkout(placed)
 
@@ -107,6 +140,39 @@ def checkout_view(token: str):
     placed = services.checkout_from_token(token)
     return render_template("orders/checkout_view.html", checkout=placed, token=token, form=EmptyForm(),
                            can_pay=services.awaiting_payment(placed))
+
+
+@bp.route("/orders/c/<token>/cancel/<int:order_id>", methods=["POST"])
+@public
+def guest_cancel(token: str, order_id: int):
+    """The holder of the order's signed link cancels one of its orders before the shop ships it."""
+    placed = services.checkout_from_token(token)
+    order = next((o for o in placed.orders if o.id == order_id), None)
+    if order is None or not EmptyForm().validate():
+        abort(404 if order is None else 400)
+    with uow.field_errors() as outcome:
+        services.buyer_cancel_order(current_user if current_user.is_authenticated else None, order,
+                                    (request.form.get("reason") or "").strip()[:300] or None)
+    if outcome.error is not None:
+        flash(outcome.error.message, "error")
+        return redirect(services.checkout_url(placed), 303)
+    return uow.done(_("Đã hủy đơn %(n)s, cửa hàng đã được báo.", n=order_number(order.id)), services.checkout_url(placed))
+
+
+@bp.route("/orders/lookup", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"], scope="order-lookup")
+def lookup():
+    """Find an order again with the phone number it was placed with and its code (guests have no account).
+    Every miss gets the same answer: nobody learns whether a code or a phone exists."""
+    form = LookupForm()
+    if request.method == "POST" and form.validate():
+        order = services.lookup_order(addresses.normalize_phone(form.phone.data), form.code.data)
+        if order is not None:
+            return redirect(services.checkout_url(order.checkout), 303)
+        form.form_errors.append(_("Không tìm thấy đơn hàng với số điện thoại và mã đơn này. Vui lòng kiểm tra lại."))
+        return render_template("orders/lookup.html", form=form), 404
+    return render_template("orders/lookup.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.route("/orders/c/<token>/pay", methods=["POST"])
@@ -143,6 +209,40 @@ def complete(order_id: int):
     order = services.get_order(order_id)
     services.complete_order(current_user, order)
     return uow.done(_("Cảm ơn bạn đã xác nhận đã nhận hàng."), url_for("orders.detail", order_id=order.id))
+
+
+@bp.route("/account/orders/<int:order_id>/cancel", methods=["POST"])
+@login_required_any
+def buyer_cancel(order_id: int):
+    order = services.get_order(order_id)
+    if order.buyer_id != current_user.id:
+        abort(404)
+    if not EmptyForm().validate():
+        abort(400)
+    with uow.field_errors() as outcome:
+        services.buyer_cancel_order(current_user, order, (request.form.get("reason") or "").strip()[:300] or None)
+    if outcome.error is not None:
+        flash(outcome.error.message, "error")
+        return redirect(url_for("orders.detail", order_id=order_id), 303)
+    return uow.done(_("Đã hủy đơn %(n)s, cửa hàng đã được báo.", n=order_number(order_id)),
+                    url_for("orders.detail", order_id=order_id))
+
+
+@bp.route("/account/addresses")
+@login_required_any
+def addresses_page():
+    return render_template("orders/addresses.html", items=services.saved_addresses(current_user), form=EmptyForm(),
+                           province_name=addresses.province_name)
+
+
+@bp.route("/account/addresses/<int:address_id>/delete", methods=["POST"])
+@login_required_any
+def delete_address(address_id: int):
+    services.get_saved_address(current_user, address_id)  # anyone else's: 404
+    if not EmptyForm().validate():
+        abort(400)
+    services.delete_saved_address(current_user, address_id)
+    return uow.done(_("Đã xóa địa chỉ."), url_for("orders.addresses_page"))
 
 
 def _events(order: Order):

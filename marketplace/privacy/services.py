@@ -21,7 +21,7 @@ from marketplace.core.outbox import OutboxMail
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
-from marketplace.orders.models import Checkout, Order, Review
+from marketplace.orders.models import Checkout, Order, Review, SavedAddress
 
 ADDRESS_FIELDS = ("recipient_name", "phone", "email", "ward", "street", "note")
 DELETABLE_ROLES = (Role.SHOPPER,)
@@ -63,6 +63,9 @@ def export_user_data(user: User) -> dict:
     data["api_tokens"] = [{"name": t.name, "created_at": _iso(t.created_at), "last_used_at": _iso(t.last_used_at),
                            "revoked_at": _iso(t.revoked_at)}
                           for t in db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id))]
+    data["saved_addresses"] = [{"recipient_name": a.recipient_name, "phone": a.phone, "province_code": a.province_code,
+                                "ward": a.ward, "street": a.street}
+                               for a in db.session.scalars(sa.select(SavedAddress).where(SavedAddress.user_id == user.id))]
     return data
 
 
@@ -90,7 +93,7 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(sa.update(Checkout).where(Checkout.buyer_id == user.id).values(buyer_id=None, email=None)
                        .execution_options(synchronize_session=False))
     for model, column in ((CartItem, CartItem.user_id), (Favourite, Favourite.user_id), (Review, Review.buyer_id),
-                          (ApiToken, ApiToken.user_id)):
+                          (ApiToken, ApiToken.user_id), (SavedAddress, SavedAddress.user_id)):
         db.session.execute(sa.delete(model).where(column == user.id).execution_options(synchronize_session=False))
     user.email = f"deleted-{user.id}@deleted.invalid"
     user.name = ""

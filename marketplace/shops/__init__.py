@@ -3,6 +3,7 @@ ownership rule (``access``), and the pages: an artisan's own shop (/seller/shop/
 (/assisted/...)."""
 from flask import Blueprint, Flask
 
+from marketplace.shops import shipping
 from marketplace.shops.access import can_handle_orders
 
 bp = Blueprint("shops", __name__)
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
     from marketplace.shops import views  # noqa: F401
 
     app.add_template_global(can_handle_orders, "can_handle_orders")
+    app.add_template_global(shipping.quote, "shipping_quote")

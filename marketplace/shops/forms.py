@@ -19,13 +19,17 @@ class ShopForm(FlaskForm):
     phone = StringField(_l("Số điện thoại liên hệ (di động)"))
     shipping_policy = TextAreaField(_l("Thời gian giao hàng"))
     returns_policy = TextAreaField(_l("Chính sách đổi trả"))
-    shipping_fee = StringField(_l("Phí vận chuyển cố định (₫)"), default="30.000")
+    shipping_fee = StringField(_l("Phí vận chuyển (₫, đi tỉnh khác và cả Hà Nội nếu không ghi riêng)"), default="30.000")
     free_shipping_over = StringField(_l("Miễn phí vận chuyển cho đơn từ (₫, không bắt buộc)"))
     # Contact the shop and English content (shops.services.CONTACT_FIELDS, ENGLISH_LIMITS)
     show_phone = BooleanField(_l("Hiện số điện thoại trên trang sản phẩm, cửa hàng và đơn hàng"), default=True)
     show_zalo = BooleanField(_l("Hiện nút nhắn Zalo (zalo.me/số điện thoại của bạn)"), default=True)
     name_en = StringField(_l("Tên cửa hàng (tiếng Anh, không bắt buộc)"))
     story_en = TextAreaField(_l("Câu chuyện của cửa hàng (tiếng Anh, không bắt buộc)"))
+    shipping_fee_hanoi = StringField(_l("Phí vận chuyển trong Hà Nội (₫, để trống nếu như trên)"))
+    delivery_days_hanoi = StringField(_l("Thời gian giao trong Hà Nội (ngày, ví dụ 1–2)"))
+    delivery_days_other = StringField(_l("Thời gian giao đi tỉnh khác (ngày, ví dụ 3–5)"))
+    shipping_weight_bands = StringField(_l("Phụ phí theo khối lượng (gam=phụ phí, ví dụ 2000=15000; 5000=30000)"))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in SHOP_FIELDS}

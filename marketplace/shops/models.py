@@ -41,6 +41,13 @@ class Shop(db.Model):
     returns_policy: Mapped[str | None] = mapped_column(sa.Text)
     shipping_fee: Mapped[int] = mapped_column(sa.Integer, default=30_000)
     free_shipping_over: Mapped[int | None] = mapped_column(sa.Integer)
+    # Shipping up front (0012_h16shop_shipping_addresses; the one rule is ``marketplace.shops.shipping.quote``):
+    # the fee inside Hà Nội (None = the flat ``shipping_fee`` everywhere), delivery estimates in days ("1–2"),
+    # and surcharges by parcel weight ("2000=15000; 5000=30000": from 2 kg +15.000 ₫, from 5 kg +30.000 ₫).
+    shipping_fee_hanoi: Mapped[int | None] = mapped_column(sa.Integer)
+    delivery_days_hanoi: Mapped[str | None] = mapped_column(sa.String(16))
+    delivery_days_other: Mapped[str | None] = mapped_column(sa.String(16))
+    shipping_weight_bands: Mapped[str | None] = mapped_column(sa.String(200))
     verified: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     status: Mapped[str] = mapped_column(sa.String(16), default=ShopStatus.ACTIVE, index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -91,11 +98,6 @@ class Shop(db.Model):
     def contact_zalo(self) -> str | None:
         """The Zalo link shown to shoppers, per the shop's choice."""
         return self.zalo_url if self.show_zalo else None
-
-    def shipping_fee_for(self, subtotal: int) -> int:
-        if self.free_shipping_over is not None and subtotal >= self.free_shipping_over:
-            return 0
-        return self.shipping_fee
 
 
 class ConsentMethod:

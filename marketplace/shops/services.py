@@ -24,6 +24,7 @@ from marketplace.core.text import nfc, slugify
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
+from marketplace.shops import shipping
 from marketplace.shops.access import ASSISTING_ROLES, can_manage_shop
 from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus
 
@@ -38,7 +39,8 @@ TEXT_LIMITS = {
     "returns_policy": 2_000,
 }
 SHOP_FIELDS = ("village_id", "name", "story", "maker_name", "maker_title", "phone", "shipping_policy",
-               "returns_policy", "shipping_fee", "free_shipping_over")
+               "returns_policy", "shipping_fee", "free_shipping_over", "shipping_fee_hanoi", "delivery_days_hanoi",
+               "delivery_days_other", "shipping_weight_bands")
 
 # Contact the shop and English content (h16seo): whether pages show the phone / a Zalo link, and the
 # English name and story (empty = the Vietnamese is shown).
@@ -135,6 +137,27 @@ def clean_shop_values(values: Mapping[str, Any], *, partial: bool = False) -> di
             if len(text) > limit:
                 errors[field] = _("Tối đa %(n)s ký tự.", n=limit)
             out[field] = text or None
+    if given("shipping_fee_hanoi"):
+        try:
+            fee = _money(values.get("shipping_fee_hanoi"))
+            if fee is not None and not 0 <= fee <= MAX_SHIPPING_FEE:
+                errors["shipping_fee_hanoi"] = _("Phí vận chuyển từ 0 ₫ đến 2.000.000 ₫.")
+            out["shipping_fee_hanoi"] = fee
+        except ValueError:
+            errors["shipping_fee_hanoi"] = _("Nhập một số đồng, ví dụ 20.000, hoặc để trống.")
+    for field in ("delivery_days_hanoi", "delivery_days_other"):
+        if given(field):
+            try:
+                out[field] = shipping.parse_days(_text(values.get(field)))
+            except ValueError:
+                errors[field] = _("Nhập số ngày, ví dụ 2 hoặc 2–4 (tối đa %(n)s ngày).", n=shipping.MAX_DAYS)
+    if given("shipping_weight_bands"):
+        try:
+            out["shipping_weight_bands"] = shipping.format_bands(
+                shipping.parse_bands(_text(values.get("shipping_weight_bands"))))
+        except ValueError:
+            errors["shipping_weight_bands"] = _("Ghi theo dạng gam=phụ phí, ví dụ 2000=15000; 5000=30000 "
+                                                "(tối đa %(n)s mức).", n=shipping.MAX_BANDS)
     if errors:
         raise InvalidInput(_("Vui lòng sửa các lỗi được đánh dấu."), details={"errors": errors})
     return out

@@ -58,7 +58,7 @@ def _prepare(form) -> None:
 def _fill(form, shop: Shop) -> None:
     for name in shop_services.SHOP_FIELDS:
         value = getattr(shop, name)
-        if name in ("shipping_fee", "free_shipping_over"):
+        if name in ("shipping_fee", "free_shipping_over", "shipping_fee_hanoi"):
             value = "" if value is None else f"{value:,}".replace(",", ".")
         elif name == "village_id":
             value = str(value)

@@ -125,7 +125,8 @@ def test_field_errors_next_to_fields(client):
     page = r.get_data(as_text=True)
     assert "Số di động Việt Nam gồm 10 chữ số" in page
     assert "Không có xã/phường này" in page
-    assert "Vui lòng nhập email" in page  # guests need an email for the signed link
+    assert "Vui lòng nhập email" not in page  # phone only: guests need no e-mail (issue 16)
+    assert 'class="error-summary"' in page and 'href="#phone"' in page  # the summary links to the field
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
 
 

@@ -18,7 +18,7 @@ from marketplace.cart.models import CartItem, Favourite
 from marketplace.core.audit import record
 from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.orders.models import Review
+from marketplace.orders.models import Review, SavedAddress
 from marketplace.privacy.services import delete_account, export_user_data
 from tests.factories import make_user
 from tests.orders.helpers import place, two_shop_products
@@ -35,6 +35,7 @@ EXPORTED = {
     ("favourites", "user_id"): "favourites",
     ("reviews", "buyer_id"): "reviews",
     ("api_tokens", "user_id"): "api_tokens",
+    ("saved_addresses", "user_id"): "saved_addresses",
 }
 
 # Erased: (table, column) → what deleting the account does to the rows.
@@ -45,6 +46,7 @@ ERASED = {
     ("favourites", "user_id"): "deleted",
     ("reviews", "buyer_id"): "deleted",
     ("api_tokens", "user_id"): "deleted",
+    ("saved_addresses", "user_id"): "deleted",
 }
 
 # Deliberately kept, and why.
@@ -103,6 +105,8 @@ def _shopper_with_everything():
         Review(product_id=vase.id, buyer_id=shopper.id, shop_id=vase.shop_id, rating=5, body="Đẹp"),
         # tokens are issued to artisans only; erasure must still remove one left from a role change
         ApiToken(user_id=shopper.id, name="old", token_hash=hash_token("secret-of-lan"), hint="secret-of"),
+        SavedAddress(user_id=shopper.id, recipient_name="Lan", phone="0912345678", province_code="01",
+                     ward="Xã Bát Tràng", street="12 Giang Cao"),
     ])
     record(shopper, "order.cancel", "order", checkout.orders[0].id, note="test")
     db.session.commit()
