@@ -182,7 +182,7 @@ def test_suspended_shop_hidden_from_demo_catalog(demo_app, demo_client, login):
     product = db.session.scalars(sa.select(Product).where(visible_products_clause())).first()
     shop = db.session.get(Shop, product.shop_id)
     login(demo_client, admin)
-    assert demo_app.test_client().get(f"/products/{product.id}").status_code == 200  # on sale before
+    assert demo_app.test_client().get(f"/products/{product.id}", follow_redirects=True).status_code == 200  # on sale before
     suspended = demo_client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "demo"})
     assert suspended.status_code == 303
     db.session.expire_all()

@@ -87,7 +87,7 @@ def _products():
 
 def test_cart_checkout_order_and_confirmation_agree(client):
     vase = _products()
-    page = client.get(f"/products/{vase.id}").get_data(as_text=True)
+    page = client.get(f"/products/{vase.id}", follow_redirects=True).get_data(as_text=True)
     assert "Trong Hà Nội" in page and "20.000 ₫" in page and "35.000 ₫" in page and "1–2 ngày" in page
     add_to_cart(client, vase.variants[0].id, 2)  # 2 × 1.2 kg = 2.4 kg → +15.000 ₫
     cart = client.get("/cart").get_data(as_text=True)
