@@ -292,6 +292,8 @@ class Product(db.Model):
     ocop_reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     ocop_review_note: Mapped[str | None] = mapped_column(sa.Text)
     ip_protection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_protections.id"), index=True)
+    # Who made it: one of the shop's makers (marketplace/makers), set by makers.services.set_product_maker.
+    maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id", ondelete="SET NULL"), index=True)
 
     shop: Mapped[Shop] = relationship(back_populates="products")
     variants: Mapped[list[Variant]] = relationship(
@@ -301,6 +303,7 @@ class Product(db.Model):
         back_populates="product", order_by="(ProductImage.position, ProductImage.id)", cascade="all, delete-orphan"
     )
     ip_protection: Mapped[IpProtection | None] = relationship()
+    maker = relationship("Maker")  # marketplace.makers.models
 
     # Loaded in the same SELECT as the product: list pages sort and show prices without N+1.
     min_price = column_property(
