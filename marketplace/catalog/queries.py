@@ -80,6 +80,7 @@ def product_for_page(product_id: int) -> Product | None:
             selectinload(Product.images),
             selectinload(Product.variants),
             joinedload(Product.ip_protection),
+            joinedload(Product.maker),
         )
     )
     return db.session.scalars(stmt).unique().first()
