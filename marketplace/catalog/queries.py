@@ -124,9 +124,10 @@ def village_shops(village_id: int) -> list[Shop]:
     stmt = (
         sa.select(Shop)
         .where(Shop.village_id == village_id, Shop.status == ShopStatus.ACTIVE)
+        .options(joinedload(Shop.makers))
         .order_by(Shop.verified.desc(), Shop.name, Shop.id)
     )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt).unique())
 
 
 def village_badges(village_id: int) -> dict:

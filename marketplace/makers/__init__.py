@@ -8,6 +8,7 @@ bp = Blueprint("makers", __name__)
 
 def init_app(app: Flask) -> None:
     app.add_template_global(services.village_makers, "village_makers")
+    app.add_template_global(services.village_makers_of, "village_makers_of")
     app.add_template_global(codes.encode, "qr_code_of")
     app.add_template_global(HonourTitle.LABELS, "HONOUR_LABELS")
 

@@ -66,6 +66,12 @@ def village_makers(village_id: int) -> list[Maker]:
     ))
 
 
+def village_makers_of(shops: list[Shop]) -> list[Maker]:
+    """The makers of already loaded shops (``Shop.makers``), in ``village_makers``' order."""
+    makers = [m for shop in shops for m in shop.makers]
+    return sorted(makers, key=lambda m: (m.honour_title is None, m.name, m.id))
+
+
 # --- writing --------------------------------------------------------------------------------------
 
 def clean_maker_data(form) -> tuple[dict, dict]:
