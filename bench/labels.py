@@ -1,6 +1,6 @@
 """Provenance label sheet for a 200-product shop (A4, 24 labels a sheet → 9 sheets).
 
-Measured in one run on an in-memory SQLite catalog (one shop, 200 products with a maker): the baseline
+Measured in one run on a SQLite catalog (one shop, 200 products with a maker): the baseline
 ``qr only`` makes the 200 QR codes with segno; ``pdf`` is what ``/seller/labels/sheet.pdf`` does (load the
 products, build the labels, draw the QR codes as vector squares and the text with fpdf2); ``html`` is the
 print page (``/seller/labels/sheet``, inline SVG), both through the test client with a signed-in artisan.
@@ -45,7 +45,7 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="bench-labels-")
 
     class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = "sqlite://"
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{data_dir}/bench.sqlite"
         DATA_DIR = data_dir
 
     app = create_app(Config)
@@ -60,12 +60,12 @@ def main() -> None:
             make_product(shop=shop, title_vi=f"Bình gốm men lam vẽ tay số {n}", maker_id=maker.id,
                          ocop_stars=4 if n % 3 == 0 else None)
         db.session.commit()
-        owner = shop.owner_id
+        owner = shop.owner.get_id()
         with app.test_request_context():
             urls = [labels.short_url(p.id) for p in labels.label_products(shop)]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"], session["_id"] = str(owner), True, "bench"
+        session["_user_id"], session["_fresh"], session["_id"] = owner, True, "bench"
     sizes = {}
 
     def qr_only():
@@ -74,7 +74,7 @@ def main() -> None:
 
     def pdf():
         response = client.get("/seller/labels/sheet.pdf")
-        assert response.status_code == 200
+        assert response.status_code == 200, (response.status_code, response.headers.get("Location"))
         sizes["pdf"] = len(response.data)
 
     def html():

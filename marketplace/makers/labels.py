@@ -8,7 +8,7 @@ modules), so it stays sharp at any printer resolution.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import segno
@@ -45,9 +45,11 @@ class Label:
     price: str | None
     code: str
     url: str
+    # made once per label (segno's mask choice is most of a label's cost), drawn as often as the sheet repeats it
+    qr_code: segno.QRCode | None = field(default=None, compare=False, repr=False)
 
     def qr(self) -> segno.QRCode:
-        return segno.make_qr(self.url, error="m")
+        return self.qr_code if self.qr_code is not None else segno.make_qr(self.url, error="m")
 
     def svg(self) -> str:
         """The QR as inline SVG for the HTML sheet (sized by the page's CSS)."""
@@ -86,7 +88,8 @@ def make_labels(products: list[Product], with_price: bool) -> list[Label]:
             ocop_stars=product.ocop_stars if product.ocop_valid_on() else None,
             price=format_vnd(product.min_price) if with_price and product.min_price else None,
             code=codes.encode(product.id),
-            url=short_url(product.id),
+            url=(url := short_url(product.id)),
+            qr_code=segno.make_qr(url, error="m"),
         ))
     return labels
 
