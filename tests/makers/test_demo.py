@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product
+from marketplace.demo.makers import seed_makers
 from marketplace.extensions import db
 from marketplace.makers.models import HonourTitle, Maker
 from marketplace.shops.models import Shop
@@ -32,8 +33,6 @@ def test_demo_shops_have_makers(demo_app, demo_client):
 
 
 def test_seeding_makers_again_adds_nothing(demo_app):
-    from marketplace.demo.makers import seed_makers
-
     with demo_app.app_context():
         before = db.session.scalar(sa.select(sa.func.count(Maker.id)))
         assert seed_makers(list(db.session.scalars(sa.select(Shop)))) == 0

@@ -3,6 +3,7 @@ pipeline, the product's maker, the profile page and the village page."""
 from __future__ import annotations
 
 import io
+import os
 
 import sqlalchemy as sa
 
@@ -56,7 +57,6 @@ def test_portrait_upload_checks_refuse_and_store_nothing(seller, shop, app):
         assert "field-error" in response.get_data(as_text=True)
         assert maker_count() == 0
     media = app.config["MEDIA_ROOT"]
-    import os
     stored = [f for _root, _dirs, files in os.walk(media) for f in files] if os.path.isdir(media) else []
     assert stored == []
 

@@ -7,8 +7,9 @@ import re
 import threading
 from datetime import date
 
-import pytest
+import pypdfium2
 import sqlalchemy as sa
+from PIL import Image, ImageDraw
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import ClaimStatus, Product, ProductStatus
@@ -124,8 +125,6 @@ def test_shop_label_sheet_pdf_has_one_label_per_product_in_order(seller, shop, a
 
 
 def test_label_text_in_pdf(seller, shop):
-    import pypdfium2
-
     product, pending = _labelled_product(shop)
     for pid, expect, refuse in ((product.id, ["Lọ hoa men lam vẽ tay", "Nghệ nhân Ưu tú Lê Văn Minh", "OCOP ★★★★"],
                                  ["₫"]),
@@ -160,8 +159,6 @@ def test_print_page_has_24_labels_with_decodable_svg(seller, shop):
 
 def _svg_to_image(svg: str):
     """Render segno's path-based SVG (one horizontal line per run of dark modules) to pixels."""
-    from PIL import Image, ImageDraw
-
     size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
     scale = 8
     image = Image.new("L", (size * scale, size * scale), 255)
@@ -252,9 +249,8 @@ def test_provenance_panel(client, shop):
     assert "cửa hàng chưa ghi tên nghệ nhân" in text
 
 
-@pytest.mark.parametrize("stars", [None])
-def test_label_omits_ocop_without_certificate(seller, shop, stars):
-    product = make_product(shop=shop, title_vi="Khay sơn mài", ocop_stars=stars)
+def test_label_omits_ocop_without_certificate(seller, shop):
+    product = make_product(shop=shop, title_vi="Khay sơn mài")
     db.session.commit()
     page = seller.get(f"/seller/products/{product.id}/labels").get_data(as_text=True)
     assert "Khay sơn mài" in page and "OCOP" not in page
