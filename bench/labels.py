@@ -5,6 +5,9 @@ Measured in one run on a SQLite catalog (one shop, 200 products with a maker): t
 products, build the labels, draw the QR codes as vector squares and the text with fpdf2); ``html`` is the
 print page (``/seller/labels/sheet``, inline SVG), both through the test client with a signed-in artisan.
 Median of 5 after one warm-up. Run alone: ``python bench/labels.py``.
+
+Measured 2026-12-07 on the shared 2-core machine under load (load average ~8): qr only 2.05 s, PDF 5.67 s
+(181 KB, 9 pages), HTML 3.63 s. Most of it is segno choosing each code's mask (pure Python, ~10 ms a code).
 """
 from __future__ import annotations
 
