@@ -15,6 +15,7 @@ from marketplace import (  # noqa: F401  (models: every table registered on db.m
     catalog,
     errors,
     ledger,
+    makers,
     media,
     models,
     officials,
@@ -34,7 +35,7 @@ from marketplace.extensions import babel, csrf, db, limiter, login_manager, migr
 
 # The areas, in registration order: each is a blueprint package (``bp``, optional ``init_app(app)``).
 AREAS = (site, catalog, media, accounts, shops, seller, search, cart, orders, payments, ledger, officials, api,
-         admin, privacy)
+         admin, privacy, makers)
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:

@@ -19,6 +19,7 @@ from marketplace.catalog.models import (  # noqa: F401,E402
 from marketplace.core.audit import AuditEntry  # noqa: F401,E402
 from marketplace.core.outbox import OutboxMail  # noqa: F401,E402
 from marketplace.ledger.models import LedgerLine, Payout, PayoutAccount, PayoutBatch  # noqa: F401,E402
+from marketplace.makers.models import Maker, QrScan  # noqa: F401,E402
 from marketplace.media.models import PendingImage  # noqa: F401,E402
 from marketplace.officials.models import (  # noqa: F401,E402
     CraftRecognition,

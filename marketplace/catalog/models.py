@@ -310,6 +310,8 @@ class Product(db.Model):
     materials_en: Mapped[str | None] = mapped_column(sa.String(300))
     technique_en: Mapped[str | None] = mapped_column(sa.String(300))
     ocop_issuer_en: Mapped[str | None] = mapped_column(sa.String(200))
+    # Who made it: one of the shop's makers (marketplace/makers), set by makers.services.set_product_maker.
+    maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id", ondelete="SET NULL"), index=True)
 
     shop: Mapped[Shop] = relationship(back_populates="products")
     variants: Mapped[list[Variant]] = relationship(
@@ -319,6 +321,7 @@ class Product(db.Model):
         back_populates="product", order_by="(ProductImage.position, ProductImage.id)", cascade="all, delete-orphan"
     )
     ip_protection: Mapped[IpProtection | None] = relationship()
+    maker = relationship("Maker")  # marketplace.makers.models
 
     # Loaded in the same SELECT as the product: list pages sort and show prices without N+1.
     min_price = column_property(

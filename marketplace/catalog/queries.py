@@ -82,6 +82,7 @@ def product_for_page(product_id: int) -> Product | None:
             selectinload(Product.images),
             selectinload(Product.variants),
             joinedload(Product.ip_protection),
+            joinedload(Product.maker),
         )
     )
     return db.session.scalars(stmt).unique().first()
@@ -125,9 +126,10 @@ def village_shops(village_id: int) -> list[Shop]:
     stmt = (
         sa.select(Shop)
         .where(Shop.village_id == village_id, Shop.status == ShopStatus.ACTIVE)
+        .options(joinedload(Shop.makers))
         .order_by(Shop.verified.desc(), Shop.name, Shop.id)
     )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt).unique())
 
 
 def village_badges(village_id: int) -> dict:

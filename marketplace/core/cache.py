@@ -35,7 +35,7 @@ from marketplace.core.changes import ChangeSet
 from marketplace.core.templating import current_lang
 from marketplace.core.time import today_vn
 
-CATALOG_TABLES = {"products", "variants", "product_images", "shops", "craft_villages", "ip_protections"}
+CATALOG_TABLES = {"products", "variants", "product_images", "shops", "craft_villages", "ip_protections", "makers"}
 MAX_ENTRIES = 2048
 # Execution option of a statement on a catalog table whose effect on cached pages the caller judges
 # itself (calling mark_catalog_changed when it matters): the statement alone bumps nothing.

@@ -32,6 +32,7 @@ from marketplace.demo import catalog_data as data
 from marketplace.demo.drawing import draw_product_image
 from marketplace.demo.english import seed_english
 from marketplace.demo.ledger import seed_ledger_demo
+from marketplace.demo.makers import seed_makers
 from marketplace.extensions import db
 from marketplace.media.images import store_derivatives
 from marketplace.officials.demo import seed_officials_demo
@@ -313,6 +314,7 @@ def seed_demo(*, reset: bool = False, with_images: bool = True, password_hash: s
     villages = seed_villages(report)
     shops = seed_users_and_shops(villages, report, password_hash or hash_password(DEMO_PASSWORD))
     seed_products(shops, report, with_images)
+    seed_makers(shops)
     verify_seed_claims(f"official@{DEMO_DOMAIN}")
     report.notes.append(seed_english())  # English for tourists (demo/english.py)
     report.notes.append(seed_officials_demo(anchor=ANCHOR, seed=SEED, official_email=f"official@{DEMO_DOMAIN}"))

@@ -10,4 +10,4 @@ def init_app(app: Flask) -> None:
     register_catalog_cli(app)
 
 
-from marketplace.seller import claims, importing, photos, views  # noqa: E402,F401
+from marketplace.seller import claims, importing, labels, makers, photos, views  # noqa: E402,F401

@@ -33,6 +33,7 @@ from marketplace.catalog.models import (
 from marketplace.core import uow
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.makers import services as maker_services
 from marketplace.seller import bp
 from marketplace.seller.context import (
     SELLER_ROLES,
@@ -130,6 +131,7 @@ def product_values(product: Product) -> dict:
     values = {key: getattr(product, key) for key in services.PRODUCT_FIELDS}
     for key in ("ocop_issued_on", "ocop_expires_on"):
         values[key] = values[key].isoformat() if isinstance(values[key], date) else ""
+    values["maker_id"] = product.maker_id
     for key, value in list(values.items()):
         values[key] = "" if value is None else str(value)
     return values
@@ -197,7 +199,7 @@ def render_editor(shop: Shop, product: Product | None, values: dict, rows: list[
     return render_template(
         "seller/product_form.html", shop=shop, product=product, values=values, rows=rows,
         errors=remapped_errors, categories=Category.LABELS, ips=village_ips(shop),
-        args=shop_args(shop), max_photos=services.MAX_PHOTOS,
+        args=shop_args(shop), max_photos=services.MAX_PHOTOS, makers=maker_services.shop_makers(shop.id),
     ), status
 
 
@@ -256,6 +258,7 @@ def product_new():
         return render_editor(shop, None, values, rows, errors, 400)
     with uow.field_errors() as outcome:
         product = services.create_product(current_user, shop, request.form)
+        maker_services.set_product_maker(current_user, product, request.form.get("maker_id"))
         _apply_rows(product, rows)
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
@@ -281,6 +284,8 @@ def product_edit(product_id: int):
         return render_editor(shop, product, values, rows, errors, 400)
     with uow.field_errors() as outcome:
         services.update_product(current_user, product, request.form)
+        if "maker_id" in request.form:
+            maker_services.set_product_maker(current_user, product, request.form.get("maker_id"))
         _apply_rows(product, rows)
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)

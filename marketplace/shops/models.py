@@ -64,6 +64,8 @@ class Shop(db.Model):
     owner = relationship("User")
     village = relationship("CraftVillage", back_populates="shops")  # marketplace.catalog.models
     products = relationship("Product", back_populates="shop")
+    # marketplace.makers.models (the village page loads them with its shops: one statement)
+    makers = relationship("Maker", order_by="(Maker.name, Maker.id)", viewonly=True)
 
     @property
     def is_active(self) -> bool:

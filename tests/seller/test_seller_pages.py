@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import ImportRun, Product, ProductImage, ProductStatus, Variant
 from marketplace.extensions import db
+from marketplace.makers.models import Maker
 from tests.factories import make_product, make_user
 from tests.seller.imagegen import jpeg_bytes
 
@@ -215,13 +216,14 @@ def test_every_seller_route_with_another_artisans_ids_is_404(seller, shop, other
     """Walk the URL map: each seller route, called with the second artisan's ids, answers 404 and changes nothing."""
     mine = make_product(shop=shop, images=1)
     their_run = ImportRun(shop_id=other_shop.id, status=ImportRun.FAILED, csv_data=b"x")  # a background import
-    db.session.add(their_run)
+    their_maker = Maker(shop_id=other_shop.id, name="Nghệ nhân khác")
+    db.session.add_all([their_run, their_maker])
     db.session.commit()
     theirs = other_shop.products[0]
     their_ids = {"product_id": theirs.id, "variant_id": theirs.variants[0].id, "image_id": theirs.images[0].id,
-                 "run_id": their_run.id}
+                 "run_id": their_run.id, "maker_id": their_maker.id}
     mixed_ids = {"product_id": mine.id, "variant_id": theirs.variants[0].id, "image_id": theirs.images[0].id,
-                 "run_id": their_run.id}
+                 "run_id": their_run.id, "maker_id": their_maker.id}
     before = (theirs.title_vi, theirs.status, theirs.variants[0].price, theirs.variants[0].stock, len(theirs.images))
     payload = dict(FORM, stock="0", alt_text="x", direction="up", photos=(io.BytesIO(jpeg_bytes()), "a.jpg"))
     walked = 0
@@ -245,6 +247,7 @@ def test_every_seller_route_with_another_artisans_ids_is_404(seller, shop, other
     assert (theirs.title_vi, theirs.status, theirs.variants[0].price, theirs.variants[0].stock, len(theirs.images)) == before
     assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.shop_id == other_shop.id)) == 1
     assert db.session.get(ImportRun, their_run.id).status == ImportRun.FAILED
+    assert db.session.get(Maker, their_maker.id).name == "Nghệ nhân khác"
     assert db.session.scalar(sa.select(sa.func.count(ProductImage.id))) == 2
 
 

@@ -1,0 +1,1 @@
+from tests.seller.fixtures import artisan, other_shop, seller, shop  # noqa: F401
