@@ -105,6 +105,7 @@ class Config:
     JOB_SEARCH_EVERY = _int("JOB_SEARCH_EVERY", 300)
     JOB_MEDIA_SWEEP_EVERY = _int("JOB_MEDIA_SWEEP_EVERY", 120)
     JOB_STATS_CRON = _env("JOB_STATS_CRON", "20 0 * * *")
+    JOB_STATS_VERIFY_CRON = _env("JOB_STATS_VERIFY_CRON", "40 2 * * *")
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
     ARGON2_TIME_COST = 3  # argon2id, argon2-cffi defaults (m=64 MiB, t=3, p=4)

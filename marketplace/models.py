@@ -27,6 +27,8 @@ from marketplace.officials.models import (  # noqa: F401,E402
     IndicatorBaseline,
     RecognitionDecision,
     RecordedValue,
+    SalesDay,
+    SalesMonth,
     StatSnapshot,
     TourRoute,
     TourRouteStop,

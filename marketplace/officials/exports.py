@@ -8,25 +8,39 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from marketplace.catalog.models import Category, Recognition
+from marketplace.catalog.models import (
+    Category,
+    CraftVillage,
+    IpProtection,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Recognition,
+)
 from marketplace.core.spreadsheet import safe_row
 from marketplace.core.time import to_vn, utcnow
+from marketplace.extensions import db
 from marketplace.officials import indicators as ind
 from marketplace.officials import queries
 from marketplace.officials.reasons import reasons_for
+from marketplace.shops.models import Shop, ShopStatus
+
+STREAM_BATCH = 1000  # rows fetched per round trip by the streamed exports (server-side cursor)
 
 
 @dataclass
 class Table:
     title: str
     columns: list[tuple[str, str]]  # (header, kind: text|int|pct|vnd|date|bool|num)
-    rows: list[list]
+    rows: Iterable[list]  # read once (a generator for the streamed tables)
     filters: dict
 
 
@@ -131,11 +145,10 @@ def village_dict(row) -> dict:
     }
 
 
-def village_table(commune: str | None = None, category: str | None = None) -> Table:
-    rows = []
-    for row in queries.villages(commune=commune, category=category):
+def _village_rows(rows) -> Iterator[list]:
+    for row in rows:
         d = village_dict(row)
-        rows.append([
+        yield [
             d["slug"], d["name"], d["commune"], Category.LABELS.get(d["category"], (d["category"],))[0],
             Recognition.LABELS.get(d["recognition"], (d["recognition"],))[0], d["shops_active"], d["shops_verified"],
             d["listings_active"], d["digitized_products"], d["ocop_valid_products"], d["ip_products"],
@@ -143,7 +156,12 @@ def village_table(commune: str | None = None, category: str | None = None) -> Ta
             d["counts"]["ecommerce_participation"], d["reasons"]["ecommerce_participation"],
             d["counts"]["online_showcase"], d["counts"]["ocop_share"], d["reasons"]["ocop_share"],
             d["counts"]["ip_share"], d["reasons"]["ip_share"],
-        ])
+        ]
+
+
+def village_table(commune: str | None = None, category: str | None = None) -> Table:
+    """The village table (one row per village: a few hundred, made in the request)."""
+    rows = list(_village_rows(queries.villages(commune=commune, category=category)))
     cols = [("slug", "text"), ("làng nghề", "text"), ("xã/phường", "text"), ("nghề", "text"),
             ("danh hiệu", "text"), ("cửa hàng hoạt động", "int"), ("cửa hàng đã xác minh", "int"),
             ("tin đang bán", "int"), ("sản phẩm số hoá", "int"), ("sản phẩm OCOP còn hạn", "int"),
@@ -168,16 +186,79 @@ def _exported_at() -> str:
     return to_vn(utcnow()).replace(microsecond=0).isoformat()
 
 
+def csv_lines(table: Table) -> Iterator[str]:
+    """The CSV as it is written, a few rows at a time (a streamed response holds no more than that)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    out.write("\ufeff")  # Excel opens UTF-8 with a BOM
+    writer.writerow(safe_row([h for h, _ in table.columns]))
+    for n, row in enumerate(table.rows, start=1):
+        writer.writerow(safe_row([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)]))
+        if n % 200 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
 def to_csv(table: Table) -> str:
     """The header and the data rows, nothing else (Excel filters and pandas read it as it is); the notes and
     definitions are in ``readme`` (the ZIP export) and the XLSX's sheets."""
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with a BOM
-    writer = csv.writer(out)
-    writer.writerow(safe_row([h for h, _ in table.columns]))
-    for row in table.rows:
-        writer.writerow(safe_row([_cell(v, kind) for v, (_, kind) in zip(row, table.columns)]))
-    return out.getvalue()
+    return "".join(csv_lines(table))
+
+
+PRODUCT_COLUMNS = [
+    ("id", "int"), ("sản phẩm", "text"), ("trạng thái", "text"), ("cửa hàng", "text"), ("cửa hàng (slug)", "text"),
+    ("cửa hàng hoạt động", "bool"), ("cửa hàng đã xác minh", "bool"), ("làng nghề (slug)", "text"),
+    ("làng nghề", "text"), ("xã/phường", "text"), ("làng được công nhận", "bool"), ("đang bán", "bool"),
+    ("có ảnh", "bool"), ("số hoá", "bool"), ("OCOP sao", "int"), ("OCOP trạng thái", "text"),
+    ("OCOP cấp ngày", "date"), ("OCOP hết hạn", "date"), ("OCOP tính", "bool"), ("OCOP chờ xác minh", "bool"),
+    ("SHTT loại", "text"), ("SHTT số đăng ký", "text"), ("SHTT trạng thái", "text"), ("SHTT tính", "bool"),
+]
+
+
+def _product_statement(as_of: date, commune: str | None, category: str | None):
+    ocop_ok, ocop_awaiting = ind.ocop_counted_clauses(as_of)
+    ip_ok, _ = ind.ip_counted_clauses(as_of)
+    visible = sa.and_(Product.status == ProductStatus.ACTIVE, Shop.status == ShopStatus.ACTIVE)
+    has_photo = sa.exists(sa.select(ProductImage.id).where(ProductImage.product_id == Product.id))
+    described = sa.func.length(sa.func.trim(Product.description_vi)) >= ind.MIN_DESCRIPTION_CHARS
+    stmt = (
+        sa.select(Product.id, Product.title_vi, Product.status, Shop.name, Shop.slug, Shop.status == ShopStatus.ACTIVE,
+                  Shop.verified, CraftVillage.slug, CraftVillage.name_vi, CraftVillage.commune_vi,
+                  CraftVillage.recognition.in_(Recognition.RECOGNIZED), visible, has_photo,
+                  sa.and_(visible, described, has_photo), Product.ocop_stars, Product.ocop_status,
+                  Product.ocop_issued_on, Product.ocop_expires_on, sa.and_(visible, ocop_ok),
+                  sa.and_(visible, ocop_awaiting), IpProtection.kind, IpProtection.registration_number,
+                  IpProtection.status, sa.and_(visible, ip_ok))
+        .select_from(Product).join(Shop, Shop.id == Product.shop_id)
+        .join(CraftVillage, CraftVillage.id == Shop.village_id)
+        .outerjoin(IpProtection, IpProtection.id == Product.ip_protection_id)
+        .order_by(Product.id)
+    )
+    if commune:
+        stmt = stmt.where(CraftVillage.commune_vi == commune)
+    if category:
+        stmt = stmt.where(CraftVillage.category == category)
+    return stmt
+
+
+def _product_rows(stmt) -> Iterator[list]:
+    """Rows from a server-side cursor, ``STREAM_BATCH`` at a time (constant memory at any catalog size)."""
+    result = db.session.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+    try:
+        for row in result:
+            yield [None if v is None else bool(v) if kind == "bool" else v
+                   for v, (_, kind) in zip(row, PRODUCT_COLUMNS)]
+    finally:
+        result.close()
+
+
+def product_table(commune: str | None = None, category: str | None = None) -> Table:
+    """Every product with the facts the indicators count it by (on the day measured); rows are read as the
+    export is written, never all at once."""
+    stmt = _product_statement(ind.stats_today(), commune, category)
+    return Table("Sản phẩm", PRODUCT_COLUMNS, _product_rows(stmt), {"commune": commune, "category": category})
 
 
 def readme(table: Table) -> str:

@@ -9,7 +9,7 @@ the same rows. Recorded indicators read the officials' current (not superseded) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -28,8 +28,9 @@ from marketplace.catalog.models import (
     ip_valid_clause,
     ocop_valid_clause,
 )
-from marketplace.core.time import VN_TZ, add_months, today_vn
+from marketplace.core.time import add_months, today_vn
 from marketplace.extensions import db
+from marketplace.officials.aggregates import PRODUCED_STATES, gross_by, vn_midnight_utc
 from marketplace.officials.models import (
     CraftRecognition,
     ExternalPresence,
@@ -40,7 +41,7 @@ from marketplace.officials.models import (
     TourRouteStop,
     current_clause,
 )
-from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.orders.models import Order, OrderLine
 from marketplace.payments.models import Refund, RefundStatus
 from marketplace.shops.models import Shop, ShopStatus
 
@@ -54,9 +55,6 @@ PLATFORMS = ("Shopee", "Lazada", "TikTok Shop", "Tiki", "Sendo", "Facebook", "Za
 
 CRAFTS_TARGET_2030 = 10  # "công nhận mới ít nhất 10 nghề"
 UPGRADED_TARGET_2030 = 10  # "trong đó 10 làng nghề được nâng cấp … lên làng nghề truyền thống"
-# Orders whose value was produced: delivered (later completed, or refunded after delivery — the refund is
-# subtracted by its own row, so a refunded order is not dropped twice).
-PRODUCED_STATES = OrderStatus.DELIVERED_STATES + (OrderStatus.REFUNDED,)
 
 PERCENT = "percent"
 COUNT = "count"
@@ -286,11 +284,6 @@ def _count_if(cond):
     return sa.func.coalesce(sa.func.sum(_flag(cond)), 0)
 
 
-def vn_midnight_utc(day: date) -> datetime:
-    """00:00 of ``day`` in Hà Nội as the stored naive UTC datetime (17:00 UTC the day before)."""
-    return datetime.combine(day, time(), tzinfo=VN_TZ).astimezone(UTC).replace(tzinfo=None)
-
-
 @dataclass(frozen=True)
 class Windows:
     """The production-growth windows, half-open ``[start, end)`` in stored naive UTC, built in Hà Nội time."""
@@ -312,17 +305,12 @@ def _in(col, start: datetime, end: datetime):
     return sa.and_(col >= start, col < end)
 
 
-def _sales_by(key: str, w: Windows):
-    """Net production value per village (``key="village"``) or per shop (``"shop"``) in both windows.
-
-    Gross: order lines of orders delivered in the window (by ``delivered_at``; an order refunded after its
-    delivery stays delivered). Refunds: every ``payments.Refund`` that succeeded, by its time, of an order
-    that was delivered, at most the order's goods value (a refund that also returns the shipping fee takes
-    nothing off the goods twice). Columns: ``key_id``, ``gross_this``, ``gross_last``, ``refund_this``,
-    ``refund_last``, ``net_this``, ``net_last``."""
+def _gross_raw(key: str, w: Windows):
+    """Delivered value per key in both windows, summed from every order line (``flask stats verify``'s way,
+    and the reference the aggregate tables are tested against)."""
     line_value = OrderLine.unit_price * OrderLine.quantity
     line_key = OrderLine.village_id if key == "village" else Order.shop_id
-    gross = (
+    return (
         sa.select(
             line_key.label("key_id"),
             sa.func.coalesce(sa.func.sum(sa.case((_in(Order.delivered_at, w.this_start, w.this_end), line_value),
@@ -337,6 +325,23 @@ def _sales_by(key: str, w: Windows):
         .group_by(line_key)
         .subquery(f"g_{key}")
     )
+
+
+def _sales_by(key: str, as_of: date, raw: bool = False):
+    """Net production value per village (``key="village"``) or per shop (``"shop"``) in both windows.
+
+    Gross: order lines of orders delivered in the window (by ``delivered_at``; an order refunded after its
+    delivery stays delivered), read from the daily/monthly sums of ``officials/aggregates.py`` (``raw``:
+    from every order line). Refunds: every ``payments.Refund`` that succeeded, by its time, of an order
+    that was delivered, at most the order's goods value (a refund that also returns the shipping fee takes
+    nothing off the goods twice). Columns: ``key_id``, ``gross_this``, ``gross_last``, ``refund_this``,
+    ``refund_last``, ``net_this``, ``net_last``."""
+    w = sales_windows(as_of)
+    if raw:
+        gross = _gross_raw(key, w)
+    else:
+        gross = gross_by(key, (date(as_of.year, 1, 1), as_of),
+                         (date(as_of.year - 1, 1, 1), add_months(as_of, -12)), f"g_{key}")
     per_order = (
         sa.select(
             Refund.order_id.label("order_id"),
@@ -351,8 +356,10 @@ def _sales_by(key: str, w: Windows):
         .group_by(Refund.order_id)
         .subquery(f"ro_{key}")
     )
+    # Only the orders refunded in the windows are looked at (an index read per order, not every line).
     order_village = (
         sa.select(OrderLine.order_id.label("order_id"), sa.func.min(OrderLine.village_id).label("village_id"))
+        .where(OrderLine.order_id.in_(sa.select(per_order.c.order_id)))
         .group_by(OrderLine.order_id).subquery(f"ov_{key}")
     )
 
@@ -371,24 +378,46 @@ def _sales_by(key: str, w: Windows):
         .group_by(refund_key)
         .subquery(f"r_{key}")
     )
-    keys = sa.union(sa.select(gross.c.key_id), sa.select(refunds.c.key_id)).subquery(f"k_{key}")
+    # Gross and refunds side by side in one pass each (a union of both, summed per key).
+    zero = sa.literal(0, sa.BigInteger)
+    both = sa.union_all(
+        sa.select(gross.c.key_id, gross.c.gross_this.label("gt"), gross.c.gross_last.label("gl"),
+                  zero.label("rt"), zero.label("rl")),
+        sa.select(refunds.c.key_id, zero, zero, refunds.c.refund_this, refunds.c.refund_last),
+    ).subquery(f"gr_{key}")
     z = sa.func.coalesce
+    gt, gl = z(sa.func.sum(both.c.gt), 0), z(sa.func.sum(both.c.gl), 0)
+    rt, rl = z(sa.func.sum(both.c.rt), 0), z(sa.func.sum(both.c.rl), 0)
     return (
-        sa.select(
-            keys.c.key_id.label("key_id"),
-            z(gross.c.gross_this, 0).label("gross_this"), z(gross.c.gross_last, 0).label("gross_last"),
-            z(refunds.c.refund_this, 0).label("refund_this"), z(refunds.c.refund_last, 0).label("refund_last"),
-            (z(gross.c.gross_this, 0) - z(refunds.c.refund_this, 0)).label("net_this"),
-            (z(gross.c.gross_last, 0) - z(refunds.c.refund_last, 0)).label("net_last"),
-        )
-        .select_from(keys)
-        .outerjoin(gross, gross.c.key_id == keys.c.key_id)
-        .outerjoin(refunds, refunds.c.key_id == keys.c.key_id)
+        sa.select(both.c.key_id.label("key_id"), gt.label("gross_this"), gl.label("gross_last"),
+                  rt.label("refund_this"), rl.label("refund_last"), (gt - rt).label("net_this"),
+                  (gl - rl).label("net_last"))
+        .group_by(both.c.key_id)
         .subquery(f"sales_{key}")
     )
 
 
-def village_facts(as_of: date | None = None):
+def ocop_counted_clauses(as_of: date):
+    """(counted, awaiting verification) for a product's OCOP certificate on ``as_of``: the catalog's rule."""
+    # The catalog's rule reads the stored expiry, which every write through the app keeps at most issue + 36
+    # months; rows written past it (bulk SQL) are held to the same bound here: day ≤ issue + 36 months.
+    within_36 = Product.ocop_issued_on >= add_months(as_of, -OCOP_VALIDITY_MONTHS)
+    return (sa.and_(ocop_valid_clause(as_of), within_36),
+            sa.and_(ocop_valid_clause(as_of, verified_only=False), within_36,
+                    Product.ocop_status == ClaimStatus.DECLARED))
+
+
+def ip_counted_clauses(as_of: date):
+    """(counted, awaiting verification) for a product's IP record on ``as_of`` (``IpProtection`` joined)."""
+    # The plan counts collective marks, certification marks and geographical indications with their number
+    # (a record of kind "other" is kept in the register but counts nowhere).
+    has_ip = sa.and_(IpProtection.id.is_not(None), IpProtection.kind.in_(COUNTED_IP_KINDS),
+                     IpProtection.registration_number.is_not(None), IpProtection.registration_number != "")
+    return (sa.and_(has_ip, ip_valid_clause(as_of)),
+            sa.and_(has_ip, ip_valid_clause(as_of, verified_only=False), IpProtection.status == ClaimStatus.DECLARED))
+
+
+def village_facts(as_of: date | None = None, raw: bool = False):
     """One row per village (a subquery) with every fact the platform-measured indicators use."""
     as_of = as_of or stats_today()
     # Listing facts in two steps, so each product row is read once: per shop (product status, OCOP, IP,
@@ -399,19 +428,8 @@ def village_facts(as_of: date | None = None):
     active = Product.status == ProductStatus.ACTIVE
     has_photo = sa.exists(sa.select(ProductImage.id).where(ProductImage.product_id == Product.id))
     real_description = sa.func.length(sa.func.trim(Product.description_vi)) >= MIN_DESCRIPTION_CHARS
-    # The catalog's rule reads the stored expiry, which every write through the app keeps at most issue + 36
-    # months; rows written past it (bulk SQL) are held to the same bound here: day ≤ issue + 36 months.
-    within_36 = Product.ocop_issued_on >= add_months(as_of, -OCOP_VALIDITY_MONTHS)
-    ocop_valid = sa.and_(ocop_valid_clause(as_of), within_36)
-    ocop_awaiting = sa.and_(ocop_valid_clause(as_of, verified_only=False), within_36,
-                            Product.ocop_status == ClaimStatus.DECLARED)
-    # The plan counts collective marks, certification marks and geographical indications with their number
-    # (a record of kind "other" is kept in the register but counts nowhere).
-    has_ip = sa.and_(IpProtection.id.is_not(None), IpProtection.kind.in_(COUNTED_IP_KINDS),
-                     IpProtection.registration_number.is_not(None), IpProtection.registration_number != "")
-    ip_ok = sa.and_(has_ip, ip_valid_clause(as_of))
-    ip_awaiting = sa.and_(has_ip, ip_valid_clause(as_of, verified_only=False),
-                          IpProtection.status == ClaimStatus.DECLARED)
+    ocop_valid, ocop_awaiting = ocop_counted_clauses(as_of)
+    ip_ok, ip_awaiting = ip_counted_clauses(as_of)
     per_shop = (
         sa.select(
             Product.shop_id.label("shop_id"),
@@ -484,7 +502,7 @@ def village_facts(as_of: date | None = None):
         .group_by(ExternalPresence.village_id)
         .subquery("xa")
     )
-    sales_agg = _sales_by("village", sales_windows(as_of))
+    sales_agg = _sales_by("village", as_of, raw)
     recognized = CraftVillage.recognition.in_(Recognition.RECOGNIZED)
     z = sa.func.coalesce
     listings_verified = z(product_agg.c.listings_verified, 0)
@@ -535,11 +553,11 @@ def village_facts(as_of: date | None = None):
     )
 
 
-def like_for_like(as_of: date | None = None) -> tuple[int, int, int]:
+def like_for_like(as_of: date | None = None, raw: bool = False) -> tuple[int, int, int]:
     """Net production value of recognized villages' shops that delivered in both windows:
     ``(this year, last year, number of shops)``."""
     as_of = as_of or stats_today()
-    shops = _sales_by("shop", sales_windows(as_of))
+    shops = _sales_by("shop", as_of, raw)
     row = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(shops.c.net_this), 0), sa.func.coalesce(sa.func.sum(shops.c.net_last), 0),
                   sa.func.count(shops.c.key_id))
@@ -588,9 +606,9 @@ def _sum_columns(facts) -> list:
 
 
 def platform_totals(as_of: date | None = None, commune: str | None = None, category: str | None = None,
-                    group_by: str | None = None):
+                    group_by: str | None = None, raw: bool = False):
     """The sums over ``village_facts``: one row (or one per commune/category with ``group_by``)."""
-    facts = village_facts(as_of)
+    facts = village_facts(as_of, raw)
     cols = _sum_columns(facts)
     stmt = sa.select(*cols).where(*_filtered(facts, commune, category))
     if group_by in ("commune", "category"):

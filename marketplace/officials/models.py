@@ -177,3 +177,35 @@ def current_clause(model):
     """Rows that no later correction supersedes."""
     newer = aliased(model)
     return ~sa.exists(sa.select(newer.id).where(newer.supersedes_id == model.id))
+
+
+class _SalesAggregate:
+    """Delivered order-line value per shop and line village over one Hà Nội day or month (derived data:
+    maintained by ``officials/aggregates.py`` inside the transaction that moves it, checked by
+    ``flask stats verify``, rebuilt by ``flask stats rebuild``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.Integer)
+    village_id: Mapped[int | None] = mapped_column(sa.Integer)  # the order line's village
+    gross: Mapped[int] = mapped_column(sa.BigInteger)  # đồng: Σ unit_price × quantity
+    orders: Mapped[int] = mapped_column(sa.Integer)  # distinct orders
+
+
+class SalesDay(_SalesAggregate, db.Model):
+    """One row per (Hà Nội delivery day, shop, line village) with produced (delivered) orders."""
+
+    __tablename__ = "stats_sales_days"
+    __table_args__ = (sa.Index("ix_stats_sales_days_shop_day", "shop_id", "day"),
+                      sa.Index("ix_stats_sales_days_day", "day"))
+
+    day: Mapped[date] = mapped_column(sa.Date)
+
+
+class SalesMonth(_SalesAggregate, db.Model):
+    """The days of one month summed: ``month`` is its first day."""
+
+    __tablename__ = "stats_sales_months"
+    __table_args__ = (sa.Index("ix_stats_sales_months_shop_month", "shop_id", "month"),
+                      sa.Index("ix_stats_sales_months_month", "month"))
+
+    month: Mapped[date] = mapped_column(sa.Date)

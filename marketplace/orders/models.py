@@ -53,6 +53,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     _S.REFUNDED: frozenset(),
 }
 INITIAL_STATES = (_S.PENDING_PAYMENT, _S.AWAITING_SHIPMENT)
+# Execution option of a Core UPDATE on ``orders``: the ids of the orders it may change (read from the change
+# feed by the officials' sales aggregates; a statement without it that moves a status rebuilds them).
+ORDER_IDS_OPTION = "order_ids"
 
 
 def may_transition(from_state: str | None, to_state: str) -> bool:
@@ -101,7 +104,9 @@ class Order(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     checkout_id: Mapped[int] = mapped_column(sa.ForeignKey("checkouts.id"), index=True)
-    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    # active_history: a change loads the previous value, so the change feed's row carries it (the officials'
+    # sales aggregates recompute the delivery's old (shop, day) too).
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True, active_history=True)
     buyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(sa.String(24), index=True)
     payment_method: Mapped[str] = mapped_column(sa.String(16))
@@ -122,7 +127,7 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True, active_history=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     # Added by 0004_orders: platform commission (set when the order is paid) and why it needs review.
     commission: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
@@ -145,7 +150,8 @@ class OrderLine(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True,
+                                          active_history=True)
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id", ondelete="SET NULL"), index=True)
     variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("variants.id", ondelete="SET NULL"))
     shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))

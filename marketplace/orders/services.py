@@ -33,6 +33,7 @@ from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, 
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import (
+    ORDER_IDS_OPTION,
     TRANSITIONS,
     Checkout,
     Order,
@@ -365,7 +366,8 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
     before = order.status
     result = db.session.execute(
         sa.update(Order).where(Order.id == order.id, Order.status.in_(allowed))
-        .values(status=to_state, **values).execution_options(synchronize_session=False)
+        .values(status=to_state, **values)
+        .execution_options(synchronize_session=False, **{ORDER_IDS_OPTION: (order.id,)})
     )
     if result.rowcount != 1:
         db.session.expire(order)
