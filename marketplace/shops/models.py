@@ -47,6 +47,10 @@ class Shop(db.Model):
     # A household / individual seller (hộ kinh doanh, cá nhân): the platform withholds VAT and PIT on what it
     # collects for them (Decree 117/2025/NĐ-CP; marketplace.ledger). Added by 0010_h14ledger_ledger.
     household_seller: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    # Alerts (added by 0012_h17ops_seller_ops): the shop's own low-stock threshold (None: LOW_STOCK_THRESHOLD)
+    # and whether alerts come as one daily digest instead of one mail each (marketplace.shops.alerts).
+    low_stock_threshold: Mapped[int | None] = mapped_column(sa.Integer)
+    alert_digest: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     owner = relationship("User")
     village = relationship("CraftVillage", back_populates="shops")  # marketplace.catalog.models
@@ -60,6 +64,30 @@ class Shop(db.Model):
         if self.free_shipping_over is not None and subtotal >= self.free_shipping_over:
             return 0
         return self.shipping_fee
+
+
+class AlertKind:
+    ORDER = "order"
+    CANCEL = "cancel"
+    MESSAGE = "message"
+    LOW_STOCK = "low_stock"
+    VERIFICATION = "verification"
+    CHOICES = (ORDER, CANCEL, MESSAGE, LOW_STOCK, VERIFICATION)
+
+
+class ShopAlert(db.Model):
+    """One thing the shop must hear about. Mailed at once, or (``Shop.alert_digest``) gathered into the
+    daily digest, which sets ``mailed_at``. ``context`` holds JSON values, never rendered text."""
+
+    __tablename__ = "shop_alerts"
+    __table_args__ = (sa.Index("ix_shop_alerts_pending", "shop_id", "mailed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    context: Mapped[str] = mapped_column(sa.Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    mailed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
 
 class ConsentMethod:
