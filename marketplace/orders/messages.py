@@ -50,10 +50,10 @@ def post_message(order: Order, author: str, body: str | None, user=None) -> Orde
     excerpt = text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
     if author == MessageAuthor.BUYER:
         alerts.alert_shop(order.shop, AlertKind.MESSAGE, number=order_number(order.id), excerpt=excerpt,
-                          link=external_url("orders.seller_order", order_id=order.id) + "#messages")
+                          link=external_url("orders.seller_order", order_id=order.id) + f"#messages-{order.id}")
     else:
         queue_mail(db.session, order.email, "order_message", order.checkout.locale, number=order_number(order.id),
-                   shop=order.shop.name, excerpt=excerpt, link=checkout_url(order.checkout) + "#messages")
+                   shop=order.shop.name, excerpt=excerpt, link=checkout_url(order.checkout) + f"#messages-{order.id}")
     return message
 
 

@@ -440,7 +440,8 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
         _mail_status(order)
     if to_state == S.PAID:
         _alert_order(order.shop, order)
-    elif to_state == S.CANCELLED and not (actor is not None and order.shop.owner_id == actor_id):
+    elif (to_state == S.CANCELLED and before != S.PENDING_PAYMENT  # an unpaid hold was never announced
+          and not (actor is not None and order.shop.owner_id == actor_id)):  # nor is the shop's own cancel
         alerts.alert_shop(order.shop, AlertKind.CANCEL, number=order_number(order.id), reason=note,
                           link=external_url("orders.seller_order", order_id=order.id))
     return True

@@ -148,7 +148,7 @@ def guest_message(token: str, order_id: int):
     order = db.session.get(Order, order_id)
     if order is None or order.checkout_id != placed.id:
         abort(404)
-    return _post_message(order, MessageAuthor.BUYER, services.checkout_url(placed) + "#messages")
+    return _post_message(order, MessageAuthor.BUYER, services.checkout_url(placed) + f"#messages-{order.id}")
 
 
 @bp.route("/orders/c/<token>/pay", methods=["POST"])
@@ -189,7 +189,7 @@ def buyer_message(order_id: int):
     order = services.get_order(order_id)
     if order.buyer_id != current_user.id:
         abort(404)
-    return _post_message(order, MessageAuthor.BUYER, url_for("orders.detail", order_id=order.id) + "#messages")
+    return _post_message(order, MessageAuthor.BUYER, url_for("orders.detail", order_id=order.id) + f"#messages-{order.id}")
 
 
 @bp.route("/account/orders/<int:order_id>/complete", methods=["POST"])
@@ -317,7 +317,7 @@ def _seller_page(order, ship_form=None, refund_form=None, status=200):
 def seller_message(order_id: int):
     order = _managed_order(order_id)
     author = MessageAuthor.SHOP if services.is_shop_side(current_user, order) else MessageAuthor.ADMIN
-    return _post_message(order, author, _seller_order_url(order_id) + "#messages")
+    return _post_message(order, author, _seller_order_url(order_id) + f"#messages-{order.id}")
 
 
 def _seller_order_url(order_id: int) -> str:
