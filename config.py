@@ -106,6 +106,11 @@ class Config:
     JOB_MEDIA_SWEEP_EVERY = _int("JOB_MEDIA_SWEEP_EVERY", 120)
     JOB_STATS_CRON = _env("JOB_STATS_CRON", "20 0 * * *")
     JOB_STATS_VERIFY_CRON = _env("JOB_STATS_VERIFY_CRON", "40 2 * * *")
+    JOB_SHOP_DIGEST_CRON = _env("JOB_SHOP_DIGEST_CRON", "0 1 * * *")  # 08:00 in Hà Nội: shops' daily alert digest
+    # Seller operations (issue 17): the order queue's page size; order messages' length and rate limit.
+    SELLER_ORDERS_PER_PAGE = _int("SELLER_ORDERS_PER_PAGE", 20)
+    ORDER_MESSAGE_MAX_CHARS = _int("ORDER_MESSAGE_MAX_CHARS", 1000)
+    ORDER_MESSAGE_RATE_LIMIT = _env("ORDER_MESSAGE_RATE_LIMIT", "10 per hour")
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "10 per minute; 100 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
     ARGON2_TIME_COST = 3  # argon2id, argon2-cffi defaults (m=64 MiB, t=3, p=4)

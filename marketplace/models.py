@@ -33,7 +33,16 @@ from marketplace.officials.models import (  # noqa: F401,E402
     TourRoute,
     TourRouteStop,
 )
-from marketplace.orders.models import Checkout, Order, OrderEvent, OrderLine, OrderStatus, Review, SavedAddress  # noqa: F401,E402,E501
+from marketplace.orders.models import (  # noqa: F401,E402
+    Checkout,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderMessage,
+    OrderStatus,
+    Review,
+    SavedAddress,
+)
 from marketplace.payments.models import BankTransaction, ProcessedEvent, Refund  # noqa: F401,E402
 from marketplace.search.models import SearchDirty, SearchDocument, SearchTerm  # noqa: F401,E402
-from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus  # noqa: F401,E402
+from marketplace.shops.models import ConsentMethod, Shop, ShopAlert, ShopConsent, ShopStatus  # noqa: F401,E402

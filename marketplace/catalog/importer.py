@@ -349,10 +349,17 @@ def plan_import(shop: Shop, csv_data: bytes, zip_data: bytes | None = None,
         if len(photo_names) > services.MAX_PHOTOS:
             plan.add_error(first_line, _("photos: tối đa %(n)s ảnh cho một sản phẩm.", n=services.MAX_PHOTOS))
             group_ok = False
+        publish = first.get("publish", "").strip().lower() in TRUE_WORDS
+        if publish and not photo_names:  # the rule of services.publish_product, told before anything is created
+            plan.add_error(first_line, _("publish: cần ít nhất một ảnh sản phẩm trước khi đăng bán."))
+            group_ok = False
+        elif publish and not any((services.parse_int(v.get("stock")) or 0) > 0 for v in variants):
+            plan.add_error(first_line, _("publish: cần ít nhất một phân loại còn hàng trước khi đăng bán."))
+            group_ok = False
         if group_ok:
             plan.products.append(PlannedProduct(
                 lines=[line for line, _r in group], data=data, variants=variants, photos=photo_names,
-                alt=first.get("photo_alt", ""), publish=first.get("publish", "").strip().lower() in TRUE_WORDS,
+                alt=first.get("photo_alt", ""), publish=publish,
             ))
     return plan
 

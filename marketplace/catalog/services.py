@@ -416,6 +416,10 @@ def publish_product(actor, product: Product) -> Product:
         errors["description_vi"] = _("Bắt buộc.")
     if not product.variants:
         errors["variants"] = _("Cần ít nhất một phân loại có giá trước khi đăng bán.")
+    elif not any(v.stock > 0 for v in product.variants):
+        errors["variants"] = _("Cần ít nhất một phân loại còn hàng (tồn kho lớn hơn 0) trước khi đăng bán.")
+    if not product.images:
+        errors["photos"] = _("Cần ít nhất một ảnh sản phẩm trước khi đăng bán.")
     _raise(errors)
     before = product.status
     product.status = ProductStatus.ACTIVE
@@ -442,6 +446,68 @@ def archive_product(actor, product: Product) -> Product:
     db.session.flush()
     record(actor, "product.archive", "product", product.id, before={"status": before}, after={"status": product.status})
     return product
+
+
+COPY_SKIPPED = ("ocop_stars", "ocop_issued_on", "ocop_expires_on")  # a claim is the original's, never copied
+COPY_SUFFIX = " (bản sao)"
+
+
+def duplicate_product(actor, product: Product) -> Product:
+    """A draft copy of ``product`` in the same shop: its fields (not its OCOP claim), variants with new SKUs
+    and the same stock, and its photos (the same stored files: a photo's files are deleted only once no row
+    points at them)."""
+    _require(actor, product.shop)
+    values = {key: getattr(product, key) for key in PRODUCT_FIELDS if key not in COPY_SKIPPED}
+    values["title_vi"] = (product.title_vi or "")[:200 - len(COPY_SUFFIX)] + COPY_SUFFIX
+    copy = Product(shop_id=product.shop_id, status=ProductStatus.DRAFT, **values)
+    db.session.add(copy)
+    db.session.flush()
+    for variant in product.variants:
+        copy.variants.append(Variant(name=variant.name, price=variant.price, stock=variant.stock,
+                                     sku=_new_sku(copy), position=variant.position))
+    for image in product.images:
+        copy.images.append(ProductImage(storage_key=image.storage_key, width=image.width, height=image.height,
+                                        position=image.position, alt_text=image.alt_text))
+    db.session.flush()
+    record(actor, "product.duplicate", "product", copy.id, before={"from": product.id}, after=_snapshot(copy))
+    return copy
+
+
+MAX_BULK_VARIANTS = 500
+
+
+def bulk_update_variants(actor, shop: Shop, changes: Mapping[int, Mapping[str, Any]]) -> int:
+    """Price and/or stock of many variants of ``shop`` at once, all or nothing. ``changes``: variant id →
+    {"price": …, "stock": …} (only the keys that change). A variant of another shop is NotFound. Errors are
+    keyed ``price-<id>`` / ``stock-<id>``. Returns how many variants changed."""
+    _require(actor, shop)
+    if len(changes) > MAX_BULK_VARIANTS:
+        raise InvalidInput(_("Tối đa %(n)s phân loại mỗi lần.", n=MAX_BULK_VARIANTS), field="form")
+    if not changes:
+        return 0
+    variants = {v.id: v for v in db.session.scalars(
+        sa.select(Variant).join(Product, Variant.product_id == Product.id)
+        .where(Variant.id.in_(list(changes)), Product.shop_id == shop.id))}
+    if len(variants) != len(changes):
+        raise NotFound(_("Không tìm thấy phân loại."))
+    errors, cleaned = {}, {}
+    for variant_id, data in changes.items():
+        clean, verrors = clean_variant_data({k: v for k, v in data.items() if k in ("price", "stock")}, partial=True)
+        errors.update({f"{k}-{variant_id}": v for k, v in verrors.items()})
+        cleaned[variant_id] = clean
+    _raise(errors)
+    changed = 0
+    for variant_id, clean in cleaned.items():
+        variant = variants[variant_id]
+        before = {"price": variant.price, "stock": variant.stock}
+        for key, value in clean.items():
+            setattr(variant, key, value)
+        after = {"price": variant.price, "stock": variant.stock}
+        if after != before:
+            changed += 1
+            record(actor, "variant.bulk_update", "variant", variant.id, before=before, after=after)
+    db.session.flush()
+    return changed
 
 
 # --- variants -------------------------------------------------------------------------------------

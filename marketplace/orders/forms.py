@@ -81,3 +81,15 @@ class ReviewForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     reply = TextAreaField(_l("Trả lời"), validators=[InputRequired(_l("Nhập nội dung trả lời.")), Length(max=2000)])
+
+
+class CancelForm(FlaskForm):
+    """The seller's cancel step: a reason from the list (``services.CANCEL_REASONS``) and/or a free text;
+    ``services.cancel_reason_text`` says which combinations are enough."""
+    reason_code = HiddenField()  # radio buttons rendered by the template (the list lives in services)
+    reason = TextAreaField(_l("Giải thích cho khách (bắt buộc nếu chọn “Lý do khác”)"),
+                           validators=[Optional(), Length(max=300)])
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(_l("Tin nhắn"), validators=[InputRequired(_l("Hãy nhập nội dung tin nhắn."))])

@@ -134,6 +134,8 @@ class Order(db.Model):
     review_note: Mapped[str | None] = mapped_column(sa.Text)
     # Added by 0012_h16shop_shipping_addresses: the delivery estimate quoted at checkout ("1–2" days).
     delivery_days: Mapped[str | None] = mapped_column(sa.String(16))
+    # Added by 0012_h17ops_seller_ops: why the shop cancelled (shown to the buyer on the order and in mail).
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(400))
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     shop = relationship("Shop")
@@ -183,6 +185,33 @@ class OrderEvent(db.Model):
     actor_label: Mapped[str] = mapped_column(sa.String(40))  # "shopper", "artisan", "stripe", "system"…
     note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class MessageAuthor:
+    BUYER = "buyer"
+    SHOP = "shop"
+    ADMIN = "admin"
+    CHOICES = (BUYER, SHOP, ADMIN)
+
+
+class OrderMessage(db.Model):
+    """One plain-text message in an order's thread between the buyer (or the guest with the signed order
+    link) and the shop; an admin reads it too. ``read_at``: when the other side opened the thread."""
+
+    __tablename__ = "order_messages"
+    __table_args__ = (
+        sa.CheckConstraint("author IN ('buyer','shop','admin')", name="author_valid"),
+        sa.Index("ix_order_messages_shop_unread", "shop_id", "author", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))
+    author: Mapped[str] = mapped_column(sa.String(8))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
 
 class Review(db.Model):

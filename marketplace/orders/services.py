@@ -57,8 +57,9 @@ from marketplace.payments.gateway import (
 )
 from marketplace.payments.models import Refund, RefundStatus
 from marketplace.shops import shipping
+from marketplace.shops import alerts
 from marketplace.shops.access import can_handle_orders
-from marketplace.shops.models import Shop
+from marketplace.shops.models import AlertKind, Shop
 
 log = logging.getLogger(__name__)
 MAX_CHECKOUT_LINES = 100  # Stripe's line-item limit per session
@@ -74,6 +75,43 @@ STATUS_LABELS = {
     S.REFUNDED: ("Đã hoàn tiền", "Refunded"),
     S.NEEDS_REVIEW: ("Đang kiểm tra", "Under review"),
 }
+
+
+# Who changed an order's status, in the words people use (``OrderEvent.actor_label``).
+ACTOR_LABELS = {
+    "shopper": ("Người mua", "Buyer"),
+    "guest": ("Người mua (khách)", "Buyer (guest)"),
+    "artisan": ("Cửa hàng", "Shop"),
+    "admin": ("Quản trị viên", "Administrator"),
+    "official": ("Cán bộ hỗ trợ", "Official"),
+    "system": ("Hệ thống", "System"),
+    "refund": ("Hệ thống hoàn tiền", "Refund system"),
+    "stripe": ("Cổng thanh toán", "Payment provider"),
+    "vnpay": ("Cổng thanh toán", "Payment provider"),
+    "vietqr": ("Ngân hàng", "Bank"),
+    "bank": ("Ngân hàng", "Bank"),
+    "webhook": ("Cổng thanh toán", "Payment provider"),
+    "reconcile": ("Cổng thanh toán", "Payment provider"),
+    "success_page": ("Cổng thanh toán", "Payment provider"),
+    "return_page": ("Cổng thanh toán", "Payment provider"),
+}
+
+
+def format_vn_time(moment) -> str:
+    """A stored (naive UTC) moment as Hà Nội time: ``14:05 07/12/2026``."""
+    local = to_vn(moment)
+    return local.strftime("%H:%M %d/%m/%Y") if local is not None else ""
+
+
+# Why a shop cancels an order (the seller's cancel page offers these; "other" needs a free text).
+CANCEL_REASONS = {
+    "out_of_stock": ("Hết hàng", "Out of stock"),
+    "cannot_deliver": ("Không giao được đến địa chỉ này", "Cannot deliver to this address"),
+    "buyer_asked": ("Khách yêu cầu hủy", "The customer asked to cancel"),
+    "wrong_listing": ("Sai giá hoặc thông tin sản phẩm", "Wrong price or product details"),
+    "other": ("Lý do khác", "Other reason"),
+}
+CANCEL_NOTE_MAX = 300
 
 
 @dataclass
@@ -164,10 +202,11 @@ _RETURN = (sa.update(_variants).where(_variants.c.id == sa.bindparam("variant_id
            .execution_options(**{STOCK_CHECKED: True}))
 
 
-def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None) -> None:
+def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None) -> dict[int, int]:
     """All or nothing: ``UPDATE variants SET stock = stock - :n WHERE id = :id AND stock >= :n`` in
     ascending id order (no deadlocks between carts). The caller's transaction is rolled back on failure."""
     conn = db.session.connection()
+    remaining: dict[int, int] = {}  # variant id → stock left
     for variant_id in sorted(quantities):
         n = quantities[variant_id]
         left = conn.execute(_TAKE, {"variant_id": variant_id, "quantity": n}).scalar()
@@ -179,6 +218,8 @@ def take_stock(quantities: dict[int, int], titles: dict[int, str] | None = None)
             raise OutOfStock(message, details={"variant_id": variant_id, "available": left, "title": name})
         if left == 0:
             mark_catalog_changed(db.session)  # sold out: listings show "Hết hàng"
+        remaining[variant_id] = left
+    return remaining
 
 
 def return_stock(order: Order) -> None:
@@ -207,7 +248,8 @@ def _cart_rows_statement():
     return (sa.select(_V.id, _V.name, _V.sku, _V.price, _P.id.label("product_id"), _P.title_vi,
                       _S.id.label("shop_id"), _S.name.label("shop_name"), _S.village_id, _S.shipping_fee,
                       _S.free_shipping_over, _S.shipping_fee_hanoi, _S.delivery_days_hanoi, _S.delivery_days_other,
-                      _S.shipping_weight_bands, _P.weight_grams, sa.case((visible_products_clause(), True), else_=False).label("visible"))
+                      _S.shipping_weight_bands, _S.low_stock_threshold, _P.weight_grams,
+                      sa.case((visible_products_clause(), True), else_=False).label("visible"))
             .select_from(_variants.join(Product.__table__, _V.product_id == _P.id)
                          .join(Shop.__table__, _P.shop_id == _S.id))
             .where(_V.id.in_(sa.bindparam("ids", expanding=True))).order_by(_S.id, _V.id))
@@ -296,7 +338,7 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
     checkout_id = conn.execute(_insert_checkout(conn.dialect.name), checkout_values).scalar()
     if checkout_id is None:  # the token is used (a double submit, perhaps concurrent): nothing is taken twice
         return find_checkout(token)
-    take_stock(items, titles)
+    remaining = take_stock(items, titles)
 
     status = S.PENDING_PAYMENT if gateway.prepaid else S.AWAITING_SHIPMENT
     order_values = []
@@ -328,7 +370,31 @@ def place_checkout(buyer, items: dict[int, int], address: Address, payment_metho
         set_committed_value(order, "checkout", checkout)
     set_committed_value(checkout, "orders", placed)
     _mail_placed(checkout, placed, by_shop, items)
+    _alert_placed(placed, by_shop, items, remaining)
     return checkout
+
+
+def _alert_placed(placed: list[Order], by_shop: dict[int, list], items: dict[int, int],
+                  remaining: dict[int, int]) -> None:
+    """Tell each shop: a new order (paid on delivery: now; paid online: when paid, in ``transition``) and
+    every variant this checkout took down to the shop's low-stock threshold."""
+    for order, shop_rows in zip(placed, by_shop.values()):
+        shop = db.session.get(Shop, order.shop_id)
+        if order.status == S.AWAITING_SHIPMENT:
+            _alert_order(shop, order, [f"{r.title_vi} – {r.name} × {items[r.id]}" for r in shop_rows])
+        threshold = alerts.low_stock_threshold(shop_rows[0])
+        for r in shop_rows:
+            left = remaining.get(r.id)
+            if left is not None and left <= threshold < left + items[r.id]:
+                alerts.alert_shop(shop, AlertKind.LOW_STOCK, product=r.title_vi, variant=r.name, stock=left,
+                                  link=external_url("seller.product_edit", product_id=r.product_id))
+
+
+def _alert_order(shop: Shop, order: Order, lines: list[str] | None = None) -> None:
+    if lines is None:
+        lines = [f"{ln.title} – {ln.variant_name} × {ln.quantity}" for ln in order.lines]
+    alerts.alert_shop(shop, AlertKind.ORDER, number=order_number(order.id), total=format_vnd(order.total),
+                      lines=lines, link=external_url("orders.seller_order", order_id=order.id))
 
 
 def _mail_placed(checkout: Checkout, placed: list[Order], by_shop: dict[int, list], items: dict[int, int]) -> None:
@@ -380,6 +446,12 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
     db.session.flush()
     if mail:
         _mail_status(order)
+    if to_state == S.PAID:
+        _alert_order(order.shop, order)
+    elif (to_state == S.CANCELLED and before != S.PENDING_PAYMENT  # an unpaid hold was never announced
+          and not (actor is not None and order.shop.owner_id == actor_id)):  # nor is the shop's own cancel
+        alerts.alert_shop(order.shop, AlertKind.CANCEL, number=order_number(order.id), reason=note,
+                          link=external_url("orders.seller_order", order_id=order.id))
     return True
 
 
@@ -389,11 +461,17 @@ def _mail_status(order: Order) -> None:
                number=order_number(order.id), status=order.status, labels=STATUS_LABELS.get(order.status),
                shop=order.shop.name, total=format_vnd(order.total), carrier=order.carrier,
                tracking=order.tracking_number, refunded=format_vnd(order.refunded_amount or 0),
+               reason=order.cancel_reason if order.status == S.CANCELLED else None,
                link=checkout_url(checkout))
 
 
 def can_manage_order(user, order: Order) -> bool:
     return can_handle_orders(user, order.shop)
+
+
+def is_shop_side(user, order: Order) -> bool:
+    """The user handles the order as the shop itself (its owner), not as an admin looking on."""
+    return getattr(user, "id", None) is not None and order.shop.owner_id == user.id
 
 
 def _require_manager(user, order: Order) -> None:
@@ -445,18 +523,35 @@ def complete_order(user, order: Order) -> Order:
     return order
 
 
-def cancel_order(user, order: Order, reason: str | None = None) -> Order:
-    """Cancel before shipping; stock returns. An order paid online is refunded in the same step (what is
-    left of it, through its payment method with an idempotency key): if the provider refuses, the
-    caller rolls back and nothing is cancelled."""
+def cancel_reason_text(code: str | None, note: str | None) -> str:
+    """The reason a shop gives for cancelling: one of ``CANCEL_REASONS`` and/or a free text ("other" and
+    no code need the text). Raises InvalidInput when there is none. Stored in Vietnamese (the source
+    language), the label first: "Hết hàng — men bị nứt"."""
+    note = " ".join((note or "").split())[:CANCEL_NOTE_MAX]
+    if code is not None and code not in CANCEL_REASONS:
+        raise InvalidInput(_("Hãy chọn lý do hủy trong danh sách."), field="reason_code")
+    if (code is None or code == "other") and not note:
+        raise InvalidInput(_("Hãy cho khách biết lý do hủy đơn."), field="reason")
+    if code is None or code == "other":
+        return note
+    label = CANCEL_REASONS[code][0]
+    return f"{label} — {note}" if note else label
+
+
+def cancel_order(user, order: Order, reason: str | None = None, code: str | None = None) -> Order:
+    """Cancel before shipping, with a reason (``cancel_reason_text``: required); stock returns; the buyer
+    is mailed the reason. An order paid online is refunded in the same step (what is left of it, through
+    its payment method with an idempotency key): if the provider refuses, the caller rolls back and
+    nothing is cancelled."""
     _require_manager(user, order)
+    text = cancel_reason_text(code, reason)
     to_refund = refundable_amount(order) if registry.get(order.payment_method).prepaid else 0
-    if not transition(order, S.CANCELLED, user, note=reason, cancelled_at=utcnow()):
+    if not transition(order, S.CANCELLED, user, note=text, cancelled_at=utcnow(), cancel_reason=text):
         raise Conflict(_("Đơn hàng không thể hủy ở trạng thái này."))
     return_stock(order)
-    record(user, "order.cancel", "order", order.id, note=reason)
+    record(user, "order.cancel", "order", order.id, note=text)
     if to_refund:
-        refund_order(user, order, to_refund, reason or _("Hủy đơn"))
+        refund_order(user, order, to_refund, text)
     return order
 
 

@@ -5,6 +5,7 @@ any exception; a DomainError becomes a flash + 303 where the view says ``@uow.er
 early commit is card checkout's, before the payment provider is called."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -14,24 +15,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.permissions import login_required_any, public, role_required
+from marketplace.accounts.phone import normalize_vn_mobile
 from marketplace.cart import services as cart_services
 from marketplace.catalog.models import Product
 from marketplace.core import uow
 from marketplace.core.inputs import parse_id
+from marketplace.core.pagination import Paged, page_arg
 from marketplace.core.templating import current_lang
-from marketplace.errors import OutOfStock
+from marketplace.errors import InvalidInput, OutOfStock
 from marketplace.extensions import db, limiter
-from marketplace.orders import addresses, bp, services
+from marketplace.orders import addresses, bp, messages, services
 from marketplace.orders.forms import (
+    CancelForm,
     CheckoutForm,
     EmptyForm,
     LookupForm,
+    MessageForm,
     RefundForm,
     ReplyForm,
     ReviewForm,
     ShipForm,
 )
-from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, Review, order_number
+from marketplace.orders.models import Checkout, MessageAuthor, Order, OrderEvent, OrderStatus, Review, order_number
 from marketplace.payments import registry
 from marketplace.payments.gateway import PaymentGatewayError
 from marketplace.payments.models import Refund
@@ -138,8 +143,37 @@ def _after_checkout(placed: Checkout):
 @public
 def checkout_view(token: str):
     placed = services.checkout_from_token(token)
+    threads = {order.id: messages.thread(order) for order in placed.orders}
+    for order in placed.orders:
+        messages.mark_read(order, MessageAuthor.BUYER)
     return render_template("orders/checkout_view.html", checkout=placed, token=token, form=EmptyForm(),
-                           can_pay=services.awaiting_payment(placed))
+                           can_pay=services.awaiting_payment(placed), threads=threads, message_form=MessageForm())
+
+
+def _message_limit() -> str:
+    return current_app.config["ORDER_MESSAGE_RATE_LIMIT"]
+
+
+def _post_message(order: Order, author: str, back: str):
+    form = MessageForm()
+    if not form.validate():
+        return uow.done(" ".join(str(e) for errors in form.errors.values() for e in errors), back, "error")
+    with uow.field_errors() as outcome:
+        messages.post_message(order, author, form.body.data, current_user if current_user.is_authenticated else None)
+    if outcome.error is not None:
+        return uow.done(outcome.error.message, back, "error")
+    return uow.done(_("Đã gửi tin nhắn."), back)
+
+
+@bp.route("/orders/c/<token>/<int:order_id>/messages", methods=["POST"])
+@public
+@limiter.limit(_message_limit, scope="order-message")
+def guest_message(token: str, order_id: int):
+    placed = services.checkout_from_token(token)
+    order = db.session.get(Order, order_id)
+    if order is None or order.checkout_id != placed.id:
+        abort(404)
+    return _post_message(order, MessageAuthor.BUYER, services.checkout_url(placed) + f"#messages-{order.id}")
 
 
 @bp.route("/orders/c/<token>/cancel/<int:order_id>", methods=["POST"])
@@ -200,7 +234,20 @@ def detail(order_id: int):
     order = services.get_order(order_id)
     if order.buyer_id != current_user.id and current_user.role != "admin":
         abort(404)
-    return render_template("orders/order.html", order=order, events=_events(order), form=EmptyForm())
+    if order.buyer_id == current_user.id:
+        messages.mark_read(order, MessageAuthor.BUYER)
+    return render_template("orders/order.html", order=order, events=_events(order), form=EmptyForm(),
+                           thread=messages.thread(order), message_form=MessageForm())
+
+
+@bp.route("/account/orders/<int:order_id>/messages", methods=["POST"])
+@login_required_any
+@limiter.limit(_message_limit, scope="order-message")
+def buyer_message(order_id: int):
+    order = services.get_order(order_id)
+    if order.buyer_id != current_user.id:
+        abort(404)
+    return _post_message(order, MessageAuthor.BUYER, url_for("orders.detail", order_id=order.id) + f"#messages-{order.id}")
 
 
 @bp.route("/account/orders/<int:order_id>/complete", methods=["POST"])
@@ -258,22 +305,93 @@ def _managed_order(order_id: int) -> Order:
     return order
 
 
+_S = OrderStatus
+# The queue's tabs: key → (label vi, label en), the statuses it shows (None: all). "to_ship" is the default.
+QUEUE_TABS = {
+    "to_ship": (("Cần gửi hàng", "To ship"), (_S.AWAITING_SHIPMENT, _S.PAID)),
+    "pending_payment": (("Chờ thanh toán", "Awaiting payment"), (_S.PENDING_PAYMENT,)),
+    "shipped": (("Đang giao", "Shipped"), (_S.SHIPPED,)),
+    "delivered": (("Đã giao", "Delivered"), (_S.DELIVERED, _S.COMPLETED)),
+    "closed": (("Đã hủy / hoàn tiền", "Cancelled / refunded"), (_S.CANCELLED, _S.EXPIRED, _S.REFUNDED)),
+    "needs_review": (("Cần kiểm tra", "Needs review"), (_S.NEEDS_REVIEW,)),
+    "all": (("Tất cả", "All"), None),
+}
+_CODE = re.compile(r"^(?:CLN)?-?0*(\d{1,9})$", re.IGNORECASE)
+
+
+class _Page(Paged):
+    def __init__(self, page: int, per_page: int, total: int):
+        self.page, self.per_page, self.total = page, per_page, total
+
+
+def _handled_orders():
+    return Order.shop_id.in_(sa.select(Shop.id).where(handled_shops_clause(current_user)))
+
+
+def search_clause(q: str):
+    """An order code (CLN-000123, 123) or the buyer's phone (any spelling of a Vietnamese mobile)."""
+    q = q.strip()
+    found = []
+    if (m := _CODE.match(q.replace(" ", ""))) is not None:
+        found.append(Order.id == int(m.group(1)))
+    phone = normalize_vn_mobile(q)
+    if phone:
+        found.append(Order.phone == phone)
+    return sa.or_(*found) if found else sa.false()
+
+
 @bp.route("/seller/orders")
 @role_required("artisan", "admin")
 def seller_queue():
-    status = request.args.get("status")
-    query = sa.select(Order).order_by(Order.id.desc()).limit(200)
-    query = query.where(Order.shop_id.in_(sa.select(Shop.id).where(handled_shops_clause(current_user))))
-    if status in OrderStatus.CHOICES:
-        query = query.where(Order.status == status)
-    orders = db.session.scalars(query.options(sa.orm.selectinload(Order.lines), sa.orm.joinedload(Order.shop))).all()
-    return render_template("orders/seller_queue.html", orders=orders, status=status)
+    q = (request.args.get("q") or "").strip()[:40]
+    tab = request.args.get("tab") if request.args.get("tab") in QUEUE_TABS else ("all" if q else "to_ship")
+    per_page = int(current_app.config["SELLER_ORDERS_PER_PAGE"])
+    page = page_arg(request.args.get("page"))
+    by_status = dict(db.session.execute(sa.select(Order.status, sa.func.count()).where(_handled_orders())
+                                        .group_by(Order.status)).all())
+    counts = {key: sum(n for st, n in by_status.items() if statuses is None or st in statuses)
+              for key, (_labels, statuses) in QUEUE_TABS.items()}
+    query = sa.select(Order).where(_handled_orders())
+    statuses = QUEUE_TABS[tab][1]
+    if statuses is not None:
+        query = query.where(Order.status.in_(statuses))
+    if q:
+        query = query.where(search_clause(q))
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    else:
+        total = counts[tab]
+    # "To ship": oldest first (the first in is the first out); the others newest first.
+    order_by = Order.id.asc() if tab == "to_ship" else Order.id.desc()
+    orders = db.session.scalars(query.order_by(order_by).limit(per_page).offset((page - 1) * per_page)
+                                .options(sa.orm.selectinload(Order.lines), sa.orm.joinedload(Order.shop))).all()
+    return render_template("orders/seller_queue.html", orders=orders, tab=tab, tabs=QUEUE_TABS, counts=counts,
+                           q=q, page_obj=_Page(page, per_page, total))
+
+
+MAX_SLIPS = 100
+
+
+@bp.route("/seller/orders/slips")
+@role_required("artisan", "admin")
+def packing_slips():
+    ids = [parse_id(v) for v in request.args.getlist("ids")][:MAX_SLIPS]
+    if not ids:
+        return uow.done(_("Hãy chọn ít nhất một đơn để in phiếu."), url_for("orders.seller_queue"), "warning")
+    if any(i is None for i in ids):
+        abort(404)
+    orders = db.session.scalars(sa.select(Order).where(Order.id.in_(ids), _handled_orders()).order_by(Order.id)
+                                .options(sa.orm.selectinload(Order.lines), sa.orm.joinedload(Order.shop))).all()
+    if len(orders) != len(set(ids)):
+        abort(404)
+    return render_template("orders/packing_slips.html", orders=orders)
 
 
 @bp.route("/seller/orders/<int:order_id>")
 @role_required("artisan", "admin")
 def seller_order(order_id: int):
     order = _managed_order(order_id)
+    if services.is_shop_side(current_user, order):
+        messages.mark_read(order, MessageAuthor.SHOP)
     return _seller_page(order)
 
 
@@ -281,7 +399,17 @@ def _seller_page(order, ship_form=None, refund_form=None, status=200):
     refunds = db.session.scalars(sa.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)).all()
     return render_template("orders/seller_order.html", order=order, events=_events(order), refunds=refunds,
                            ship_form=ship_form or ShipForm(), refund_form=refund_form or RefundForm(),
-                           form=EmptyForm(), refundable=services.refundable_amount(order)), status
+                           form=EmptyForm(), refundable=services.refundable_amount(order),
+                           thread=messages.thread(order), message_form=MessageForm()), status
+
+
+@bp.route("/seller/orders/<int:order_id>/messages", methods=["POST"])
+@role_required("artisan", "admin")
+@limiter.limit(_message_limit, scope="order-message")
+def seller_message(order_id: int):
+    order = _managed_order(order_id)
+    author = MessageAuthor.SHOP if services.is_shop_side(current_user, order) else MessageAuthor.ADMIN
+    return _post_message(order, author, _seller_order_url(order_id) + f"#messages-{order.id}")
 
 
 def _seller_order_url(order_id: int) -> str:
@@ -316,13 +444,29 @@ def deliver(order_id: int):
     return uow.done(_("Đã ghi nhận giao hàng thành công."), _seller_order_url(order_id))
 
 
-@bp.route("/seller/orders/<int:order_id>/cancel", methods=["POST"])
+@bp.route("/seller/orders/<int:order_id>/cancel", methods=["GET", "POST"])
 @role_required("artisan", "admin")
-@uow.error_redirect(_seller_order_url)
 def cancel(order_id: int):
-    reason = (request.form.get("reason") or "").strip()[:300] or None
-    services.cancel_order(current_user, _action_order(order_id), reason)
-    return uow.done(_("Đã hủy đơn, hàng đã được trả về kho."), _seller_order_url(order_id))
+    """A separate confirmation step: the reason (list + free text) is required; the buyer is told it."""
+    order = _managed_order(order_id)
+    form = CancelForm()
+    refundable = services.refundable_amount(order) if registry.get(order.payment_method).prepaid else 0
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        code = form.reason_code.data or None
+        with uow.field_errors() as outcome:
+            services.cancel_order(current_user, order, form.reason.data, code)
+        if outcome.error is None:
+            return uow.done(_("Đã hủy đơn, hàng đã được trả về kho."), _seller_order_url(order_id))
+        if not isinstance(outcome.error, InvalidInput):
+            return uow.done(outcome.error.message, _seller_order_url(order_id), "error")
+        form.form_errors.append(outcome.error.message)
+        order = services.get_order(order_id)
+        return render_template("orders/cancel.html", order=order, form=form, refundable=refundable,
+                               reasons=services.CANCEL_REASONS), 400
+    return render_template("orders/cancel.html", order=order, form=form, refundable=refundable,
+                           reasons=services.CANCEL_REASONS)
 
 
 @bp.route("/seller/orders/<int:order_id>/refund", methods=["POST"])

@@ -31,9 +31,13 @@ from marketplace.catalog.models import (
     Variant,
 )
 from marketplace.core import uow
+from marketplace.core.inputs import parse_id
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.makers import services as maker_services
+from marketplace.media.images import ACCEPT_MIMETYPES
+from marketplace.media.uploads import PhotosRefused, add_photos
+from marketplace.orders.models import MessageAuthor, Order, OrderMessage, OrderStatus
 from marketplace.seller import bp
 from marketplace.seller.context import (
     SELLER_ROLES,
@@ -43,6 +47,8 @@ from marketplace.seller.context import (
     require_shop,
     shop_args,
 )
+from marketplace.shops import alerts
+from marketplace.shops import services as shop_services
 from marketplace.shops.models import Shop
 
 DIGITIZED_MIN_DESCRIPTION = 30
@@ -71,7 +77,7 @@ def dashboard():
     shop = current_shop()
     if shop is None:
         return render_template("seller/no_shop.html")
-    threshold = current_app.config["LOW_STOCK_THRESHOLD"]
+    threshold = alerts.low_stock_threshold(shop)
     counts = dict(db.session.execute(
         sa.select(Product.status, sa.func.count(Product.id)).where(Product.shop_id == shop.id).group_by(Product.status)
     ).all())
@@ -90,8 +96,38 @@ def dashboard():
     digitized = digitized_count(shop.id)
     return render_template(
         "seller/dashboard.html", shop=shop, counts=counts, low_stock=low_stock, drafts=drafts,
-        digitized=digitized, threshold=threshold, args=shop_args(shop),
+        digitized=digitized, threshold=threshold, args=shop_args(shop), work=work_counts(shop.id, threshold),
     )
+
+
+TO_SHIP = (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PAID)
+
+
+def work_counts(shop_id: int, threshold: int) -> dict[str, int]:
+    """The dashboard's "to ship", "new messages" and "low stock" counts, in one statement."""
+    to_ship = (sa.select(sa.func.count(Order.id)).where(Order.shop_id == shop_id, Order.status.in_(TO_SHIP))
+               .scalar_subquery())
+    unread = (sa.select(sa.func.count(OrderMessage.id))
+              .where(OrderMessage.shop_id == shop_id, OrderMessage.author == MessageAuthor.BUYER,
+                     OrderMessage.read_at.is_(None)).scalar_subquery())
+    low = (sa.select(sa.func.count(Variant.id)).join(Product, Variant.product_id == Product.id)
+           .where(Product.shop_id == shop_id, Product.status == ProductStatus.ACTIVE, Variant.stock <= threshold)
+           .scalar_subquery())
+    row = db.session.execute(sa.select(to_ship.label("to_ship"), unread.label("messages"), low.label("low_stock"))).one()
+    return {"to_ship": row.to_ship or 0, "messages": row.messages or 0, "low_stock": row.low_stock or 0}
+
+
+@bp.post("/alerts")
+@role_required(*SELLER_ROLES)
+def alert_settings():
+    shop = require_shop()
+    with uow.field_errors() as outcome:
+        shop_services.update_alert_settings(current_user, shop, request.form.get("low_stock_threshold"),
+                                            bool(request.form.get("alert_digest")))
+    back = url_for("seller.dashboard", **shop_args(shop))
+    if (exc := invalid_input(outcome)) is not None:
+        return uow.done(exc.message, back, "error")
+    return uow.done(_("Đã lưu cách nhận thông báo."), back)
 
 
 def digitized_count(shop_id: int) -> int:
@@ -200,6 +236,7 @@ def render_editor(shop: Shop, product: Product | None, values: dict, rows: list[
         "seller/product_form.html", shop=shop, product=product, values=values, rows=rows,
         errors=remapped_errors, categories=Category.LABELS, ips=village_ips(shop),
         args=shop_args(shop), max_photos=services.MAX_PHOTOS, makers=maker_services.shop_makers(shop.id),
+        accept=ACCEPT_MIMETYPES,
     ), status
 
 
@@ -238,10 +275,17 @@ def _apply_rows(product: Product, rows: list[dict]) -> None:
 
 def _domain_error_to_field(exc: InvalidInput, rows: list[dict]) -> dict:
     errors = dict((exc.details or {}).get("errors") or {})
+    if isinstance(exc, PhotosRefused):
+        errors["photos"] = exc.message
     if not errors:
         errors[exc.field or "form"] = exc.message
     errors["form"] = exc.message  # also at the top, in case the field has no place of its own
     return errors
+
+
+def _uploaded_photos() -> list[tuple[str, bytes]]:
+    """Photos sent with the product form itself (multipart; no JavaScript needed)."""
+    return [(f.filename[:80], f.read()) for f in request.files.getlist("photos") if f and f.filename]
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
@@ -256,10 +300,13 @@ def product_new():
     values = request.form.to_dict()
     if errors:
         return render_editor(shop, None, values, rows, errors, 400)
+    photos = _uploaded_photos()
     with uow.field_errors() as outcome:
         product = services.create_product(current_user, shop, request.form)
         maker_services.set_product_maker(current_user, product, request.form.get("maker_id"))
         _apply_rows(product, rows)
+        if photos:
+            add_photos(current_user, product, photos, request.form.get("alt_text"))
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
     if (exc := invalid_input(outcome)) is not None:
@@ -282,11 +329,14 @@ def product_edit(product_id: int):
     values = request.form.to_dict()
     if errors:
         return render_editor(shop, product, values, rows, errors, 400)
+    photos = _uploaded_photos()
     with uow.field_errors() as outcome:
         services.update_product(current_user, product, request.form)
         if "maker_id" in request.form:
             maker_services.set_product_maker(current_user, product, request.form.get("maker_id"))
         _apply_rows(product, rows)
+        if photos:
+            add_photos(current_user, product, photos, request.form.get("alt_text"))
         if request.form.get("action") == "publish":
             services.publish_product(current_user, product)
     if (exc := invalid_input(outcome)) is not None:
@@ -323,6 +373,49 @@ def product_unpublish(product_id: int):
 @role_required(*SELLER_ROLES)
 def product_archive(product_id: int):
     return _status_action(product_id, services.archive_product, _("Sản phẩm đã được lưu trữ."))
+
+
+@bp.post("/products/<int:product_id>/duplicate")
+@role_required(*SELLER_ROLES)
+def product_duplicate(product_id: int):
+    product = load_product(product_id)
+    copy = services.duplicate_product(current_user, product)
+    return uow.done(_("Đã tạo bản sao (bản nháp). Hãy sửa tên và đăng bán khi sẵn sàng."),
+                    url_for("seller.product_edit", product_id=copy.id))
+
+
+def _bulk_rows(shop: Shop) -> list:
+    return db.session.execute(
+        sa.select(Variant, Product).join(Product, Variant.product_id == Product.id)
+        .where(Product.shop_id == shop.id, Product.status != ProductStatus.ARCHIVED)
+        .order_by(Product.title_vi, Product.id, Variant.position, Variant.id).limit(services.MAX_BULK_VARIANTS)
+    ).all()
+
+
+@bp.route("/products/bulk", methods=["GET", "POST"])
+@role_required(*SELLER_ROLES)
+def bulk_edit():
+    """Price and stock of many variants in one form (all or nothing)."""
+    shop = require_shop()
+    errors: dict = {}
+    values = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        changes: dict[int, dict] = {}
+        for key in request.form:
+            field, _sep, raw_id = key.partition("-")
+            if field not in ("price", "stock") or not _sep:
+                continue
+            variant_id = parse_id(raw_id)
+            if variant_id is None:
+                raise NotFound(_("Không tìm thấy phân loại."))
+            changes.setdefault(variant_id, {})[field] = request.form[key]
+        with uow.field_errors() as outcome:
+            changed = services.bulk_update_variants(current_user, shop, changes)
+        if (exc := invalid_input(outcome)) is None:
+            return uow.done(_("Đã cập nhật %(n)s phân loại.", n=changed), url_for("seller.bulk_edit", **shop_args(shop)))
+        errors = dict((exc.details or {}).get("errors") or {"form": exc.message})
+    return render_template("seller/bulk_edit.html", shop=shop, rows=_bulk_rows(shop), errors=errors, values=values,
+                           args=shop_args(shop)), (400 if errors else 200)
 
 
 @bp.post("/products/<int:product_id>/variants/<int:variant_id>/delete")

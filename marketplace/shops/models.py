@@ -60,6 +60,10 @@ class Shop(db.Model):
     show_zalo: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     name_en: Mapped[str | None] = mapped_column(sa.String(120))
     story_en: Mapped[str | None] = mapped_column(sa.Text)
+    # Alerts (added by 0012_h17ops_seller_ops): the shop's own low-stock threshold (None: LOW_STOCK_THRESHOLD)
+    # and whether alerts come as one daily digest instead of one mail each (marketplace.shops.alerts).
+    low_stock_threshold: Mapped[int | None] = mapped_column(sa.Integer)
+    alert_digest: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     owner = relationship("User")
     village = relationship("CraftVillage", back_populates="shops")  # marketplace.catalog.models
@@ -100,6 +104,30 @@ class Shop(db.Model):
     def contact_zalo(self) -> str | None:
         """The Zalo link shown to shoppers, per the shop's choice."""
         return self.zalo_url if self.show_zalo else None
+
+
+class AlertKind:
+    ORDER = "order"
+    CANCEL = "cancel"
+    MESSAGE = "message"
+    LOW_STOCK = "low_stock"
+    VERIFICATION = "verification"
+    CHOICES = (ORDER, CANCEL, MESSAGE, LOW_STOCK, VERIFICATION)
+
+
+class ShopAlert(db.Model):
+    """One thing the shop must hear about. Mailed at once, or (``Shop.alert_digest``) gathered into the
+    daily digest, which sets ``mailed_at``. ``context`` holds JSON values, never rendered text."""
+
+    __tablename__ = "shop_alerts"
+    __table_args__ = (sa.Index("ix_shop_alerts_pending", "shop_id", "mailed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    context: Mapped[str] = mapped_column(sa.Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    mailed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
 
 class ConsentMethod:

@@ -25,8 +25,10 @@ from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
 from marketplace.shops import shipping
+from marketplace.payments.gateway import external_url
+from marketplace.shops import alerts
 from marketplace.shops.access import ASSISTING_ROLES, can_manage_shop
-from marketplace.shops.models import ConsentMethod, Shop, ShopConsent, ShopStatus
+from marketplace.shops.models import AlertKind, ConsentMethod, Shop, ShopConsent, ShopStatus
 
 MAX_SHIPPING_FEE = 2_000_000
 MAX_FREE_ABOVE = 99_999_999
@@ -244,12 +246,33 @@ def _require_admin(actor: User) -> None:
         raise NotAllowed(_("Chỉ quản trị viên được làm việc này."))
 
 
+MAX_LOW_STOCK_THRESHOLD = 1000
+
+
+def update_alert_settings(actor, shop: Shop, threshold: Any, digest: bool) -> Shop:
+    """How the shop hears of its alerts: its own low-stock threshold (blank: the site's) and the daily digest."""
+    if not can_manage_shop(actor, shop):
+        raise NotAllowed(_("Bạn không quản lý cửa hàng này."))
+    raw = str(threshold or "").strip()
+    if raw and (not raw.isdigit() or int(raw) > MAX_LOW_STOCK_THRESHOLD):
+        raise InvalidInput(_("Ngưỡng sắp hết hàng là số từ 0 đến %(n)s.", n=MAX_LOW_STOCK_THRESHOLD),
+                           field="low_stock_threshold")
+    before = {"low_stock_threshold": shop.low_stock_threshold, "alert_digest": shop.alert_digest}
+    shop.low_stock_threshold = int(raw) if raw else None
+    shop.alert_digest = bool(digest)
+    db.session.flush()
+    record(actor, "shop.alerts", "shop", shop.id, before=before,
+           after={"low_stock_threshold": shop.low_stock_threshold, "alert_digest": shop.alert_digest})
+    return shop
+
+
 def verify_shop(admin: User, shop: Shop) -> Shop:
     _require_admin(admin)
     if not shop.verified:
         shop.verified = True
         db.session.flush()
         record(admin, "shop.verify", "shop", shop.id, before={"verified": False}, after={"verified": True})
+        alerts.alert_shop(shop, AlertKind.VERIFICATION, verified=True, link=external_url("seller.dashboard"))
     return shop
 
 
@@ -259,6 +282,7 @@ def unverify_shop(admin: User, shop: Shop) -> Shop:
         shop.verified = False
         db.session.flush()
         record(admin, "shop.unverify", "shop", shop.id, before={"verified": True}, after={"verified": False})
+        alerts.alert_shop(shop, AlertKind.VERIFICATION, verified=False, link=external_url("seller.dashboard"))
     return shop
 
 

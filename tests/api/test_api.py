@@ -7,6 +7,7 @@ import pytest
 
 from marketplace.accounts.models import Role
 from marketplace.api.services import issue_token
+from marketplace.catalog.models import ProductImage
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from tests.factories import make_product, make_shop, make_user, make_village
@@ -141,6 +142,10 @@ def test_artisan_creates_edits_publishes_and_stocks(client, catalog, artisan_tok
     pid = product["id"]
     patched = client.patch(f"/api/v1/me/products/{pid}", headers=headers, json={"title_en": "Crackle tea set"})
     assert patched.get_json()["title_en"] == "Crackle tea set" and patched.get_json()["title_vi"] == "Ấm chén men rạn"
+    refused = _error(client.post(f"/api/v1/me/products/{pid}/publish", headers=headers), 400)
+    assert refused["field"] == "photos"  # publishing needs a photo (issue 17)
+    db.session.add(ProductImage(product_id=pid, storage_key="test/api/1", width=800, height=800, position=0))
+    db.session.commit()
     assert client.post(f"/api/v1/me/products/{pid}/publish", headers=headers).get_json()["status"] == "active"
     assert client.get(f"/api/v1/products/{pid}").status_code == 200
     variant_id = product["variants"][0]["id"]

@@ -155,10 +155,11 @@ def test_search_maintenance_rebuilds_a_stale_index_once(app, work):
 
 def test_the_schedule_is_enqueued_by_one_cron_scheduler(app):
     names = {spec.name for spec, _every, _cron in jobs.scheduled_jobs(app)}
-    assert names == {"payments.reconcile", "mail.dispatch", "search.maintain", "media.sweep", "officials.snapshot"}
+    assert names == {"payments.reconcile", "mail.dispatch", "search.maintain", "media.sweep", "officials.snapshot",
+                     "shops.digest"}
     leader, other = jobs.build_cron(app), jobs.build_cron(app)
     enqueued = leader.enqueue_jobs()
-    assert {j.name for j in enqueued} == names - {"officials.snapshot"}  # the crontab one waits for its time
+    assert {j.name for j in enqueued} == names - {"officials.snapshot", "shops.digest"}  # crontab ones wait
     assert other.enqueue_jobs() == []  # not the leader: keeps time, enqueues nothing
     assert queued() == len(enqueued)
 
@@ -169,7 +170,7 @@ ROWS = [
     {"product_ref": "A", "title_vi": "Bình men lam", "description_vi": DESC, "price": "350.000", "stock": "5",
      "photos": "a1.jpg", "publish": "có"},
     {"product_ref": "B", "title_vi": "Đĩa sơn mài", "description_vi": DESC, "price": "1.200.000", "stock": "1",
-     "publish": "có"},
+     "photos": "a1.jpg", "publish": "có"},  # publishing needs a photo (issue 17)
     {"product_ref": "C", "title_vi": "Nón lá Chuông", "description_vi": DESC, "price": "90.000", "stock": "9"},
 ]
 
@@ -195,7 +196,7 @@ def test_import_is_queued_shows_progress_and_publishes_at_the_end(app, seller, s
     assert [p.status for p in products] == [ProductStatus.ACTIVE, ProductStatus.ACTIVE, ProductStatus.DRAFT]
     assert len(products[0].images) == 1 and not products[0].images[0].processing
     run = db.session.get(ImportRun, run.id)
-    assert (run.status, run.done_products, run.total_products, run.photos) == (ImportRun.DONE, 3, 3, 1)
+    assert (run.status, run.done_products, run.total_products, run.photos) == (ImportRun.DONE, 3, 3, 2)
     assert run.csv_data is None and run.zip_data is None
     page = seller.get(f"/seller/import/{run.id}").get_data(as_text=True)
     assert "Đã nhập 3 sản phẩm" in page and 'http-equiv="refresh"' not in page

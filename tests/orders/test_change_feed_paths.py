@@ -108,7 +108,7 @@ def test_ship_deliver_cancel_reach_every_subscriber(app, client, login, feed):
     cs = feed.published(lambda cs: order_update(cs, S.DELIVERED))
     assert "delivered_at" in next(st for st in cs.statements_on("orders")).columns
     feed.clear()
-    assert client.post(f"/seller/orders/{second.id}/cancel").status_code == 303
+    assert client.post(f"/seller/orders/{second.id}/cancel", data={"reason": "hết hàng"}).status_code == 303
     cs = feed.published(lambda cs: order_update(cs, S.CANCELLED))
     assert stock_update(cs)  # the stock returns
     db.session.expire_all()

@@ -38,7 +38,11 @@ def test_cod_checkout_creates_one_order_per_shop(client):
     with client.session_transaction() as s:
         assert not s.get("cart")
     mails = read_outbox()
-    assert len(mails) == 1 and mails[0]["To"] == "lan@example.vn" and "/orders/c/" in mails[0].get_content()
+    buyer = [m for m in mails if m["To"] == "lan@example.vn"]
+    assert len(buyer) == 1 and "/orders/c/" in buyer[0].get_content()
+    # each shop is told of its new order (shops.alerts)
+    shop_subjects = sorted(m["Subject"].split(" (")[0] for m in mails if m["To"] != "lan@example.vn")
+    assert len(mails) == 3 and all(s.startswith("Đơn hàng mới CLN-") for s in shop_subjects)
 
 
 def test_double_submit_creates_one_set_of_orders(client):

@@ -113,7 +113,7 @@ def test_every_call_path_stays_inside_the_map(app):
     assert db.session.get(Order, order.id).status == S.REFUNDED
     # cash on delivery: cancel before shipping
     order = place({va: 1}, buyer=buyer).orders[0]
-    services.cancel_order(owner_a, order)
+    services.cancel_order(owner_a, order, "hết hàng")
     # card: paid (twice: refused the second time), shipped, delivered, partly refunded
     checkout = place({va: 1}, method="stripe", buyer=buyer)
     payments.settle_payment(stripe, _paid_state(checkout))

@@ -150,7 +150,7 @@ def test_exact_transfer_settles_once_and_replays_change_nothing(client):
     assert _count(BankTransaction) == 1
     row = db.session.scalar(sa.select(BankTransaction))
     assert (row.status, row.checkout_id, row.amount, row.source) == ("matched", checkout.id, checkout.total, "webhook")
-    assert len(read_outbox()) - before == 1
+    assert len(read_outbox()) - before == 2  # the buyer's "paid" mail and the shop's new-order alert, once
     assert db.session.get(Checkout, checkout.id).payment_intent_id == "vietqr:FT26341000001"
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from marketplace.catalog import services
-from marketplace.catalog.models import ProductStatus
+from marketplace.catalog.models import ProductImage, ProductStatus
 from marketplace.core.audit import AuditEntry
 from marketplace.core.time import add_months, today_vn
 from marketplace.errors import InvalidInput, NotFound
@@ -127,6 +127,10 @@ def test_publish_needs_a_variant_and_sets_published_at_once(artisan, shop):
         services.publish_product(artisan, product)
     assert exc.value.field == "variants"
     services.add_variant(artisan, product, {"name": "Bộ", "price": "1.200.000", "stock": "2"})
+    with pytest.raises(InvalidInput) as exc:
+        services.publish_product(artisan, product)
+    assert exc.value.field == "photos" and product.status == ProductStatus.DRAFT
+    product.images.append(ProductImage(storage_key="test/svc/1", width=800, height=800, position=0))
     services.publish_product(artisan, product)
     first = product.published_at
     assert product.status == ProductStatus.ACTIVE and first is not None
