@@ -56,8 +56,7 @@ from marketplace.payments.gateway import (
     external_url,
 )
 from marketplace.payments.models import Refund, RefundStatus
-from marketplace.shops import shipping
-from marketplace.shops import alerts
+from marketplace.shops import alerts, shipping
 from marketplace.shops.access import can_handle_orders
 from marketplace.shops.models import AlertKind, Shop
 

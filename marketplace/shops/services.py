@@ -24,9 +24,8 @@ from marketplace.core.text import nfc, slugify
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
-from marketplace.shops import shipping
 from marketplace.payments.gateway import external_url
-from marketplace.shops import alerts
+from marketplace.shops import alerts, shipping
 from marketplace.shops.access import ASSISTING_ROLES, can_manage_shop
 from marketplace.shops.models import AlertKind, ConsentMethod, Shop, ShopConsent, ShopStatus
 
