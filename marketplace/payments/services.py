@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.core.audit import record
@@ -42,10 +43,18 @@ class DuplicateEvent(Conflict):
     code = "duplicate_event"
 
 
+def with_orders():
+    """Loader options: a checkout with its orders and their shops in the same SELECT (what settling,
+    its mail and its ledger lines read)."""
+    return (sa.orm.joinedload(Checkout.orders).joinedload(Order.shop),)
+
+
 def _checkout_for(state: PaymentState) -> Checkout | None:
-    checkout = db.session.get(Checkout, state.checkout_id) if state.checkout_id is not None else None
+    checkout = (db.session.get(Checkout, state.checkout_id, options=with_orders())
+                if state.checkout_id is not None else None)
     if checkout is None and state.session_id:
-        checkout = db.session.scalar(sa.select(Checkout).where(Checkout.stripe_session_id == state.session_id))
+        checkout = db.session.scalars(sa.select(Checkout).where(Checkout.stripe_session_id == state.session_id)
+                                      .options(*with_orders())).unique().first()
     if checkout is not None and checkout.stripe_session_id not in (None, state.session_id):
         return None  # a session that is not this checkout's
     return checkout
