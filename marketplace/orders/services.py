@@ -354,6 +354,7 @@ class IllegalTransition(Conflict):
 
 _ORDER_KEYS = tuple(prop.key for prop in Order.__mapper__.column_attrs)
 _ORDER_COLUMNS = tuple(Order.__mapper__.column_attrs[key].columns[0] for key in _ORDER_KEYS)
+_ORDER_COLUMN_OF = dict(zip(_ORDER_KEYS, _ORDER_COLUMNS, strict=True))
 
 
 def transition(order: Order, to_state: str, actor=None, label: str | None = None, note: str | None = None,
@@ -371,9 +372,10 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
     if not allowed:
         raise IllegalTransition(f"no order status may change to {to_state}")
     before = order.status
-    row = db.session.execute(
-        sa.update(Order).where(Order.id == order.id, Order.status.in_(allowed))
-        .values(status=to_state, **values).returning(*_ORDER_COLUMNS).execution_options(synchronize_session=False)
+    row = db.session.execute(  # a Core statement on the orders table (no ORM bulk-update machinery)
+        sa.update(_orders).where(_orders.c.id == order.id, _orders.c.status.in_(allowed))
+        .values({_ORDER_COLUMN_OF[key]: value for key, value in (("status", to_state), *values.items())})
+        .returning(*_ORDER_COLUMNS)
     ).first()
     if row is None:
         db.session.expire(order)
@@ -382,10 +384,9 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
     for key, value in zip(_ORDER_KEYS, row, strict=True):
         set_committed_value(order, key, value)
     actor_id = getattr(actor, "id", None)
-    db.session.add(OrderEvent(order_id=order.id, from_status=before if before in allowed else None,
-                              to_status=to_state, actor_id=actor_id,
-                              actor_label=label or getattr(actor, "role", None) or "system", note=note))
-    db.session.flush()
+    db.session.execute(_INSERT_EVENTS, dict(order_id=order.id, from_status=before if before in allowed else None,
+                                            to_status=to_state, actor_id=actor_id, note=note, created_at=utcnow(),
+                                            actor_label=label or getattr(actor, "role", None) or "system"))
     if mail:
         _mail_status(order)
     return True

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.audit import record
 from marketplace.core.time import utcnow
@@ -70,9 +71,10 @@ def settle_payment(gateway: PaymentGateway, state: PaymentState, label: str | No
         log.warning("%s session %s matches no checkout here; acknowledged", gateway.identifier, state.session_id)
         return "unknown"
     if state.payment_id and not checkout.payment_intent_id:
-        checkout.payment_intent_id = state.payment_id
+        db.session.execute(sa.update(Checkout.__table__).where(Checkout.__table__.c.id == checkout.id)
+                           .values(payment_intent_id=state.payment_id))
+        set_committed_value(checkout, "payment_intent_id", state.payment_id)
     if not state.paid:
-        db.session.flush()
         return "unpaid"
     if state.amount != checkout.total or (state.currency or "") != "vnd":
         note = f"{gateway.identifier} amount {state.amount} {state.currency} ≠ order total {checkout.total} vnd"
