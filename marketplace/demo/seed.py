@@ -34,6 +34,7 @@ from marketplace.demo.english import seed_english
 from marketplace.demo.ledger import seed_ledger_demo
 from marketplace.demo.makers import seed_makers
 from marketplace.extensions import db
+from marketplace.ledger.models import LedgerLine, wipe_lines
 from marketplace.media.images import store_derivatives
 from marketplace.officials.demo import seed_officials_demo
 from marketplace.shops.models import Shop, ShopStatus
@@ -302,7 +303,10 @@ def _draw_and_store(kind: str, variant_no: int) -> tuple[str, int, int]:
 def reset_data() -> None:
     """Delete every row (keeps the schema and Alembic's version table)."""
     for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
+        if table.name == LedgerLine.__tablename__:  # append-only: its triggers refuse a DELETE
+            wipe_lines(db.session)
+        else:
+            db.session.execute(table.delete())
     db.session.flush()
 
 

@@ -32,6 +32,9 @@ class Account:
     VAT = "vat_withheld"             # VAT withheld for the state (household sellers, platform-collected)
     PIT = "pit_withheld"             # personal income tax withheld for the state
     ADJUSTMENTS = "adjustments"      # corrections an admin made, with a reason
+    # Money on the collecting bank account that pays no order (an unmatched or duplicate transfer, an
+    # overpayment's excess): owed back to whoever sent it until it is returned. Its lines have no shop.
+    BANK_SUSPENSE = "bank_suspense"
 
 
 class Kind:
@@ -48,8 +51,10 @@ class Kind:
     PAYOUT = "payout"                      # the platform transferred the shop's balance to its bank
     RECEIPT = "receipt"                    # the shop paid what it owed (commission due) to the platform
     ADJUSTMENT = "adjustment"
+    TRANSFER_HELD = "transfer_held"          # a transfer (or its excess) received that pays no order
+    TRANSFER_RETURNED = "transfer_returned"  # … sent back to its payer
     CHOICES = (SALE, COD_SALE, COMMISSION, VAT, PIT, REFUND, COD_REFUND, COMMISSION_REVERSAL, VAT_REVERSAL,
-               PIT_REVERSAL, PAYOUT, RECEIPT, ADJUSTMENT)
+               PIT_REVERSAL, PAYOUT, RECEIPT, ADJUSTMENT, TRANSFER_HELD, TRANSFER_RETURNED)
 
 
 class LedgerImmutable(Exception):
@@ -66,7 +71,8 @@ class LedgerLine(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    # None: the platform's own bank lines (``Account.BANK_SUSPENSE``), part of no shop's balance
+    shop_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shops.id"), index=True)
     entry: Mapped[str] = mapped_column(sa.String(64))  # the event: "order-12-sale", "refund-7", "payout-3"…
     kind: Mapped[str] = mapped_column(sa.String(24))   # Kind
     debit: Mapped[str] = mapped_column(sa.String(24))  # Account
@@ -98,6 +104,65 @@ def shop_effect():
                    (LedgerLine.debit == Account.SHOP, -LedgerLine.amount), else_=0)
 
 
+# --- append-only in the database too (0012_h14_ledger_append_only; here for ``create_all``) ----------------
+# An UPDATE is refused unless it only sets references to NULL (ON DELETE SET NULL of an order, refund,
+# payout or user: the money facts stay); a DELETE always. TRUNCATE (tests) and dropping the table are not
+# row operations; ``wipe_lines`` is the demo reset's way to empty the table.
+_FACTS = ("shop_id", "entry", "kind", "debit", "credit", "amount", "method", "collector", "reverses", "memo",
+          "created_at")
+_REFERENCES = ("order_id", "refund_id", "payout_id", "actor_id")
+APPEND_ONLY_MESSAGE = "ledger lines are append-only: post a correcting entry"
+
+
+def _unchanged_sql(same: str) -> str:
+    """The SQL condition of an allowed UPDATE; ``same`` is the dialect's null-safe equality."""
+    facts = [f"NEW.{c} {same} OLD.{c}" for c in ("id", *_FACTS)]
+    refs = [f"(NEW.{c} {same} OLD.{c} OR NEW.{c} IS NULL)" for c in _REFERENCES]
+    return " AND ".join(facts + refs)
+
+
+PG_TRIGGER_DDL = (
+    f"""CREATE OR REPLACE FUNCTION ledger_lines_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND {_unchanged_sql("IS NOT DISTINCT FROM")} THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+        MESSAGE = '{APPEND_ONLY_MESSAGE} (' || TG_OP || ' of line ' || OLD.id || ')';
+END
+$$""",
+    """CREATE TRIGGER ledger_lines_append_only BEFORE UPDATE OR DELETE ON ledger_lines
+FOR EACH ROW EXECUTE FUNCTION ledger_lines_append_only()""",
+)
+SQLITE_TRIGGER_DDL = (
+    f"""CREATE TRIGGER ledger_lines_no_update BEFORE UPDATE ON ledger_lines
+FOR EACH ROW WHEN NOT ({_unchanged_sql("IS")})
+BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
+    f"""CREATE TRIGGER ledger_lines_no_delete BEFORE DELETE ON ledger_lines
+FOR EACH ROW BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
+)
+SQLITE_TRIGGER_NAMES = ("ledger_lines_no_update", "ledger_lines_no_delete")
+
+for _ddl in PG_TRIGGER_DDL:
+    event.listen(LedgerLine.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect="postgresql"))
+for _ddl in SQLITE_TRIGGER_DDL:
+    event.listen(LedgerLine.__table__, "after_create", sa.DDL(_ddl).execute_if(dialect="sqlite"))
+
+
+def wipe_lines(session: Session) -> None:
+    """Empty the ledger (the demo's ``--reset`` only): TRUNCATE on PostgreSQL; on SQLite the triggers are
+    dropped, the rows deleted and the triggers created again, in the caller's transaction."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("TRUNCATE ledger_lines"))
+        return
+    for name in SQLITE_TRIGGER_NAMES:
+        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}"))
+    conn.execute(LedgerLine.__table__.delete())
+    for ddl in SQLITE_TRIGGER_DDL:
+        conn.execute(sa.text(ddl))
+
+
 @event.listens_for(LedgerLine, "before_update")
 def _refuse_update(mapper, connection, target):
     raise LedgerImmutable(f"ledger line {target.id} cannot be changed: post a correcting entry")
@@ -110,9 +175,8 @@ def _refuse_delete(mapper, connection, target):
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk(state):
-    """``update(LedgerLine)`` / ``delete(LedgerLine)`` through the session are refused too. (Wiping whole
-    tables — the demo's reset, the tests' truncation — goes through Core ``Table`` objects and is not
-    a ledger operation.)"""
+    """``update(LedgerLine)`` / ``delete(LedgerLine)`` through the session are refused too (and by the
+    database's triggers, whatever path runs them; the demo's reset uses ``wipe_lines``)."""
     if (state.is_update or state.is_delete) and LedgerLine.__mapper__ in state.all_mappers:
         raise LedgerImmutable("ledger lines cannot be updated or deleted: post a correcting entry")
 

@@ -35,6 +35,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.core.audit import record
 from marketplace.core.money import format_vnd
@@ -74,6 +75,8 @@ KIND_LABELS = {
     Kind.PAYOUT: _l("Chi trả vào tài khoản ngân hàng"),
     Kind.RECEIPT: _l("Cửa hàng nộp tiền cho sàn"),
     Kind.ADJUSTMENT: _l("Điều chỉnh"),
+    Kind.TRANSFER_HELD: _l("Tiền chuyển khoản không thuộc đơn nào (giữ để trả lại)"),
+    Kind.TRANSFER_RETURNED: _l("Chuyển trả tiền cho người chuyển"),
 }
 
 
@@ -95,6 +98,27 @@ def _line(shop_id: int, entry: str, kind: str, debit: str, credit: str, amount: 
     return line
 
 
+_insert_new_by_dialect: dict = {}
+
+
+def _insert_new(rows: list[dict]) -> int:
+    """INSERT these lines in one statement, skipping any whose ``(entry, kind)`` is booked already (the
+    unique constraint: replays and races add nothing). Returns how many were written."""
+    if not rows:
+        return 0
+    db.session.flush()  # lines added through the session first (ids in order)
+    conn = db.session.connection()
+    dialect = conn.dialect.name
+    insert = _insert_new_by_dialect.get(dialect)
+    if insert is None:
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = _insert_new_by_dialect[dialect] = make(LedgerLine.__table__).on_conflict_do_nothing(
+            index_elements=["entry", "kind"]).returning(LedgerLine.__table__.c.id)
+    # one statement for all rows (insertmanyvalues: compiled once, cached); RETURNING gives only the rows
+    # inserted (rowcount is -1 with psycopg here)
+    return len(conn.execute(insert, rows).all())
+
+
 def _posted(entry: str) -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(LedgerLine).where(LedgerLine.entry == entry)) > 0
 
@@ -108,12 +132,10 @@ def sale_entry(order_id: int) -> str:
 def post_sale(order: Order, at: datetime | None = None) -> bool:
     """Book a paid order (once): called where ``paid_at`` is set. True when lines were written. ``at``: when
     (default now; ``flask ledger backfill`` books older orders at their payment time)."""
-    if _posted(sale_entry(order.id)):
-        return False
     lines = _sale_lines(order, db.session.get(Shop, order.shop_id), at or utcnow())
-    for values in lines:
-        db.session.add(LedgerLine(**values))
-    db.session.flush()
+    # one INSERT … ON CONFLICT (entry, kind) DO NOTHING: an entry booked before (or concurrently) adds nothing
+    if not _insert_new(lines):
+        return False
     if (order.refunded_amount or 0) > 0:  # a refund was booked before the payment (a provider's events
         common = {k: lines[0][k] for k in ("method", "collector", "order_id", "memo", "created_at")}
         _post_reversals(order, f"{sale_entry(order.id)}-refunded", common)  # out of order): give its share back
@@ -212,6 +234,52 @@ def _post_reversals(order: Order, entry: str, common: dict) -> None:
         _line(order.shop_id, entry, reversal_kind, account, Account.SHOP, due, **common)
 
 
+# --- bank money that pays no order (the platform's own lines: no shop) -------------------------------------
+
+def bank_entry(transaction_row_id: int, excess: bool = False) -> str:
+    """The entry of an incoming transfer's money that paid no order: the whole transfer, or its excess."""
+    return f"banktxn-{transaction_row_id}-excess" if excess else f"banktxn-{transaction_row_id}"
+
+
+def post_transfer_held(entry: str, amount: int, method: str, memo: str | None = None, actor=None) -> bool:
+    """Money that arrived on the collecting account and pays no order (an unmatched, duplicate or refused
+    transfer; an overpayment's excess): in the platform's cash, owed back to its payer (``bank_suspense``).
+    Once per entry; True when written."""
+    return bool(_insert_new([_bank_line(entry, Kind.TRANSFER_HELD, Account.PLATFORM_CASH, Account.BANK_SUSPENSE,
+                                        amount, method, memo, actor)]))
+
+
+def post_transfer_returned(entry: str, method: str, memo: str | None = None, actor=None) -> int:
+    """The held money of ``entry`` was sent back to its payer (once): the amount written (0: nothing held,
+    or returned already)."""
+    held = db.session.scalar(sa.select(LedgerLine.amount).where(LedgerLine.entry == entry,
+                                                                  LedgerLine.kind == Kind.TRANSFER_HELD))
+    if not held:
+        return 0
+    row = _bank_line(entry, Kind.TRANSFER_RETURNED, Account.BANK_SUSPENSE, Account.PLATFORM_CASH, held, method, memo,
+                     actor)
+    return held if _insert_new([row]) else 0
+
+
+def held_for_payers(method: str | None = None) -> int:
+    """Money on the collecting account owed back to payers (held, not yet returned)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(sa.case((LedgerLine.credit == Account.BANK_SUSPENSE, LedgerLine.amount),
+                                                           else_=-LedgerLine.amount)), 0)).where(
+        sa.or_(LedgerLine.credit == Account.BANK_SUSPENSE, LedgerLine.debit == Account.BANK_SUSPENSE))
+    if method is not None:
+        query = query.where(LedgerLine.method == method)
+    return int(db.session.scalar(query))
+
+
+def _bank_line(entry: str, kind: str, debit: str, credit: str, amount: int, method: str, memo: str | None,
+               actor) -> dict:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput(_("Số tiền phải là số đồng nguyên dương."))
+    return dict(shop_id=None, entry=entry, kind=kind, debit=debit, credit=credit, amount=amount, method=method,
+                collector=Collector.PLATFORM, order_id=None, memo=(memo or None) and memo[:300],
+                actor_id=getattr(actor, "id", None), created_at=utcnow())
+
+
 def backfill() -> dict:
     """Post the lines of every paid order, succeeded refund and paid payout that has none yet (data from
     before the ledger), each at the time it happened. Idempotent."""
@@ -291,7 +359,8 @@ def position(shop: Shop) -> Position:
 
 def balances() -> dict[int, int]:
     """Every shop's balance (shops with no lines are absent)."""
-    rows = db.session.execute(sa.select(LedgerLine.shop_id, sa.func.sum(shop_effect())).group_by(LedgerLine.shop_id))
+    rows = db.session.execute(sa.select(LedgerLine.shop_id, sa.func.sum(shop_effect()))
+                              .where(LedgerLine.shop_id.is_not(None)).group_by(LedgerLine.shop_id))
     return {shop_id: int(total) for shop_id, total in rows}
 
 

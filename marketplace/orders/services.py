@@ -161,6 +161,23 @@ def awaiting_payment(checkout: Checkout) -> bool:
 def start_payment(checkout: Checkout) -> str:
     """Open (or, with the same idempotency key, get back) the checkout's payment session at its payment
     method; returns where the shopper pays. Raises PaymentGatewayError."""
+    gateway = registry.get(checkout.payment_method)
+    started = gateway.start_payment(PaymentRequest(
+        checkout_id=checkout.id, amount=checkout.total, currency=current_app.config["CURRENCY"],
+        lines=_payment_lines(checkout) if gateway.itemised else (), email=checkout.email,
+        expires_at=checkout.hold_expires_at, idempotency_key=f"checkout-{checkout.token}",
+        cancel_url=checkout_url(checkout),
+        metadata={"checkout_id": str(checkout.id), "order_ids": ",".join(str(o.id) for o in checkout.orders)}))
+    if checkout.stripe_session_id != started.session_id:
+        db.session.execute(sa.update(Checkout).where(Checkout.id == checkout.id)
+                           .values(stripe_session_id=started.session_id)
+                           .execution_options(synchronize_session=False))
+        set_committed_value(checkout, "stripe_session_id", started.session_id)
+    return started.redirect_url
+
+
+def _payment_lines(checkout: Checkout) -> tuple[PaymentLine, ...]:
+    """The checkout's order lines and shipping fees as the provider lists them (itemised methods only)."""
     lines = [PaymentLine(name=f"{line.title} – {line.variant_name}", unit_amount=line.unit_price,
                          quantity=line.quantity,
                          metadata={"listing_id": str(line.product_id or ""), "vendor_id": str(line.shop_id),
@@ -174,15 +191,7 @@ def start_payment(checkout: Checkout) -> str:
                 lines.append(PaymentLine(name=_("Phí vận chuyển – %(shop)s", shop=order.shop.name),
                                          unit_amount=order.shipping_fee, quantity=1,
                                          metadata={"vendor_id": str(order.shop_id), "order_id": str(order.id)}))
-    started = registry.get(checkout.payment_method).start_payment(PaymentRequest(
-        checkout_id=checkout.id, amount=checkout.total, currency=current_app.config["CURRENCY"],
-        lines=tuple(lines), email=checkout.email, expires_at=checkout.hold_expires_at,
-        idempotency_key=f"checkout-{checkout.token}", cancel_url=checkout_url(checkout),
-        metadata={"checkout_id": str(checkout.id), "order_ids": ",".join(str(o.id) for o in checkout.orders)}))
-    if checkout.stripe_session_id != started.session_id:
-        checkout.stripe_session_id = started.session_id
-        db.session.flush()
-    return started.redirect_url
+    return tuple(lines)
 
 
 # --- stock ---------------------------------------------------------------------------------------
@@ -414,6 +423,11 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
+_ORDER_KEYS = tuple(prop.key for prop in Order.__mapper__.column_attrs)
+_ORDER_COLUMNS = tuple(Order.__mapper__.column_attrs[key].columns[0] for key in _ORDER_KEYS)
+_ORDER_COLUMN_OF = dict(zip(_ORDER_KEYS, _ORDER_COLUMNS, strict=True))
+
+
 def transition(order: Order, to_state: str, actor=None, label: str | None = None, note: str | None = None,
                mail: bool = True, only_from=None, **values) -> bool:
     """Conditional state change: ``UPDATE orders SET status=:to WHERE id=:id AND status IN (:from)``, where
@@ -429,20 +443,22 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
     if not allowed:
         raise IllegalTransition(f"no order status may change to {to_state}")
     before = order.status
-    result = db.session.execute(
-        sa.update(Order).where(Order.id == order.id, Order.status.in_(allowed))
-        .values(status=to_state, **values)
-        .execution_options(synchronize_session=False, **{ORDER_IDS_OPTION: (order.id,)})
-    )
-    if result.rowcount != 1:
+    row = db.session.execute(  # a Core statement on the orders table (no ORM bulk-update machinery)
+        sa.update(_orders).where(_orders.c.id == order.id, _orders.c.status.in_(allowed))
+        .values({_ORDER_COLUMN_OF[key]: value for key, value in (("status", to_state), *values.items())})
+        .returning(*_ORDER_COLUMNS)
+        .execution_options(**{ORDER_IDS_OPTION: (order.id,)})  # the sales aggregates: which order moved
+    ).first()
+    if row is None:
         db.session.expire(order)
         return False
-    db.session.expire(order)
+    # the row as the UPDATE left it (read under its lock): the order is fresh without another SELECT
+    for key, value in zip(_ORDER_KEYS, row, strict=True):
+        set_committed_value(order, key, value)
     actor_id = getattr(actor, "id", None)
-    db.session.add(OrderEvent(order_id=order.id, from_status=before if before in allowed else None,
-                              to_status=to_state, actor_id=actor_id,
-                              actor_label=label or getattr(actor, "role", None) or "system", note=note))
-    db.session.flush()
+    db.session.execute(_INSERT_EVENTS, dict(order_id=order.id, from_status=before if before in allowed else None,
+                                            to_status=to_state, actor_id=actor_id, note=note, created_at=utcnow(),
+                                            actor_label=label or getattr(actor, "role", None) or "system"))
     if mail:
         _mail_status(order)
     if to_state == S.PAID:

@@ -26,6 +26,7 @@ from marketplace.core.money import format_vnd
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from marketplace.extensions import db
+from marketplace.ledger import services as ledger
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout
 from marketplace.orders.models import OrderStatus as S
@@ -56,6 +57,8 @@ def record_transfer(transfer: BankTransfer, source: str = "webhook") -> tuple[Ba
     ``services.DuplicateEvent`` after the flush: the caller's transaction rolls back, nothing changes."""
     row = _new_row(transfer, source)
     checkout = _locate(row)
+    if checkout is not None and row.amount == checkout.total and _statuses(checkout) & set(OPEN_STATES):
+        row.status, row.reason = T.MATCHED, None  # what settling will make it (else ``_apply`` says why not)
     db.session.add(row)
     try:
         db.session.flush()
@@ -71,7 +74,7 @@ def _locate(row: BankTransaction) -> Checkout | None:
     if found is None:
         return None
     row.reference = found[0]
-    checkout = db.session.get(Checkout, found[1])
+    checkout = db.session.get(Checkout, found[1], options=services.with_orders())
     if checkout is None or checkout.payment_method != vietqr.IDENTIFIER or checkout.stripe_session_id != found[0]:
         return None
     row.checkout_id = checkout.id
@@ -221,9 +224,10 @@ def _claim(row: BankTransaction, user, status: str, note: str | None = None) -> 
         raise Conflict(_("Giao dịch này đã được xử lý."))
 
 
-def settle_transaction(user, row: BankTransaction) -> str:
+def settle_transaction(user, row: BankTransaction, note: str | None = None) -> str:
     """The admin accepts the transfers attached to the row's checkout as its payment: allowed only when
-    they cover its total (an overpayment's excess is noted, to be sent back by hand)."""
+    they cover its total. An overpayment's excess is booked as held for its payer (``ledger``
+    ``transfer_held``), and as sent back when ``note`` (the bank reference of that transfer) is given."""
     _require_admin(user)
     if row.status != T.REVIEW or row.checkout_id is None:
         raise Conflict(_("Chỉ giao dịch đang chờ kiểm tra và đã gắn với một đơn mới có thể xác nhận."))
@@ -235,14 +239,23 @@ def settle_transaction(user, row: BankTransaction) -> str:
     if received < checkout.total:
         raise Conflict(_("Số tiền nhận được (%(got)s) chưa đủ tổng đơn (%(total)s): không thể xác nhận thanh toán.",
                          got=format_vnd(received), total=format_vnd(checkout.total)))
+    excess = received - checkout.total
+    note = (note or "").strip()[:200]
     for r in rows:
-        _claim(r, user, T.SETTLED, note=f"excess {received - checkout.total} to send back" if received > checkout.total
-               else None)
+        _claim(r, user, T.SETTLED, note=(f"excess {excess} returned: {note}" if note else f"excess {excess} to send back")
+               if excess else None)
     outcome = _settle(checkout, rows, "admin", T.SETTLED)
     if outcome != "paid":
         raise Conflict(_("Không xác nhận được thanh toán cho đơn này."))
+    if excess:  # the sale booked the checkout's total; the rest is the payer's money
+        entry = ledger.bank_entry(row.id, excess=True)
+        ledger.post_transfer_held(entry, excess, vietqr.IDENTIFIER, memo=f"{row.transaction_id} {row.reference or ''}",
+                                  actor=user)
+        if note:
+            ledger.post_transfer_returned(entry, vietqr.IDENTIFIER, memo=note, actor=user)
     record(user, "bank_transaction.settle", "bank_transaction", row.id,
-           after={"checkout_id": checkout.id, "received": received, "total": checkout.total})
+           after={"checkout_id": checkout.id, "received": received, "total": checkout.total, "excess": excess,
+                  "returned": note or None})
     return outcome
 
 
@@ -254,15 +267,21 @@ def refund_transaction(user, row: BankTransaction, note: str) -> list[int]:
     if not note:
         raise InvalidInput(_("Ghi mã giao dịch chuyển trả tiền."), field="note")
     _claim(row, user, T.REFUNDED, note=note)
-    refunded = []
+    refunded, booked = [], False
     if row.reason == R.LATE and row.checkout_id is not None:
         checkout = db.session.get(Checkout, row.checkout_id)
         for order in checkout.orders:
             db.session.refresh(order)
+            booked = booked or order.paid_at is not None  # this money was booked as the orders' sale
             amount = orders.refundable_amount(order)
             if order.status == S.NEEDS_REVIEW and amount:
                 orders.refund_order(user, order, amount, _("Thanh toán đến sau khi hết hạn giữ hàng"))
                 refunded.append(order.id)
+    if not booked:  # money that paid no order: in and back out, so the ledger follows the bank statement
+        entry = ledger.bank_entry(row.id)
+        ledger.post_transfer_held(entry, row.amount, vietqr.IDENTIFIER,
+                                  memo=f"{row.transaction_id} {row.reason or ''}".strip(), actor=user)
+        ledger.post_transfer_returned(entry, vietqr.IDENTIFIER, memo=note, actor=user)
     record(user, "bank_transaction.refund", "bank_transaction", row.id, after={"note": note, "orders": refunded})
     return refunded
 

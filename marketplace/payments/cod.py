@@ -24,6 +24,7 @@ class CashOnDelivery:
     label = _l("Thanh toán khi nhận hàng (COD)")
     prepaid = False
     collector = Collector.SHOP  # the shop takes the cash; it owes the platform the commission
+    itemised = False  # no payment session
     stock_hold = None
 
     def enabled(self, config: Mapping) -> bool:

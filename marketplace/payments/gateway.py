@@ -173,6 +173,9 @@ class PaymentGateway(Protocol):
     # ledger (``marketplace.ledger``) books every sale and refund from this, never from the identifier.
     collector: str
     stock_hold: timedelta | None  # prepaid: how long stock is held for the payment
+    # The provider lists the checkout's lines (Stripe's page): ``PaymentRequest.lines`` is filled. False: the
+    # provider takes one amount (VietQR, VNPay) and the lines are not built (no loads on the checkout path).
+    itemised: bool
 
     def enabled(self, config: Mapping) -> bool:
         """Offered at checkout with this app configuration."""

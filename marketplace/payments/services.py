@@ -9,7 +9,9 @@ import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.audit import record
 from marketplace.core.time import utcnow
@@ -42,10 +44,18 @@ class DuplicateEvent(Conflict):
     code = "duplicate_event"
 
 
+def with_orders():
+    """Loader options: a checkout with its orders and their shops in the same SELECT (what settling,
+    its mail and its ledger lines read)."""
+    return (sa.orm.joinedload(Checkout.orders).joinedload(Order.shop),)
+
+
 def _checkout_for(state: PaymentState) -> Checkout | None:
-    checkout = db.session.get(Checkout, state.checkout_id) if state.checkout_id is not None else None
+    checkout = (db.session.get(Checkout, state.checkout_id, options=with_orders())
+                if state.checkout_id is not None else None)
     if checkout is None and state.session_id:
-        checkout = db.session.scalar(sa.select(Checkout).where(Checkout.stripe_session_id == state.session_id))
+        checkout = db.session.scalars(sa.select(Checkout).where(Checkout.stripe_session_id == state.session_id)
+                                      .options(*with_orders())).unique().first()
     if checkout is not None and checkout.stripe_session_id not in (None, state.session_id):
         return None  # a session that is not this checkout's
     return checkout
@@ -61,9 +71,10 @@ def settle_payment(gateway: PaymentGateway, state: PaymentState, label: str | No
         log.warning("%s session %s matches no checkout here; acknowledged", gateway.identifier, state.session_id)
         return "unknown"
     if state.payment_id and not checkout.payment_intent_id:
-        checkout.payment_intent_id = state.payment_id
+        db.session.execute(sa.update(Checkout.__table__).where(Checkout.__table__.c.id == checkout.id)
+                           .values(payment_intent_id=state.payment_id))
+        set_committed_value(checkout, "payment_intent_id", state.payment_id)
     if not state.paid:
-        db.session.flush()
         return "unpaid"
     if state.amount != checkout.total or (state.currency or "") != "vnd":
         note = f"{gateway.identifier} amount {state.amount} {state.currency} ≠ order total {checkout.total} vnd"

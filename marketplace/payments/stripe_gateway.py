@@ -185,6 +185,7 @@ class StripeCheckout:
     label = _l("Thẻ ngân hàng / thẻ quốc tế (Stripe)")
     prepaid = True
     collector = Collector.PLATFORM  # the buyer pays the platform; it owes the shop
+    itemised = True  # Stripe's page lists the lines
     stock_hold = STOCK_HOLD
 
     def enabled(self, config: Mapping) -> bool:

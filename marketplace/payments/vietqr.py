@@ -177,6 +177,7 @@ class VietQRTransfer:
     label = _l("Chuyển khoản ngân hàng (VietQR)")
     prepaid = True
     collector = "platform"  # the money arrives on the platform's account
+    itemised = False  # one amount in the QR code
 
     @property
     def stock_hold(self) -> timedelta | None:

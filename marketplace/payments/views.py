@@ -280,9 +280,10 @@ def _row_from_json(item: list) -> statements.StatementRow:
 @role_required("admin")
 @uow.error_redirect("payments.bank_review")
 def bank_settle(txn_id: int):
-    if not ActionForm().validate():
+    form = ActionForm()
+    if not form.validate():
         abort(400)
-    bank_transfers.settle_transaction(current_user, bank_transfers.get_transaction(txn_id))
+    bank_transfers.settle_transaction(current_user, bank_transfers.get_transaction(txn_id), form.note.data)
     return uow.done(_("Đã xác nhận thanh toán cho đơn."), url_for("payments.bank_review"))
 
 

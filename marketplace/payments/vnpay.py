@@ -263,6 +263,7 @@ class VNPayCheckout:
     label = _l("VNPay (thẻ ATM nội địa, QR, thẻ quốc tế)")
     prepaid = True
     collector = "platform"  # VNPay settles to the platform's merchant account
+    itemised = False  # one amount (vnp_Amount)
 
     @property
     def stock_hold(self) -> timedelta | None:

@@ -27,6 +27,7 @@ from marketplace.payments.gateway import (
 class FakePlatformGateway:
     prepaid = True
     collector = Collector.PLATFORM
+    itemised = False
     stock_hold = timedelta(hours=24)
 
     def __init__(self, identifier: str):
