@@ -292,6 +292,11 @@ class Product(db.Model):
     ocop_reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     ocop_review_note: Mapped[str | None] = mapped_column(sa.Text)
     ip_protection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ip_protections.id"), index=True)
+    # Social proof, kept by ``orders.services`` in the same transaction as the review or the delivery
+    # (cards show them with no extra query): reviews and their star sum, units delivered ("đã bán").
+    rating_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    sold_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     shop: Mapped[Shop] = relationship(back_populates="products")
     variants: Mapped[list[Variant]] = relationship(
@@ -313,6 +318,11 @@ class Product(db.Model):
         .scalar_subquery(),
         deferred=False,
     )
+
+    @property
+    def rating_average(self) -> float | None:
+        """Average stars to one decimal (None before the first review)."""
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
 
     @property
     def is_active(self) -> bool:
