@@ -45,20 +45,28 @@ KINDS = tuple(PAINTERS)
 __all__ = ["draw_product_image", "KINDS"]
 
 
-def draw_product_image(kind: str, variant: int = 0, size: int = 800) -> Image.Image:
+def draw_product_image(kind: str, variant: int = 0, size: int = 800, view: int = 0) -> Image.Image:
     """Draw a square RGB demo photo of a `kind` of product.
 
     Unknown kinds fall back to "other" (a woven mat). Drawn at 2× and
     downscaled with a 2×2 box filter (``Image.reduce``) for anti-aliasing:
     visually the same as LANCZOS here and several times cheaper.
+
+    ``view`` is the shot: 0 the whole object on its backdrop, 1 a close-up of its decoration (the middle of
+    the same drawing, enlarged), 2 the object from the other side on another backdrop.
     """
     if kind not in PAINTERS:
         kind = "other"
     size = max(16, int(size))
     variant = int(variant)
+    if view == 1:
+        whole = draw_product_image(kind, variant, size, 0)
+        box = (size * 0.2, size * 0.22, size * 0.8, size * 0.82)
+        return whole.resize((size, size), Image.Resampling.BICUBIC, box=box)
     rng = random.Random(f"{kind}:{variant}")
     ss = 2
     canvas = Canvas.new(size * ss)
-    background(canvas, variant, rng)
+    background(canvas, variant + (3 if view == 2 else 0), rng)
     PAINTERS[kind](canvas, rng, variant)
-    return canvas.img.reduce(ss)
+    image = canvas.img.reduce(ss)
+    return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if view == 2 else image
