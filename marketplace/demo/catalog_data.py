@@ -222,7 +222,7 @@ METALWORK = [
        "Tranh đồng gò nổi, dát vàng quỳ hoa sen.",
        "Repoussé copper relief with gold-leaf lotus.",
        "đồng, vàng quỳ", "gò, dát vàng", "40 × 60 cm", 3000, 3_500_000,
-       [("40 × 60 cm", 1.0)], "bronze")),
+       [("40 × 60 cm", 1.0)], "lacquer_painting")),
 ]
 
 EMBROIDERY = [
