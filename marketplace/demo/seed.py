@@ -247,10 +247,9 @@ def _titles(base_vi: str, base_en: str, kind: str, village: CraftVillage, allowe
     short = village_short(village)
     place_vi = "" if _bare(village).lower() in base_vi.lower() else f" {short}"
     place_en = f" from {village.name_en or village.name_vi}" if village.name_en else f" from {_bare(village)}"
-    yield f"{base_vi}{place_vi}", f"{base_en}{place_en}", allowed[rotate % len(allowed)]
+    yield f"{base_vi}{place_vi}", f"{base_en}{place_en}", allowed[rotate % min(4, len(allowed))]
     seen = set()
-    for k in range(len(allowed)):
-        v = allowed[(rotate + k) % len(allowed)]
+    for v in allowed:  # a fixed order: one drawing per look, shared by the villages (the seed's speed)
         q = looks.qualifier(kind, v, base_vi)
         if q is None or q[0] in seen:
             continue
@@ -279,10 +278,9 @@ def _views(kind: str, title: str, look: int, variant_names: list[str]) -> list[t
             shots.append((v, 0, name))
     if not shots:
         shots.append((look, 0, "toàn cảnh"))
+    shots = shots[:3]
     shots.append((shots[0][0], 1, "cận cảnh hoa văn"))
-    if len(shots) < 3:
-        shots.append((shots[0][0], 2, "mặt bên"))
-    return shots[:4]
+    return shots
 
 
 def seed_products(shops: list[Shop], report: SeedReport, with_images: bool) -> None:

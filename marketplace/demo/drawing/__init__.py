@@ -8,6 +8,7 @@ Deterministic for (kind, variant, size): all randomness comes from a
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 from PIL import Image
 
@@ -60,9 +61,21 @@ def draw_product_image(kind: str, variant: int = 0, size: int = 800, view: int =
     size = max(16, int(size))
     variant = int(variant)
     if view == 1:
-        whole = draw_product_image(kind, variant, size, 0)
+        whole = _whole(kind, variant, size)
         box = (size * 0.2, size * 0.22, size * 0.8, size * 0.82)
         return whole.resize((size, size), Image.Resampling.BICUBIC, box=box)
+    if view == 0:
+        return _whole(kind, variant, size).copy()
+    return _draw(kind, variant, size, view)
+
+
+@lru_cache(maxsize=8)
+def _whole(kind: str, variant: int, size: int) -> Image.Image:
+    """The whole-object shot, kept for its close-up (the seed asks for both in a row)."""
+    return _draw(kind, variant, size, 0)
+
+
+def _draw(kind: str, variant: int, size: int, view: int) -> Image.Image:
     rng = random.Random(f"{kind}:{variant}")
     ss = 2
     canvas = Canvas.new(size * ss)
