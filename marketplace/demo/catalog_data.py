@@ -249,7 +249,7 @@ EMBROIDERY = [
 ]
 
 FOOD = [
-    T(("Cốm non", "Vong village green rice flakes (com)",
+    T(("Cốm", "Vong village green rice flakes (com)",
        "Cốm non giã tay, gói lá sen, thơm dẻo; dùng trong ngày.",
        "Young rice flakes pounded by hand, wrapped in lotus leaf; best eaten the same day.",
        "lúa nếp non", "rang, giã tay", "gói 500 g", 550, 150_000,
