@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from marketplace.accounts.passwords import MAX_LENGTH, password_problem
+from marketplace.accounts.phone import normalize_vn_mobile
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Mật khẩu cần ít nhất 8 ký tự (nên dùng 15 ký tự trở lên, ví dụ một câu dễ nhớ)."),
@@ -46,6 +47,8 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[_email],
                        validators=[DataRequired(_l("Vui lòng nhập email.")),
                                    Email(_l("Email không hợp lệ."), check_deliverability=False), Length(max=254)])
+    phone = StringField(_l("Số điện thoại di động (không bắt buộc)"), filters=[_strip],
+                        validators=[Optional(), Length(max=20)])
     password = PasswordField(_l("Mật khẩu (ít nhất 8 ký tự)"),
                              validators=[DataRequired(_l("Vui lòng nhập mật khẩu.")), check_new_password])
     confirm = PasswordField(_l("Nhập lại mật khẩu"),
@@ -56,6 +59,11 @@ class RegisterForm(FlaskForm):
                       validators=[DataRequired(_l("Vui lòng chọn một mục."))])
     marketing_consent = BooleanField(_l("Nhận thư giới thiệu sản phẩm và sự kiện làng nghề (có thể hủy bất cứ lúc nào)"),
                                      default=False)
+
+
+    def validate_phone(self, field):
+        if field.data and normalize_vn_mobile(field.data) is None:
+            raise ValidationError(_l("Số điện thoại di động không hợp lệ (ví dụ 0912 345 678)."))
 
 
 class LoginForm(FlaskForm):

@@ -35,6 +35,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     marketing_consent: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    # Set when the owner opened the verification link mailed at sign-up (or reset the password by mail):
+    # guest orders placed with this e-mail then join the account (orders.services.claim_guest_orders).
+    email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login

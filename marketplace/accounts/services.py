@@ -59,11 +59,16 @@ def create_user(email: str, password: str | None, *, name: str = "", role: str =
 
 
 def register_user(email: str, password: str, *, name: str, role: str, marketing_consent: bool = False,
-                  locale: str = "vi") -> User:
-    """Self-service sign-up: only shopper or artisan."""
+                  locale: str = "vi", phone: str | None = None) -> User:
+    """Self-service sign-up: only shopper or artisan; a phone, when given, is a Vietnamese mobile number."""
     if role not in SELF_SERVICE_ROLES:
         raise NotAllowed("role not allowed", field="role")
-    return create_user(email, password, name=name, role=role, marketing_consent=marketing_consent, locale=locale)
+    normalized = normalize_vn_mobile(phone) if phone else None
+    if phone and normalized is None:
+        raise InvalidInput(_("Số điện thoại di động không hợp lệ (ví dụ 0912 345 678)."), field="phone")
+    user = create_user(email, password, name=name, role=role, marketing_consent=marketing_consent, locale=locale)
+    user.phone = normalized
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -65,7 +65,7 @@ def register():
         with uow.field_errors() as outcome:
             user = services.register_user(
                 form.email.data, form.password.data, name=form.name.data, role=form.role.data,
-                marketing_consent=form.marketing_consent.data, locale=current_lang(),
+                marketing_consent=form.marketing_consent.data, locale=current_lang(), phone=form.phone.data or None,
             )
         if isinstance(outcome.error, Conflict):
             form.email.errors.append(_("Không thể đăng ký bằng email này. Nếu bạn đã có tài khoản, hãy đăng nhập "

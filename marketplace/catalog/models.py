@@ -312,6 +312,11 @@ class Product(db.Model):
     ocop_issuer_en: Mapped[str | None] = mapped_column(sa.String(200))
     # Who made it: one of the shop's makers (marketplace/makers), set by makers.services.set_product_maker.
     maker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("makers.id", ondelete="SET NULL"), index=True)
+    # Social proof, kept by ``orders.services`` in the same transaction as the review or the delivery
+    # (cards show them with no extra query): reviews and their star sum, units delivered ("đã bán").
+    rating_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    sold_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     shop: Mapped[Shop] = relationship(back_populates="products")
     variants: Mapped[list[Variant]] = relationship(
@@ -334,6 +339,11 @@ class Product(db.Model):
         .scalar_subquery(),
         deferred=False,
     )
+
+    @property
+    def rating_average(self) -> float | None:
+        """Average stars to one decimal (None before the first review)."""
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
 
     @property
     def is_active(self) -> bool:

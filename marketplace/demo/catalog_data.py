@@ -222,7 +222,7 @@ METALWORK = [
        "Tranh đồng gò nổi, dát vàng quỳ hoa sen.",
        "Repoussé copper relief with gold-leaf lotus.",
        "đồng, vàng quỳ", "gò, dát vàng", "40 × 60 cm", 3000, 3_500_000,
-       [("40 × 60 cm", 1.0)], "bronze")),
+       [("40 × 60 cm", 1.0)], "lacquer_painting")),
 ]
 
 EMBROIDERY = [
@@ -249,7 +249,7 @@ EMBROIDERY = [
 ]
 
 FOOD = [
-    T(("Cốm làng Vòng", "Vong village green rice flakes (com)",
+    T(("Cốm", "Vong village green rice flakes (com)",
        "Cốm non giã tay, gói lá sen, thơm dẻo; dùng trong ngày.",
        "Young rice flakes pounded by hand, wrapped in lotus leaf; best eaten the same day.",
        "lúa nếp non", "rang, giã tay", "gói 500 g", 550, 150_000,
@@ -259,7 +259,7 @@ FOOD = [
        "Che lam with ginger, malt and roasted peanuts, paper wrapped.",
        "gạo nếp, mạch nha, gừng, lạc", "làm thủ công", "hộp 400 g", 450, 75_000,
        [("hộp 400 g", 1.0), ("hộp 800 g", 1.9)], "food")),
-    T(("Trà sen Quảng An", "Lotus-scented green tea",
+    T(("Trà ướp sen", "Lotus-scented green tea",
        "Trà Thái Nguyên ướp hoa sen Tây Hồ, mỗi lạng trà ướp hàng trăm bông sen.",
        "Thái Nguyên green tea scented with West Lake lotus — hundreds of flowers per 100 g.",
        "chè Thái Nguyên, hoa sen", "ướp thủ công", "hộp 100 g", 200, 950_000,
@@ -319,7 +319,7 @@ TOYS = [
        "Tò he nặn từ bột gạo nếp, màu thực phẩm, hình con giáp.",
        "Rice-dough figurines in food colours, shaped as zodiac animals.",
        "bột gạo nếp, màu thực phẩm", "nặn tay", "cao 10 cm", 30, 20_000,
-       [("một con", 1.0), ("bộ 12 con giáp", 10.0)], "toy")),
+       [("một con", 1.0), ("bộ 12 con giáp", 10.0)], "food")),
     T(("Diều sáo", "Flute kite",
        "Diều sáo khung tre, sáo tre kêu vi vu khi bay.",
        "Bamboo-frame kite with bamboo flutes that hum in the wind.",
@@ -341,7 +341,7 @@ JEWELRY = [
 ]
 
 PAPER = [
-    T(("Quạt giấy Chàng Sơn", "Chang Son paper fan",
+    T(("Quạt giấy", "Chang Son paper fan",
        "Quạt giấy khung tre, vẽ tay phong cảnh, gấp gọn.",
        "Bamboo-ribbed paper fan, hand-painted landscape, folds flat.",
        "tre, giấy dó", "vót nan, vẽ tay", "dài 23 cm", 60, 65_000,
@@ -354,7 +354,7 @@ PAPER = [
 ]
 
 HATS = [
-    T(("Nón lá Chuông", "Chuong conical hat (non la)",
+    T(("Nón lá", "Chuong conical hat (non la)",
        "Nón lá khâu 16 vành, lá cọ phơi sương, chỉ cước trắng; nhẹ, bền.",
        "Conical hat stitched over 16 rings with dew-bleached palm leaves — light and durable.",
        "lá cọ, tre, chỉ cước", "khâu tay 16 vành", "đường kính 41 cm", 150, 150_000,
@@ -475,19 +475,28 @@ VILLAGE_TEMPLATES = {
 
 # Coordinates and post-2025 communes of the villages: data/hanoi_craft_villages.csv (sources: data/README.md).
 
-# Demo shop personas: (shop name pattern, maker name, maker title)
+# Demo shop personas: (maker name, maker title). Forty people, one per shop: no name repeats.
 MAKERS = [
-    ("Nguyễn Văn Quý", "Nghệ nhân Hà Nội"),
-    ("Trần Thị Hoa", "Thợ cả"),
-    ("Lê Văn Minh", "Nghệ nhân ưu tú"),
-    ("Phạm Thị Lan", None),
-    ("Hoàng Văn Đức", "Nghệ nhân nhân dân"),
-    ("Vũ Thị Mai", None),
-    ("Đỗ Văn Tùng", "Thợ giỏi"),
-    ("Bùi Thị Thu", None),
-    ("Đặng Văn Hải", "Nghệ nhân Hà Nội"),
-    ("Ngô Thị Hằng", None),
-    ("Dương Văn Sơn", "Thợ cả"),
-    ("Lý Thị Ngọc", None),
+    ("Nguyễn Văn Quý", "Nghệ nhân Hà Nội"), ("Trần Thị Hoa", "Thợ cả"), ("Lê Văn Minh", "Nghệ nhân ưu tú"),
+    ("Phạm Thị Lan", None), ("Hoàng Văn Đức", "Nghệ nhân nhân dân"), ("Vũ Thị Mai", None),
+    ("Đỗ Văn Tùng", "Thợ giỏi"), ("Bùi Thị Thu", None), ("Đặng Văn Hải", "Nghệ nhân Hà Nội"),
+    ("Ngô Thị Hằng", None), ("Dương Văn Sơn", "Thợ cả"), ("Lý Thị Ngọc", None),
+    ("Trịnh Văn Khải", None), ("Phan Thị Huệ", "Nghệ nhân ưu tú"), ("Đinh Công Thắng", None),
+    ("Mai Thị Yến", None), ("Tạ Văn Lộc", "Thợ cả"), ("Cao Thị Nhung", None), ("Lương Văn Hòa", None),
+    ("Kiều Thị Duyên", "Nghệ nhân Hà Nội"), ("Chu Văn Thịnh", None), ("Nghiêm Thị Phượng", None),
+    ("Quách Văn Bình", "Thợ giỏi"), ("Hà Thị Thanh", None), ("Tô Văn Trường", None),
+    ("Vương Thị Liên", None), ("Lại Văn Phúc", "Nghệ nhân ưu tú"), ("Đoàn Thị Hạnh", None),
+    ("Khúc Văn Tiến", None), ("Triệu Thị Oanh", None), ("Nguyễn Hữu Tâm", "Nghệ nhân Hà Nội"),
+    ("Trần Văn Kiên", None), ("Lê Thị Loan", "Thợ cả"), ("Phạm Văn Chiến", None), ("Hoàng Thị Vân", None),
+    ("Vũ Đình Long", "Nghệ nhân ưu tú"), ("Đỗ Thị Xuân", None), ("Bùi Văn Nam", None),
+    ("Đặng Thị Tuyết", None), ("Ngô Văn Thành", "Thợ giỏi"),
 ]
-SHOP_PREFIXES = ["Xưởng", "Nhà", "Hợp tác xã", "Cơ sở", "Gia đình"]
+# How a workshop names its craft in its sign ("Xưởng gốm …", "Lụa … Vạn Phúc").
+CRAFT_WORDS = {
+    "ceramics": "gốm", "textiles": "lụa", "lacquer": "sơn mài", "woodwork": "mộc", "bamboo_rattan": "mây tre",
+    "metalwork": "đồ đồng", "embroidery": "tranh thêu", "food": "đặc sản", "incense": "hương",
+    "toys": "đồ chơi", "jewelry": "bạc", "paper_printing": "quạt", "other": "thủ công",
+}
+TEMPLATE_CRAFT_WORDS = {"HATS": "nón lá", "INLAY": "khảm trai", "STONE": "đá mỹ nghệ", "INSTRUMENTS": "nhạc cụ",
+                        "SHOES": "giày da", "GENERIC": "cói", "PAPER": "quạt", "JEWELRY": "bạc",
+                        "BAMBOO": "mây tre", "METALWORK": "rèn đúc"}

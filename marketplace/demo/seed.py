@@ -29,6 +29,7 @@ from marketplace.catalog.models import (
 from marketplace.core.text import slugify
 from marketplace.core.time import add_months
 from marketplace.demo import catalog_data as data
+from marketplace.demo import looks
 from marketplace.demo.drawing import draw_product_image
 from marketplace.demo.english import seed_english
 from marketplace.demo.ledger import seed_ledger_demo
@@ -37,6 +38,8 @@ from marketplace.extensions import db
 from marketplace.ledger.models import LedgerLine, wipe_lines
 from marketplace.media.images import store_derivatives
 from marketplace.officials.demo import seed_officials_demo
+from marketplace.orders import reviews as order_reviews
+from marketplace.orders.models import Order, OrderLine, OrderStatus, Review
 from marketplace.shops.models import Shop, ShopStatus
 
 SEED = 282
@@ -139,6 +142,53 @@ def _seed_ip(villages: dict[str, CraftVillage]) -> None:
     db.session.flush()
 
 
+def village_short(village: CraftVillage) -> str:
+    """How a title names the village: "Làng Chuông (Phương Trung)" → "làng Chuông", "Thạch Xá (chè lam)" → "Thạch Xá"."""
+    name = village.name_vi.split(" (")[0].strip()
+    for word in ("Làng ", "Thôn "):
+        if name.startswith(word):
+            return word.lower() + name[len(word):]
+    return name
+
+
+def village_phrase(village: CraftVillage) -> str:
+    """"làng Bát Tràng", "làng Chuông", "thôn Thần": never "làng Làng Chuông"."""
+    short = village_short(village)
+    return short if short.startswith(("làng ", "thôn ")) else f"làng {short}"
+
+
+def _bare(village: CraftVillage) -> str:
+    short = village_short(village)
+    return short.split(" ", 1)[1] if short.startswith(("làng ", "thôn ")) else short
+
+
+def craft_word(village: CraftVillage) -> str:
+    templates = data.VILLAGE_TEMPLATES.get(village.slug)
+    if templates is not None:
+        names = {id(getattr(data, n)): n for n in data.TEMPLATE_CRAFT_WORDS}
+        word = data.TEMPLATE_CRAFT_WORDS.get(names.get(id(templates[1])))
+        if word:
+            return word
+    return data.CRAFT_WORDS.get(village.category, "thủ công")
+
+
+def shop_name(index: int, maker: str, village: CraftVillage, used: set[str]) -> str:
+    """A workshop's sign as Hanoi villages write them: "Gốm Minh Quý Bát Tràng", "Xưởng sơn mài Đặng Văn Hải",
+    "Cơ sở lụa Mai Vạn Phúc" — the maker's own name, the craft, the village; never a number."""
+    words = maker.split()
+    given, pair = words[-1], " ".join(words[-2:]) if words[1] not in ("Văn", "Thị") else words[-1]
+    craft = craft_word(village)
+    place = _bare(village)
+    patterns = [f"{craft.capitalize()} {pair} {place}", f"Xưởng {craft} {maker}", f"Cơ sở {craft} {given} {place}",
+                f"Nhà {craft} {maker}", f"{craft.capitalize()} {maker} {place}"]
+    for k in range(len(patterns)):
+        name = patterns[(index + k) % len(patterns)]
+        if name not in used:
+            used.add(name)
+            return name
+    raise ValueError(f"no free shop name for {maker}")  # pragma: no cover - forty distinct makers
+
+
 def _user(email: str, name: str, role: str, password_hash: str) -> User:
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
@@ -160,15 +210,11 @@ def seed_users_and_shops(villages: dict[str, CraftVillage], report: SeedReport, 
     rng.shuffle(others)
     plan.extend(others[: SHOP_COUNT - len(plan)])
     shops = []
-    per_village: dict[str, int] = {}
+    used_names: set[str] = set()
     for index, slug in enumerate(plan):
         village = villages[slug]
-        per_village[slug] = per_village.get(slug, 0) + 1
         maker, title = data.MAKERS[index % len(data.MAKERS)]
-        prefix = data.SHOP_PREFIXES[index % len(data.SHOP_PREFIXES)]
-        name = f"{prefix} {maker.split()[-1]} {village.name_vi}"
-        if per_village[slug] > 1:
-            name = f"{prefix} {maker.split()[-1]} {village.name_vi} {per_village[slug]}"
+        name = shop_name(index, maker, village, used_names)
         slug_shop = slugify(name)
         shop = db.session.scalar(sa.select(Shop).where(Shop.slug == slug_shop))
         if shop is None:
@@ -177,7 +223,7 @@ def seed_users_and_shops(villages: dict[str, CraftVillage], report: SeedReport, 
             fee = rng.choice([20_000, 25_000, 30_000, 35_000])
             shop = Shop(
                 owner_id=owner.id, village_id=village.id, name=name, slug=slug_shop,
-                story=(f"{maker} làm nghề {village.craft_vi} ở làng {village.name_vi} từ nhỏ, theo nghề của gia đình. "
+                story=(f"{maker} làm nghề {village.craft_vi} ở {village_phrase(village)} từ nhỏ, theo nghề của gia đình. "
                        f"Mỗi sản phẩm đều làm tay tại xưởng trong làng."),
                 maker_name=maker, maker_title=title, phone=f"09{rng.randrange(10_000_000, 99_999_999)}",
                 shipping_policy="Đóng gói chống va đập, giao trong 2–4 ngày nội thành Hà Nội, 4–7 ngày toàn quốc.",
@@ -199,34 +245,85 @@ def _round_price(value: float) -> int:
     return max(step, int(round(value / step)) * step)
 
 
+def _titles(base_vi: str, base_en: str, kind: str, village: CraftVillage, allowed: list[int], rotate: int):
+    """The titles a template may take in a village, plainest first: (title_vi, title_en, look variant).
+    A qualifier is a feature the picture shows (looks.qualifier); the village is named once."""
+    short = village_short(village)
+    place_vi = "" if _bare(village).lower() in base_vi.lower() else f" {short}"
+    place_en = f" from {village.name_en or village.name_vi}" if village.name_en else f" from {_bare(village)}"
+    yield f"{base_vi}{place_vi}", f"{base_en}{place_en}", allowed[rotate % min(4, len(allowed))]
+    seen = set()
+    for v in allowed:  # a fixed order: one drawing per look, shared by the villages (the seed's speed)
+        q = looks.qualifier(kind, v, base_vi)
+        if q is None or q[0] in seen:
+            continue
+        seen.add(q[0])
+        first, _, rest = q[0].partition(" ")
+        words = base_vi.lower().split()
+        if first == words[-1]:  # "Sư tử đá" + "đá xanh" → "Sư tử đá xanh"
+            yield f"{base_vi} {rest}{place_vi}", f"{base_en}, {q[1]}{place_en}", v
+        elif first not in words:  # never "vẽ cá chép vẽ sen"
+            yield f"{base_vi} {q[0]}{place_vi}", f"{base_en}, {q[1]}{place_en}", v
+
+
+def _views(kind: str, title: str, look: int, variant_names: list[str]) -> list[tuple[int, int, str]]:
+    """The product's photos: (drawing variant, view, alt suffix). One shot per variant that names a colour,
+    glaze or motif (each drawn as named), then a close-up of the decoration and the other side."""
+    shots: list[tuple[int, int, str]] = []
+    for name in variant_names:
+        want = looks.wanted(name)
+        if not any(dim in looks.tags(kind, look) for dim in want):
+            continue
+        chosen = [v for v in looks.choose(kind, f"{title} {name}")
+                  if all(looks.tags(kind, v).get(d) == looks.tags(kind, look).get(d)
+                         for d in looks.tags(kind, look) if d not in want)] or looks.choose(kind, f"{title} {name}")
+        v = look if look in chosen else chosen[0]
+        if all(v != s[0] for s in shots):
+            shots.append((v, 0, name))
+    if not shots:
+        shots.append((look, 0, "toàn cảnh"))
+    shots = shots[:3]
+    shots.append((shots[0][0], 1, "cận cảnh hoa văn"))
+    return shots
+
+
 def seed_products(shops: list[Shop], report: SeedReport, with_images: bool) -> None:
     rng = random.Random(SEED * 7)
-    image_cache: dict[tuple[str, int], tuple[str, int, int]] = {}
+    image_cache: dict[tuple[str, int, int], tuple[str, int, int]] = {}
     ip_by_village = {ip.village_id: ip for ip in db.session.scalars(sa.select(IpProtection))}
     shops_with_products = set(db.session.scalars(sa.select(Product.shop_id).distinct()))
+    used: dict[int, set[str]] = {}  # village → titles taken (all titles distinct within a village)
     sku_counter = 0
     for shop_index, shop in enumerate(shops):
-        if shop.id in shops_with_products:
-            continue
         village = shop.village
+        taken = used.setdefault(village.id, set())
+        if shop.id in shops_with_products:
+            taken.update(db.session.scalars(sa.select(Product.title_vi).where(Product.shop_id == shop.id)))
+            continue
         category, templates = data.VILLAGE_TEMPLATES.get(
             village.slug, (village.category, data.CATEGORY_TEMPLATES.get(village.category, data.GENERIC))
         )
         count = 9 if len(templates) >= 5 else 8
         start = rng.randrange(len(templates))
-        for k in range(count):
+        made = 0
+        for k in range(len(templates) * 12):
+            if made == count:
+                break
             tpl_index = (start + k) % len(templates)
-            (title_vi, title_en, desc_vi, desc_en, materials, technique, dims, weight, base_price, variants,
+            (base_vi, base_en, desc_vi, desc_en, materials, technique, dims, weight, base_price, variants,
              kind) = templates[tpl_index]
-            repeat = (start + k) // len(templates)
-            style_vi, style_en = [("", ""), (" – mẫu mới", " – new design"), (" – bản đặc biệt", " – special edition")][
-                min(repeat, 2)]
+            allowed = looks.choose(kind, base_vi)
+            pick = next(((t_vi, t_en, v) for t_vi, t_en, v in _titles(base_vi, base_en, kind, village, allowed,
+                                                                       shop_index + k) if t_vi not in taken), None)
+            if pick is None:
+                continue  # every honest title of this template is taken in the village
+            title_vi, title_en, look = pick
+            taken.add(title_vi)
+            made += 1
             product = Product(
-                shop_id=shop.id,
-                title_vi=f"{title_vi} {village.name_vi}{style_vi}",
-                title_en=f"{title_en} from {village.name_en or village.name_vi}{style_en}",
-                description_vi=f"{desc_vi}\n\nLàm tay tại làng {village.name_vi} bởi {shop.maker_name}.",
-                description_en=f"{desc_en}\n\nHand-made in {village.name_vi} by {shop.maker_name}.",
+                shop_id=shop.id, title_vi=title_vi, title_en=title_en,
+                description_vi=f"{desc_vi}\n\nLàm tay tại {village_phrase(village)} bởi {shop.maker_name}.",
+                description_en=f"{desc_en}\n\nHand-made in {_bare(village)} by {shop.maker_name}.",
                 category=category, materials=materials, technique=technique, dimensions=dims, weight_grams=weight,
             )
             roll = rng.random()
@@ -256,17 +353,14 @@ def seed_products(shops: list[Shop], report: SeedReport, with_images: bool) -> N
                     position=position,
                 ))
             if with_images:
-                n_images = 1 + (tpl_index + shop_index) % 3
-                for position in range(n_images):
-                    variant_no = (tpl_index * 3 + shop_index + position * 5) % 8
-                    cached = image_cache.get((kind, variant_no))
+                for position, (v, view, what) in enumerate(_views(kind, title_vi, look, [n for n, _ in variants])):
+                    cached = image_cache.get((kind, v, view))
                     if cached is None:
-                        cached = _draw_and_store(kind, variant_no)
-                        image_cache[(kind, variant_no)] = cached
+                        cached = image_cache[(kind, v, view)] = _draw_and_store(kind, v, view)
                     key, width, height = cached
                     product.images.append(ProductImage(
                         storage_key=key, width=width, height=height, position=position,
-                        alt_text=f"{product.title_vi} – ảnh {position + 1}",
+                        alt_text=f"{title_vi} – {what}",
                     ))
                     report.images += 1
             db.session.add(product)
@@ -295,9 +389,63 @@ def verify_seed_claims(official_email: str) -> None:
     db.session.flush()
 
 
-def _draw_and_store(kind: str, variant_no: int) -> tuple[str, int, int]:
-    image = draw_product_image(kind, variant_no, size=800)
+def _draw_and_store(kind: str, variant_no: int, view: int = 0) -> tuple[str, int, int]:
+    image = draw_product_image(kind, variant_no, size=800, view=view)
     return store_derivatives(image, prefix="demo")
+
+
+REVIEWERS = ["Lan N.", "Hùng T.", "Mai P.", "Tuấn L.", "Hương Đ.", "Minh V.", "Thảo B.", "Quang H.", "Ngọc A.",
+             "Dũng Đ.", "Trang N.", "Phong L.", "Hà V.", "Sơn T.", "Linh P.", "Khoa N.", "Yến T.", "Bảo C."]
+REVIEW_TEXTS = {
+    5: ["Hàng đẹp hơn ảnh, đóng gói rất cẩn thận.", "Đúng như mô tả, làm tay rất tỉ mỉ. Sẽ ủng hộ tiếp.",
+        "Mua làm quà cho bạn nước ngoài, bạn rất thích.", "Giao nhanh, chủ xưởng nhiệt tình tư vấn.",
+        "Chất lượng tốt, giá hợp lý so với hàng ngoài phố.", "Màu sắc đẹp, đường nét sắc sảo. Rất hài lòng."],
+    4: ["Sản phẩm đẹp, giao hơi chậm một chút.", "Hàng tốt, hộp đựng có thể chắc chắn hơn.",
+        "Đẹp, đúng mẫu, màu thực tế đậm hơn ảnh một chút.", "Ổn trong tầm giá, sẽ mua thêm."],
+    3: ["Tạm được, có vài chỗ chưa đều tay.", "Hàng ổn nhưng giao lâu hơn hẹn hai ngày."],
+    2: ["Hàng bị sứt nhẹ ở cạnh khi nhận, đã báo shop.", "Màu khác ảnh khá nhiều."],
+    1: ["Hàng vỡ khi nhận, chờ shop đổi."],
+}
+REPLIES = {
+    "good": ["Cảm ơn anh/chị đã tin tưởng xưởng! Hẹn gặp lại ạ.", "Xưởng cảm ơn lời khen, chúc anh/chị vui ạ.",
+             "Cảm ơn anh/chị, có dịp về làng ghé xưởng chơi nhé!"],
+    "bad": ["Xưởng xin lỗi anh/chị, bên em đã gửi hàng đổi mới trong tuần này ạ.",
+            "Cảm ơn anh/chị đã góp ý, xưởng sẽ đóng gói kỹ hơn ạ.",
+            "Xưởng rất tiếc, bên em đã liên hệ để đổi hàng cho anh/chị ạ."],
+}
+
+
+def seed_reviews(anchor: datetime = ANCHOR) -> int:
+    """Reviews with star ratings (and some shop replies) on delivered demo orders, then every product's
+    counters (rating, "đã bán"). Deterministic; a second run adds nothing."""
+    if db.session.scalar(sa.select(Review.id).limit(1)) is not None:
+        return 0
+    rng = random.Random(SEED * 11)
+    rows = db.session.execute(
+        sa.select(Order.id, Order.shop_id, Order.delivered_at, OrderLine.product_id)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.status.in_(OrderStatus.DELIVERED_STATES), OrderLine.product_id.is_not(None))
+        .order_by(Order.id, OrderLine.id)).all()
+    values, seen = [], set()
+    for order_id, shop_id, delivered_at, product_id in rows:
+        if (order_id, product_id) in seen or rng.random() >= 0.35:
+            continue
+        seen.add((order_id, product_id))
+        rating = rng.choices((5, 4, 3, 2, 1), weights=(58, 27, 9, 4, 2))[0]
+        created = min((delivered_at or anchor) + timedelta(days=rng.randrange(1, 9), hours=rng.randrange(12)),
+                      anchor - timedelta(hours=1))
+        reply = None
+        if rng.random() < (0.9 if rating <= 3 else 0.45):
+            reply = rng.choice(REPLIES["bad" if rating <= 3 else "good"])
+        values.append({"product_id": product_id, "order_id": order_id, "buyer_id": None, "shop_id": shop_id,
+                       "author_name": rng.choice(REVIEWERS), "rating": rating,
+                       "body": rng.choice(REVIEW_TEXTS[rating]) if rng.random() < 0.85 else None,
+                       "reply": reply, "replied_at": created + timedelta(hours=rng.randrange(2, 30)) if reply else None,
+                       "created_at": created})
+    if values:
+        db.session.execute(sa.insert(Review), values)
+    order_reviews.recount_products()
+    return len(values)
 
 
 def reset_data() -> None:
@@ -322,6 +470,7 @@ def seed_demo(*, reset: bool = False, with_images: bool = True, password_hash: s
     verify_seed_claims(f"official@{DEMO_DOMAIN}")
     report.notes.append(seed_english())  # English for tourists (demo/english.py)
     report.notes.append(seed_officials_demo(anchor=ANCHOR, seed=SEED, official_email=f"official@{DEMO_DOMAIN}"))
+    report.notes.append(f"Reviews: {seed_reviews()} on delivered orders")
     report.notes.append(seed_ledger_demo(admin_email=f"admin@{DEMO_DOMAIN}"))
     return report
 

@@ -215,16 +215,21 @@ class OrderMessage(db.Model):
 
 
 class Review(db.Model):
+    """One review per product per order (a buyer who orders again may review again); ``buyer_id`` is empty for
+    a guest who reviewed from the signed link of the "delivered" mail (set when an account claims the order)."""
+
     __tablename__ = "reviews"
     __table_args__ = (
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
-        sa.UniqueConstraint("product_id", "buyer_id", name="uq_reviews_product_buyer"),
+        sa.UniqueConstraint("order_id", "product_id", name="uq_reviews_order_product"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
-    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    buyer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="SET NULL"))
     shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    author_name: Mapped[str | None] = mapped_column(sa.String(60))  # shown: given name + initial ("Lan N.")
     rating: Mapped[int] = mapped_column(sa.SmallInteger)
     body: Mapped[str | None] = mapped_column(sa.Text)
     reply: Mapped[str | None] = mapped_column(sa.Text)

@@ -32,6 +32,7 @@ from marketplace.core.time import to_vn, utcnow
 from marketplace.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
+from marketplace.orders import reviews
 from marketplace.orders.models import (
     ORDER_IDS_OPTION,
     TRANSITIONS,
@@ -39,7 +40,6 @@ from marketplace.orders.models import (
     Order,
     OrderEvent,
     OrderLine,
-    Review,
     SavedAddress,
     order_number,
     sources_of,
@@ -472,12 +472,19 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
 
 def _mail_status(order: Order) -> None:
     checkout = order.checkout
+    review_links = []
+    if order.status == S.DELIVERED:  # one signed link per product: reviewing needs no account
+        seen = set()
+        for line in order.lines:
+            if line.product_id is not None and line.product_id not in seen:
+                seen.add(line.product_id)
+                review_links.append({"title": line.title, "link": reviews.review_url(order.id, line.product_id)})
     queue_mail(db.session, order.email, "order_status", checkout.locale,
                number=order_number(order.id), status=order.status, labels=STATUS_LABELS.get(order.status),
                shop=order.shop.name, total=format_vnd(order.total), carrier=order.carrier,
                tracking=order.tracking_number, refunded=format_vnd(order.refunded_amount or 0),
                reason=order.cancel_reason if order.status == S.CANCELLED else None,
-               link=checkout_url(checkout))
+               link=checkout_url(checkout), review_links=review_links)
 
 
 def can_manage_order(user, order: Order) -> bool:
@@ -522,6 +529,7 @@ def deliver_order(user, order: Order) -> Order:
         values.update(paid_at=now, commission=commission_for(order))
     if not transition(order, S.DELIVERED, user, **values):
         raise Conflict(_("Chỉ đơn đang giao mới có thể xác nhận đã giao."))
+    reviews.count_sold(order)  # "đã bán" on cards: delivered units
     if "paid_at" in values:
         ledger.post_sale(order)  # the shop has the cash: only the commission is owed, by the shop
     record(user, "order.deliver", "order", order.id)
@@ -752,7 +760,9 @@ def mark_refund_succeeded(refund: Refund) -> bool:
     succeeded = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0)).where(
         Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED))
     if succeeded >= order.total:
-        transition(order, S.REFUNDED, None, label="refund")
+        was_sold = order.status in S.DELIVERED_STATES
+        if transition(order, S.REFUNDED, None, label="refund") and was_sold:
+            reviews.count_sold(order, -1)  # refunded in full after delivery: no longer counted as sold
     else:
         _mail_status(order)
     return True
@@ -775,59 +785,3 @@ def mark_refund_failed(refund: Refund) -> bool:
         ledger.void_refund(refund)  # it was booked: the correction is a mirror entry
     log.warning("refund %s for order %s failed (was %s): ops must follow up", refund.id, refund.order_id, previous)
     return True
-
-
-# --- reviews -------------------------------------------------------------------------------------
-
-def can_review(user, product_id: int) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    delivered = db.session.scalar(
-        sa.select(sa.func.count()).select_from(OrderLine).join(Order, OrderLine.order_id == Order.id)
-        .where(Order.buyer_id == user.id, OrderLine.product_id == product_id, Order.status.in_(S.DELIVERED_STATES))
-    )
-    return bool(delivered)
-
-
-def add_review(user, product: Product, rating: int, body: str | None) -> Review:
-    if not can_review(user, product.id):
-        raise NotAllowed(_("Bạn chỉ có thể đánh giá sản phẩm đã nhận."))
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput(_("Chọn từ 1 đến 5 sao."), field="rating")
-    exists = db.session.scalar(sa.select(Review.id).where(Review.product_id == product.id, Review.buyer_id == user.id))
-    if exists:
-        raise Conflict(_("Bạn đã đánh giá sản phẩm này."))
-    review = Review(product_id=product.id, buyer_id=user.id, shop_id=product.shop_id, rating=rating,
-                    body=(body or "").strip() or None)
-    db.session.add(review)
-    try:
-        db.session.flush()
-    except IntegrityError:  # a concurrent review of the same product by the same buyer (unique key)
-        raise Conflict(_("Bạn đã đánh giá sản phẩm này.")) from None
-    return review
-
-
-def reply_review(user, review: Review, reply: str) -> Review:
-    if not can_handle_orders(user, db.session.get(Shop, review.shop_id)):
-        raise NotAllowed(_("Chỉ cửa hàng mới trả lời được."))
-    reply = (reply or "").strip()
-    if not reply:
-        raise InvalidInput(_("Nhập nội dung trả lời."), field="reply")
-    result = db.session.execute(sa.update(Review).where(Review.id == review.id, Review.reply.is_(None))
-                                .values(reply=reply[:2000], replied_at=utcnow()).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise Conflict(_("Cửa hàng đã trả lời đánh giá này."))
-    db.session.expire(review)
-    return review
-
-
-def review_summary(product_id: int, limit: int = 20) -> dict:
-    """Average, count and the latest reviews in one statement (product pages keep a constant query count)."""
-    rows = db.session.execute(
-        sa.select(Review, sa.func.count().over().label("n"), sa.func.avg(Review.rating).over().label("avg"))
-        .options(sa.orm.joinedload(Review.buyer))
-        .where(Review.product_id == product_id).order_by(Review.id.desc()).limit(limit)
-    ).all()
-    if not rows:
-        return {"count": 0, "average": None, "reviews": []}
-    return {"count": int(rows[0].n), "average": round(float(rows[0].avg), 1), "reviews": [r.Review for r in rows]}

@@ -12,19 +12,22 @@ import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
+from marketplace.accounts.models import User
 from marketplace.accounts.permissions import login_required_any, public, role_required
 from marketplace.accounts.phone import normalize_vn_mobile
 from marketplace.cart import services as cart_services
-from marketplace.catalog.models import Product
+from marketplace.catalog import queries as catalog_queries
 from marketplace.core import uow
 from marketplace.core.inputs import parse_id
+from marketplace.core.outbox import queue_mail
 from marketplace.core.pagination import Paged, page_arg
 from marketplace.core.templating import current_lang
 from marketplace.errors import InvalidInput, OutOfStock
 from marketplace.extensions import db, limiter
-from marketplace.orders import addresses, bp, messages, services
+from marketplace.orders import addresses, bp, messages, reviews, services
 from marketplace.orders.forms import (
     CancelForm,
     CheckoutForm,
@@ -38,7 +41,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.orders.models import Checkout, MessageAuthor, Order, OrderEvent, OrderStatus, Review, order_number
 from marketplace.payments import registry
-from marketplace.payments.gateway import PaymentGatewayError
+from marketplace.payments.gateway import PaymentGatewayError, external_url
 from marketplace.payments.models import Refund
 from marketplace.shops.access import handled_shops_clause
 from marketplace.shops.models import Shop
@@ -134,6 +137,8 @@ def checkout():
 
 
 def _after_checkout(placed: Checkout):
+    if not current_user.is_authenticated:
+        hold_checkout(placed.id)
     if services.awaiting_payment(placed):
         return _start_payment(placed)
     return uow.done(_("Đã đặt hàng. Cảm ơn bạn!"), services.checkout_url(placed))
@@ -146,6 +151,10 @@ def checkout_view(token: str):
     threads = {order.id: messages.thread(order) for order in placed.orders}
     for order in placed.orders:
         messages.mark_read(order, MessageAuthor.BUYER)
+    if placed.buyer_id is None:  # the guest's link: it may join the account signed in now or later
+        hold_checkout(placed.id)
+        if current_user.is_authenticated and reviews.claim_guest_orders(current_user, [placed.id]):
+            flash(_("Đơn hàng đã được thêm vào tài khoản của bạn."), "success")
     return render_template("orders/checkout_view.html", checkout=placed, token=token, form=EmptyForm(),
                            can_pay=services.awaiting_payment(placed), threads=threads, message_form=MessageForm())
 
@@ -497,14 +506,57 @@ def _reviewed_product_url(review_id: int) -> str:
 
 @bp.route("/products/<int:product_id>/reviews", methods=["POST"])
 @login_required_any
-@uow.error_redirect(_product_url)
 def review(product_id: int):
-    product = db.session.get(Product, product_id) or abort(404)
+    """A refused review re-renders the product page with the typed text and the reason (never lost)."""
+    product = catalog_queries.product_for_page(product_id) or abort(404)
     form = ReviewForm()
+    error, status = None, 400
+    if form.validate():
+        with uow.field_errors() as outcome:
+            reviews.add_review(current_user, product, int(form.rating.data), form.body.data,
+                               order_id=parse_id(request.form.get("order_id")))
+        if outcome.error is None:
+            return uow.done(_("Cảm ơn bạn đã đánh giá."), _product_url(product.id) + "#reviews")
+        error, status = outcome.error.message, outcome.status
+    else:
+        error = next(iter(form.errors.values()))[0]
+    return render_template("catalog/product_detail.html", product=product, review_form=form,
+                           review_error=error), status
+
+
+def _link_page(token: str, form: ReviewForm, status: int = 200, error: str | None = None):
+    with uow.field_errors() as outcome:
+        order, product = reviews.target_from_token(token)
+    if outcome.error is not None:
+        return render_template("orders/review_link.html", problem=outcome.error.message,
+                               expired=isinstance(outcome.error, reviews.LinkExpired)), outcome.status
+    done = db.session.scalar(sa.select(Review).where(Review.order_id == order.id, Review.product_id == product.id))
+    if done is not None:
+        return render_template("orders/review_link.html", product=product, order=order, review=done,
+                               problem=_("Sản phẩm này của đơn hàng đã được đánh giá. Cảm ơn bạn!")), 409
+    if order.status not in OrderStatus.DELIVERED_STATES:
+        return render_template("orders/review_link.html", product=product, order=order,
+                               problem=_("Bạn có thể đánh giá sau khi đã nhận hàng.")), 409
+    return render_template("orders/review_link.html", product=product, order=order, form=form, error=error), status
+
+
+@bp.route("/reviews/new/<token>", methods=["GET", "POST"])
+@public
+def review_link(token: str):
+    """The signed link of the "delivered" mail: review without signing in (valid, expired, forged or used:
+    each gets a clear page, never an error)."""
+    form = ReviewForm()
+    if request.method == "GET":
+        return _link_page(token, form)
     if not form.validate():
-        return uow.done(_("Chọn từ 1 đến 5 sao."), _product_url(product.id), "error")
-    services.add_review(current_user, product, int(form.rating.data), form.body.data)
-    return uow.done(_("Cảm ơn bạn đã đánh giá."), _product_url(product.id))
+        return _link_page(token, form, 400, next(iter(form.errors.values()))[0])
+    with uow.field_errors() as outcome:
+        item = reviews.add_review_by_link(token, int(form.rating.data), form.body.data)
+    if outcome.error is not None:
+        if isinstance(outcome.error, InvalidInput):
+            return _link_page(token, form, outcome.status, outcome.error.message)
+        return _link_page(token, form)  # used meanwhile, expired, forged: the page says which
+    return uow.done(_("Cảm ơn bạn đã đánh giá."), _product_url(item.product_id) + "#reviews")
 
 
 @bp.route("/reviews/<int:review_id>/reply", methods=["POST"])
@@ -515,5 +567,45 @@ def reply(review_id: int):
     form = ReplyForm()
     if not form.validate():
         return uow.done(_("Nhập nội dung trả lời."), _product_url(item.product_id), "error")
-    services.reply_review(current_user, item, form.reply.data)
-    return uow.done(_("Đã gửi trả lời."), _product_url(item.product_id))
+    reviews.reply_review(current_user, item, form.reply.data)
+    return uow.done(_("Đã gửi trả lời."), _product_url(item.product_id) + "#reviews")
+
+
+# --- guest orders join the account ---------------------------------------------------------------------
+
+HELD_KEY = "held_checkouts"
+
+
+def hold_checkout(checkout_id: int) -> None:
+    """This browser placed or opened the checkout's signed link: proof enough to claim it once signed in
+    with the same phone or e-mail."""
+    held = [c for c in session.get(HELD_KEY, []) if isinstance(c, int) and c != checkout_id]
+    session[HELD_KEY] = ([checkout_id] + held)[:20]
+
+
+def claim_on_login(sender, user, **extra) -> None:
+    """flask_login's ``user_logged_in`` (sign-in and sign-up): guest orders this account may claim join it;
+    if orders were placed with its e-mail, not yet verified, the owner gets a link that proves it."""
+    joined = reviews.claim_guest_orders(user, session.get(HELD_KEY, []))
+    if joined:
+        flash(ngettext("%(num)d đơn hàng đặt khi chưa đăng nhập đã được thêm vào tài khoản.",
+                       "%(num)d đơn hàng đặt khi chưa đăng nhập đã được thêm vào tài khoản.", joined), "success")
+    if user.email_verified_at is None and reviews.guest_orders_with_email(user.email):
+        queue_mail(db.session, user.email, "orders_claim", user.locale or current_lang(), name=user.name,
+                   link=external_url("orders.claim_by_email", token=reviews.email_verify_token(user)))
+        flash(_("Có đơn hàng đặt bằng email này khi chưa đăng nhập. Mở thư chúng tôi vừa gửi để xác nhận email "
+                "và thêm các đơn đó vào tài khoản."), "info")
+
+
+@bp.route("/account/orders/claim/<token>")
+@public
+def claim_by_email(token: str):
+    user = reviews.user_for_verify_token(token, User)
+    if user is None:
+        return render_template("orders/review_link.html", problem=_(
+            "Đường dẫn xác nhận không hợp lệ hoặc đã hết hạn. Đăng nhập lại để nhận đường dẫn mới.")), 404
+    joined = reviews.verify_email(user)
+    message = _("Đã xác nhận email. %(n)s đơn hàng đã được thêm vào tài khoản.", n=joined)
+    if current_user.is_authenticated and current_user.id == user.id:
+        return uow.done(message, url_for("orders.history"))
+    return uow.done(message + " " + _("Mời bạn đăng nhập để xem."), url_for("accounts.login"))

@@ -21,6 +21,7 @@ from marketplace.core.outbox import OutboxMail
 from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
+from marketplace.orders import reviews
 from marketplace.orders.models import Checkout, Order, Review, SavedAddress
 
 ADDRESS_FIELDS = ("recipient_name", "phone", "email", "ward", "street", "note")
@@ -92,7 +93,8 @@ def delete_account(user: User, password: str) -> None:
                        .execution_options(synchronize_session=False))
     db.session.execute(sa.update(Checkout).where(Checkout.buyer_id == user.id).values(buyer_id=None, email=None)
                        .execution_options(synchronize_session=False))
-    for model, column in ((CartItem, CartItem.user_id), (Favourite, Favourite.user_id), (Review, Review.buyer_id),
+    reviews.delete_reviews_of(user.id)  # their products' rating counters follow
+    for model, column in ((CartItem, CartItem.user_id), (Favourite, Favourite.user_id),
                           (ApiToken, ApiToken.user_id), (SavedAddress, SavedAddress.user_id)):
         db.session.execute(sa.delete(model).where(column == user.id).execution_options(synchronize_session=False))
     user.email = f"deleted-{user.id}@deleted.invalid"

@@ -104,6 +104,11 @@ def test_seed_demo_with_photos_runs_on_this_database(app, runner):
     assert "Search index rebuilt:" in result.output
     db.session.remove()
     assert db.session.scalar(sa.select(sa.func.count(ProductImage.id))) > 300
+    # several distinct pictures per product (storage keys are content hashes): never one photo repeated
+    per_product = db.session.execute(sa.select(ProductImage.product_id, sa.func.count(sa.distinct(ProductImage.storage_key)),
+                                               sa.func.count(ProductImage.id)).group_by(ProductImage.product_id)).all()
+    assert len(per_product) == db.session.scalar(sa.select(sa.func.count(Product.id)))
+    assert all(distinct >= 2 and distinct == total for _, distinct, total in per_product)
     media = Path(app.config["MEDIA_ROOT"])
     assert any(media.rglob("*.webp")) and any(media.rglob("*.jpg"))
     digitized = db.session.scalars(

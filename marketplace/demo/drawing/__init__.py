@@ -8,6 +8,7 @@ Deterministic for (kind, variant, size): all randomness comes from a
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 from PIL import Image
 
@@ -45,20 +46,40 @@ KINDS = tuple(PAINTERS)
 __all__ = ["draw_product_image", "KINDS"]
 
 
-def draw_product_image(kind: str, variant: int = 0, size: int = 800) -> Image.Image:
+def draw_product_image(kind: str, variant: int = 0, size: int = 800, view: int = 0) -> Image.Image:
     """Draw a square RGB demo photo of a `kind` of product.
 
     Unknown kinds fall back to "other" (a woven mat). Drawn at 2× and
     downscaled with a 2×2 box filter (``Image.reduce``) for anti-aliasing:
     visually the same as LANCZOS here and several times cheaper.
+
+    ``view`` is the shot: 0 the whole object on its backdrop, 1 a close-up of its decoration (the middle of
+    the same drawing, enlarged), 2 the object from the other side on another backdrop.
     """
     if kind not in PAINTERS:
         kind = "other"
     size = max(16, int(size))
     variant = int(variant)
+    if view == 1:
+        whole = _whole(kind, variant, size)
+        box = (size * 0.2, size * 0.22, size * 0.8, size * 0.82)
+        return whole.resize((size, size), Image.Resampling.BICUBIC, box=box)
+    if view == 0:
+        return _whole(kind, variant, size).copy()
+    return _draw(kind, variant, size, view)
+
+
+@lru_cache(maxsize=8)
+def _whole(kind: str, variant: int, size: int) -> Image.Image:
+    """The whole-object shot, kept for its close-up (the seed asks for both in a row)."""
+    return _draw(kind, variant, size, 0)
+
+
+def _draw(kind: str, variant: int, size: int, view: int) -> Image.Image:
     rng = random.Random(f"{kind}:{variant}")
     ss = 2
     canvas = Canvas.new(size * ss)
-    background(canvas, variant, rng)
+    background(canvas, variant + (3 if view == 2 else 0), rng)
     PAINTERS[kind](canvas, rng, variant)
-    return canvas.img.reduce(ss)
+    image = canvas.img.reduce(ss)
+    return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if view == 2 else image

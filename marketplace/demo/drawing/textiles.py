@@ -7,6 +7,7 @@ from .base import alpha, darken, flower, leaf, lighten, mix, wave
 
 SILKS = [(178, 34, 52), (26, 92, 140), (212, 160, 40), (120, 40, 110),
          (30, 120, 100), (230, 120, 140), (60, 60, 140), (200, 90, 40)]
+SILK_EXTRA = [(238, 228, 204), (226, 210, 182)]  # ivory, beige: silk variants 8 and 9 (demo/looks.py)
 
 
 def quad(q, u, v):
@@ -18,7 +19,8 @@ def quad(q, u, v):
 
 
 def silk(c, rng, variant):
-    base = SILKS[variant % len(SILKS)]
+    base = SILK_EXTRA[variant - len(SILKS)] if len(SILKS) <= variant < len(SILKS) + len(SILK_EXTRA) \
+        else SILKS[variant % len(SILKS)]
     cols = [SILKS[(variant + 3) % 8], SILKS[(variant + 5) % 8], base]
     c.shadow(520, 800, 330, 45)
     y = 800
