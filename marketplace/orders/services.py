@@ -423,9 +423,14 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
-_ORDER_KEYS = tuple(prop.key for prop in Order.__mapper__.column_attrs)
-_ORDER_COLUMNS = tuple(Order.__mapper__.column_attrs[key].columns[0] for key in _ORDER_KEYS)
-_ORDER_COLUMN_OF = dict(zip(_ORDER_KEYS, _ORDER_COLUMNS, strict=True))
+@lru_cache(maxsize=1)
+def _order_columns() -> tuple[tuple[str, ...], tuple, dict]:
+    """The order's column attributes (keys, columns, key → column), read once the mappers are configured
+    (not at import: reading ``column_attrs`` configures every mapper, some of whose classes are not imported
+    yet)."""
+    keys = tuple(prop.key for prop in Order.__mapper__.column_attrs)
+    columns = tuple(Order.__mapper__.column_attrs[key].columns[0] for key in keys)
+    return keys, columns, dict(zip(keys, columns, strict=True))
 
 
 def transition(order: Order, to_state: str, actor=None, label: str | None = None, note: str | None = None,
@@ -443,17 +448,18 @@ def transition(order: Order, to_state: str, actor=None, label: str | None = None
     if not allowed:
         raise IllegalTransition(f"no order status may change to {to_state}")
     before = order.status
+    order_keys, order_columns, column_of = _order_columns()
     row = db.session.execute(  # a Core statement on the orders table (no ORM bulk-update machinery)
         sa.update(_orders).where(_orders.c.id == order.id, _orders.c.status.in_(allowed))
-        .values({_ORDER_COLUMN_OF[key]: value for key, value in (("status", to_state), *values.items())})
-        .returning(*_ORDER_COLUMNS)
+        .values({column_of[key]: value for key, value in (("status", to_state), *values.items())})
+        .returning(*order_columns)
         .execution_options(**{ORDER_IDS_OPTION: (order.id,)})  # the sales aggregates: which order moved
     ).first()
     if row is None:
         db.session.expire(order)
         return False
     # the row as the UPDATE left it (read under its lock): the order is fresh without another SELECT
-    for key, value in zip(_ORDER_KEYS, row, strict=True):
+    for key, value in zip(order_keys, row, strict=True):
         set_committed_value(order, key, value)
     actor_id = getattr(actor, "id", None)
     db.session.execute(_INSERT_EVENTS, dict(order_id=order.id, from_status=before if before in allowed else None,
