@@ -156,10 +156,11 @@ def test_search_maintenance_rebuilds_a_stale_index_once(app, work):
 def test_the_schedule_is_enqueued_by_one_cron_scheduler(app):
     names = {spec.name for spec, _every, _cron in jobs.scheduled_jobs(app)}
     assert names == {"payments.reconcile", "mail.dispatch", "search.maintain", "media.sweep", "officials.snapshot",
-                     "shops.digest"}
+                     "officials.verify_aggregates", "shops.digest"}
     leader, other = jobs.build_cron(app), jobs.build_cron(app)
     enqueued = leader.enqueue_jobs()
-    assert {j.name for j in enqueued} == names - {"officials.snapshot", "shops.digest"}  # crontab ones wait
+    assert {j.name for j in enqueued} == names - {"officials.snapshot", "officials.verify_aggregates",
+                                                  "shops.digest"}  # crontab ones wait
     assert other.enqueue_jobs() == []  # not the leader: keeps time, enqueues nothing
     assert queued() == len(enqueued)
 
