@@ -28,7 +28,7 @@ def test_demo_shops_have_makers(demo_app, demo_client):
         village_slug = maker.shop.village.slug
         maker_id, name = maker.id, maker.name
     assert name in demo_client.get(f"/makers/{maker_id}").get_data(as_text=True)
-    assert f'href="/makers/{maker_id}"' in demo_client.get(f"/products/{product_id}").get_data(as_text=True)
+    assert f'href="/makers/{maker_id}"' in demo_client.get(f"/products/{product_id}", follow_redirects=True).get_data(as_text=True)
     assert f'href="/makers/{maker_id}"' in demo_client.get(f"/villages/{village_slug}").get_data(as_text=True)
 
 

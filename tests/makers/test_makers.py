@@ -153,7 +153,7 @@ def test_profile_product_and_village_pages(client, shop):
     assert "Bà Hoa vẽ men lam." in page and "Bình hút lộc men lam" in page and "30 năm trong nghề" in page
     english = client.get(f"/makers/{maker.id}?lang=en").get_data(as_text=True)
     assert "Mrs Hoa paints blue glaze." in english and "Meritorious Artisan" in english
-    detail = client.get(f"/products/{product.id}").get_data(as_text=True)
+    detail = client.get(f"/products/{product.id}", follow_redirects=True).get_data(as_text=True)
     assert f'href="/makers/{maker.id}"' in detail
     village = client.get(f"/villages/{shop.village.slug}").get_data(as_text=True)
     assert 'id="makers"' in village and f'href="/makers/{maker.id}"' in village

@@ -43,13 +43,14 @@ def test_scan_counts_and_redirects_after_title_change(client, shop):
     code = codes.encode(product.id)
     response = client.get(f"/q/{code}")
     assert response.status_code == 302
-    assert path_of(response.headers["Location"]) == f"/products/{product.id}"
+    assert path_of(response.headers["Location"]) == f"/products/{product.id}-binh-gom-men-ran"  # the canonical URL
     assert scans(product.id) == 1
     product = db.session.get(Product, product.id)
     product.title_vi = "Bình gốm men rạn cổ, tên mới"
     db.session.commit()
     followed = client.get(f"/q/{code.lower()}", follow_redirects=True)
     assert followed.status_code == 200 and "Bình gốm men rạn cổ, tên mới" in followed.get_data(as_text=True)
+    assert followed.request.path == f"/products/{product.id}-binh-gom-men-ran-co-ten-moi"  # the new slug
     assert scans(product.id) == 2
 
 
@@ -105,7 +106,7 @@ def test_product_label_sheet_pdf_decodes_and_lands_on_the_product(seller, shop, 
     found = decode_all(pages[0])
     assert len(found) == 24 and set(found) == {f"http://localhost/q/{codes.encode(product.id)}"}
     landed = client.get(path_of(found[0]), follow_redirects=True)
-    assert landed.status_code == 200 and landed.request.path == f"/products/{product.id}"
+    assert landed.status_code == 200 and landed.request.path == f"/products/{product.id}-{product.slug}"
     assert "Lọ hoa men lam vẽ tay" in landed.get_data(as_text=True)
     assert scans(product.id) == 1
 
@@ -226,7 +227,7 @@ def test_provenance_panel(client, shop):
     db.session.commit()
 
     def panel(product_id: int) -> str:
-        page = client.get(f"/products/{product_id}").get_data(as_text=True)
+        page = client.get(f"/products/{product_id}", follow_redirects=True).get_data(as_text=True)
         match = re.search(r'<section class="provenance".*?</section>', page, re.S)
         assert match, "no provenance panel"
         return re.sub(r"\s+", " ", match.group(0))
