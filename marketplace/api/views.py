@@ -301,7 +301,7 @@ def update_my_product(product_id: int):
 @token_required("artisan")
 @operation(summary="Put my product on sale", tag="seller", response="ProductDetail", not_found=True)
 def publish_my_product(product_id: int):
-    with _state_refusals({"title_vi": Conflict, "description_vi": Conflict, "variants": Conflict}):
+    with _state_refusals({"title_vi": Conflict, "description_vi": Conflict, "variants": Conflict, "photos": Conflict}):
         row = catalog_services.publish_product(g.api_user, _own_product(product_id))
     return jsonify(serializers.product_detail(row))
 

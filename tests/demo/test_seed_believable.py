@@ -61,7 +61,7 @@ def test_demo_reviews_with_ratings_replies_and_counters(demo_app):
                              .where(OrderLine.product_id == pid, Order.status.in_(OrderStatus.DELIVERED_STATES)))
     assert product.sold_count == sold > 0
     client = demo_app.test_client()
-    page = client.get(f"/products/{pid}").get_data(as_text=True)
+    page = client.get(f"/products/{pid}", follow_redirects=True).get_data(as_text=True)
     assert f"{count} đánh giá" in page and f"đã bán {sold}" in page
     shop_page = client.get(f"/shops/{product.shop.slug}").get_data(as_text=True)
     assert "Tỉ lệ phản hồi đánh giá" in shop_page

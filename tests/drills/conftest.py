@@ -136,6 +136,7 @@ class Catalog:
     shop_id: int
     product_ids: list[int]
     variant_ids: list[int]
+    product_paths: list[str]  # the canonical addresses (/products/<id>-<slug>; the bare id answers 301)
 
 
 def make_catalog(stock: int = 5) -> Catalog:
@@ -145,7 +146,8 @@ def make_catalog(stock: int = 5) -> Catalog:
     shop = make_shop(make_village(name_vi="Bát Tràng", slug=f"bat-trang-{uuid.uuid4().hex[:6]}"), owner=artisan)
     products = [make_product(shop, title_vi=title, price=price, stock=stock) for title, price in (
         ("Bình gốm men lam", 350_000), ("Bộ ấm chén gốm men rạn", 480_000), ("Đĩa gốm vẽ sen", 220_000))]
-    catalog = Catalog(artisan.email, shop.id, [p.id for p in products], [p.variants[0].id for p in products])
+    catalog = Catalog(artisan.email, shop.id, [p.id for p in products], [p.variants[0].id for p in products],
+                      [f"/products/{p.id}-{p.slug}" for p in products])
     db.session.commit()
     db.session.close()  # no connection held by the test: drills stop the database under it
     return catalog

@@ -32,7 +32,7 @@ def _first_429(site, start: int = 1, limit: int = LIMIT) -> int:
 
 
 def _pages(catalog) -> list[str]:
-    return ["/", "/products", f"/products/{catalog.product_ids[0]}", "/villages", "/search?q=g%E1%BB%91m",
+    return ["/", "/products", catalog.product_paths[0], "/villages", "/search?q=g%E1%BB%91m",
             "/api/v1/products", "/healthz"]
 
 

@@ -113,12 +113,13 @@ def test_worker_killed_mid_checkout_leaves_no_order_and_the_stock(drill, serve):
     form["token"] = retry.text.split('name="token" type="hidden" value="')[1].split('"')[0]
     assert visitor.post("/checkout", form).status_code == 303
     assert _count(Order) == 1 and _stock(variant_id) == 3
-    for path in ("/", f"/products/{catalog.product_ids[0]}"):
+    for path in ("/", catalog.product_paths[0]):
         assert site.get(path).status_code == 200
 
 
+# drafts: publishing needs a photo (the drill is about a half-written import, not publishing)
 IMPORT_CSV = "\n".join(["product_ref,title_vi,description_vi,category,variant_name,sku,price,stock,publish"] + [
-    f"p{n},Lọ hoa gốm men {n},Lọ hoa gốm men làm tay ở Bát Tràng.,ceramics,Tiêu chuẩn,DRILL-{n},{250_000 + n},4,yes"
+    f"p{n},Lọ hoa gốm men {n},Lọ hoa gốm men làm tay ở Bát Tràng.,ceramics,Tiêu chuẩn,DRILL-{n},{250_000 + n},4,no"
     for n in range(1, 7)]) + "\n"
 
 
