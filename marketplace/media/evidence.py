@@ -39,6 +39,7 @@ from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.media import staging
 from marketplace.media.images import ImageRejected, decode, inspect, open_checked
+from marketplace.media.storage import get_storage, object_exists, read_object
 
 log = logging.getLogger(__name__)
 KEY_RE = re.compile(r"^ev/[0-9a-f]{2}/[0-9a-f]{64}\.(pdf|jpg)$")
@@ -129,27 +130,11 @@ class S3EvidenceStore:
             raise ValueError(f"invalid evidence key {key!r}")
         return self.PREFIX + key
 
-    def _not_found(self, exc) -> bool:
-        return str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound")
-
     def exists(self, key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._object(key))
-        except ValueError:
-            return False
-        except self.client.exceptions.ClientError as exc:
-            if self._not_found(exc):
-                return False
-            raise
-        return True
+        return bool(KEY_RE.match(key or "")) and object_exists(self.client, self.bucket, self._object(key))
 
     def open(self, key: str) -> bytes:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._object(key))["Body"].read()
-        except self.client.exceptions.ClientError as exc:
-            if self._not_found(exc):
-                raise FileNotFoundError(key) from None
-            raise
+        return read_object(self.client, self.bucket, self._object(key))
 
     def save(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data, ACL="private",
@@ -171,8 +156,6 @@ class S3EvidenceStore:
 def get_store() -> EvidenceStore | S3EvidenceStore:
     """Where the evidence files are: the bucket with ``MEDIA_STORAGE=s3``, else ``EVIDENCE_ROOT``."""
     if current_app.config["MEDIA_STORAGE"] == "s3":
-        from marketplace.media.storage import get_storage
-
         return S3EvidenceStore(get_storage().client, current_app.config["S3_BUCKET"])
     return EvidenceStore(current_app.config["EVIDENCE_ROOT"])
 

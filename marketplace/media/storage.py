@@ -106,6 +106,31 @@ class LocalStorage:
         return None
 
 
+def _not_found(exc) -> bool:
+    return str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound")
+
+
+def object_exists(client, bucket: str, name: str) -> bool:
+    """Whether the bucket holds the object (a missing one is False; any other error is raised)."""
+    try:
+        client.head_object(Bucket=bucket, Key=name)
+    except client.exceptions.ClientError as exc:
+        if _not_found(exc):
+            return False
+        raise
+    return True
+
+
+def read_object(client, bucket: str, name: str) -> bytes:
+    """The object's bytes; ``FileNotFoundError`` when the bucket does not hold it."""
+    try:
+        return client.get_object(Bucket=bucket, Key=name)["Body"].read()
+    except client.exceptions.ClientError as exc:
+        if _not_found(exc):
+            raise FileNotFoundError(name) from None
+        raise
+
+
 class S3Storage:
     """An S3-compatible bucket (AWS S3, MinIO, Ceph, Cloudflare R2, DigitalOcean Spaces; the tests: moto's server).
 
@@ -122,10 +147,6 @@ class S3Storage:
         self.public_base_url = public_base_url.rstrip("/") + "/" if public_base_url else None
         self.public_acl = public_acl
 
-    def _not_found(self, exc) -> bool:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        return code in ("404", "NoSuchKey", "NotFound")
-
     def save(self, key: str, data: bytes, private: bool = False) -> None:
         check_key(key)
         if private != is_private(key):
@@ -139,25 +160,10 @@ class S3Storage:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
 
     def exists(self, key: str) -> bool:
-        try:
-            check_key(key)
-            self.client.head_object(Bucket=self.bucket, Key=key)
-        except ValueError:
-            return False
-        except self.client.exceptions.ClientError as exc:
-            if self._not_found(exc):
-                return False
-            raise
-        return True
+        return valid_key(key) and object_exists(self.client, self.bucket, key)
 
     def open(self, key: str) -> bytes:
-        check_key(key)
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except self.client.exceptions.ClientError as exc:
-            if self._not_found(exc):
-                raise FileNotFoundError(key) from None
-            raise
+        return read_object(self.client, self.bucket, check_key(key))
 
     def delete(self, key: str) -> None:
         check_key(key)
