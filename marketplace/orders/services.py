@@ -595,19 +595,14 @@ def buyer_may_cancel(order: Order) -> bool:
 
 def buyer_cancel_order(buyer, order: Order, reason: str | None = None) -> Order:
     """The buyer (signed in, or a guest holding the order's signed link) cancels before the shop ships and
-    before anything was paid: stock returns and the shop is told by mail. The caller checked who asks."""
+    before anything was paid: stock returns and the shop is told (its cancellation alert). The caller checked who asks."""
     if not transition(order, S.CANCELLED, buyer, label="shopper" if getattr(buyer, "id", None) else "guest",
                       note=reason, only_from=BUYER_CANCELLABLE, cancelled_at=utcnow()):
         raise Conflict(_("Đơn hàng đã được giao cho đơn vị vận chuyển hoặc đã thanh toán nên không tự hủy được; "
                          "vui lòng liên hệ cửa hàng."))
     return_stock(order)
     record(buyer, "order.buyer_cancel", "order", order.id, note=reason)
-    shop = order.shop
-    owner_email = shop.owner.email if shop.owner is not None else None
-    queue_mail(db.session, owner_email, "order_cancelled_by_buyer", "vi", number=order_number(order.id),
-               shop=shop.name, total=format_vnd(order.total), reason=reason or "",
-               lines=[f"{line.title} – {line.variant_name} × {line.quantity}" for line in order.lines],
-               link=external_url("orders.seller_order", order_id=order.id))
+    # the shop is told by ``transition``'s cancellation alert (with the reason): one mail, or the digest
     return order
 
 

@@ -22,7 +22,7 @@ from marketplace.core.time import utcnow
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
 from marketplace.orders import reviews
-from marketplace.orders.models import Checkout, Order, Review, SavedAddress
+from marketplace.orders.models import Checkout, Order, OrderMessage, Review, SavedAddress
 
 ADDRESS_FIELDS = ("recipient_name", "phone", "email", "ward", "street", "note")
 DELETABLE_ROLES = (Role.SHOPPER,)
@@ -67,6 +67,9 @@ def export_user_data(user: User) -> dict:
     data["saved_addresses"] = [{"recipient_name": a.recipient_name, "phone": a.phone, "province_code": a.province_code,
                                 "ward": a.ward, "street": a.street}
                                for a in db.session.scalars(sa.select(SavedAddress).where(SavedAddress.user_id == user.id))]
+    data["order_messages"] = [{"order_id": m.order_id, "body": m.body, "created_at": _iso(m.created_at)}
+                              for m in db.session.scalars(sa.select(OrderMessage).where(OrderMessage.author_id == user.id)
+                                                          .order_by(OrderMessage.id))]
     return data
 
 
@@ -95,7 +98,8 @@ def delete_account(user: User, password: str) -> None:
                        .execution_options(synchronize_session=False))
     reviews.delete_reviews_of(user.id)  # their products' rating counters follow
     for model, column in ((CartItem, CartItem.user_id), (Favourite, Favourite.user_id),
-                          (ApiToken, ApiToken.user_id), (SavedAddress, SavedAddress.user_id)):
+                          (ApiToken, ApiToken.user_id), (SavedAddress, SavedAddress.user_id),
+                          (OrderMessage, OrderMessage.author_id)):  # their own words to shops
         db.session.execute(sa.delete(model).where(column == user.id).execution_options(synchronize_session=False))
     user.email = f"deleted-{user.id}@deleted.invalid"
     user.name = ""

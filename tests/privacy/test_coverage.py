@@ -18,7 +18,7 @@ from marketplace.cart.models import CartItem, Favourite
 from marketplace.core.audit import record
 from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.orders.models import Review, SavedAddress
+from marketplace.orders.models import OrderMessage, Review, SavedAddress
 from marketplace.privacy.services import delete_account, export_user_data
 from tests.factories import make_user
 from tests.orders.helpers import place, two_shop_products
@@ -36,6 +36,7 @@ EXPORTED = {
     ("reviews", "buyer_id"): "reviews",
     ("api_tokens", "user_id"): "api_tokens",
     ("saved_addresses", "user_id"): "saved_addresses",
+    ("order_messages", "author_id"): "order_messages",
 }
 
 # Erased: (table, column) → what deleting the account does to the rows.
@@ -47,6 +48,7 @@ ERASED = {
     ("reviews", "buyer_id"): "deleted",
     ("api_tokens", "user_id"): "deleted",
     ("saved_addresses", "user_id"): "deleted",
+    ("order_messages", "author_id"): "deleted",  # the shopper's own words; the order and its history stay
 }
 
 # Deliberately kept, and why.
@@ -107,6 +109,8 @@ def _shopper_with_everything():
         ApiToken(user_id=shopper.id, name="old", token_hash=hash_token("secret-of-lan"), hint="secret-of"),
         SavedAddress(user_id=shopper.id, recipient_name="Lan", phone="0912345678", province_code="01",
                      ward="Xã Bát Tràng", street="12 Giang Cao"),
+        OrderMessage(order_id=checkout.orders[0].id, shop_id=checkout.orders[0].shop_id, author="buyer",
+                     author_id=shopper.id, body="Giao giờ hành chính giúp mình nhé"),
     ])
     record(shopper, "order.cancel", "order", checkout.orders[0].id, note="test")
     db.session.commit()
