@@ -142,8 +142,8 @@ def test_artisan_creates_edits_publishes_and_stocks(client, catalog, artisan_tok
     pid = product["id"]
     patched = client.patch(f"/api/v1/me/products/{pid}", headers=headers, json={"title_en": "Crackle tea set"})
     assert patched.get_json()["title_en"] == "Crackle tea set" and patched.get_json()["title_vi"] == "Ấm chén men rạn"
-    refused = _error(client.post(f"/api/v1/me/products/{pid}/publish", headers=headers), 400)
-    assert refused["field"] == "photos"  # publishing needs a photo (issue 17)
+    refused = _error(client.post(f"/api/v1/me/products/{pid}/publish", headers=headers), 409)
+    assert refused["field"] == "photos"  # publishing needs a photo (issue 17): the data is not ready, 409 like the other not-ready refusals
     db.session.add(ProductImage(product_id=pid, storage_key="test/api/1", width=800, height=800, position=0))
     db.session.commit()
     assert client.post(f"/api/v1/me/products/{pid}/publish", headers=headers).get_json()["status"] == "active"
